@@ -1,0 +1,26 @@
+"""mesh-microservices: ECS Fargate services on Cloud Map and a service mesh, wired correctly.
+
+Public API: ``MeshedCluster``, ``MeshedService``, ``ServiceRepository``, the data-plane choice
+``DataPlane`` and the option types ``ListenerProtocol``, ``Discovery`` and ``RoutePolicy``.
+"""
+
+from .app_mesh import ENVOY_IMAGE_TAG
+from .cluster import MeshedCluster
+from .data_plane import DataPlane
+from .options import Discovery, DiscoveryMode, ListenerProtocol, RoutePolicy
+from .repository import ServiceRepository
+from .service import MeshedService
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ENVOY_IMAGE_TAG",
+    "DataPlane",
+    "Discovery",
+    "DiscoveryMode",
+    "ListenerProtocol",
+    "MeshedCluster",
+    "MeshedService",
+    "RoutePolicy",
+    "ServiceRepository",
+]

@@ -1,0 +1,17 @@
+"""Rolling-deployment limits for meshed services (AWS App Mesh best practices)."""
+
+# Never take a healthy task away before its replacement is up.
+MIN_HEALTHY_PERCENT = 100
+
+
+def max_healthy_percent(desired_count: int) -> int:
+    """The largest share of tasks ECS may run during a deployment.
+
+    AWS recommends 125 %, and 150 % for two or three tasks; ECS rounds the task count down,
+    so a single task needs 200 % to be replaced at all while keeping 100 % healthy.
+    """
+    if desired_count <= 1:
+        return 200
+    if desired_count <= 3:
+        return 150
+    return 125

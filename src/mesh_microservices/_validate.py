@@ -1,0 +1,185 @@
+"""Input checks shared by the constructs.
+
+Every check records a problem instead of raising, so that a construct can report all of its
+bad inputs at once, before it creates any resource. Token values (unresolved at synth) are
+skipped: they cannot be checked eagerly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from aws_cdk import Token
+
+# A DNS label: service names become Cloud Map records and virtual service host names.
+_DNS_LABEL = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
+# A private DNS namespace: dot-separated DNS labels.
+_DNS_NAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$")
+# ECR's rule for image tags.
+_IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+
+# Fargate's supported task sizes: cpu units -> memory (MiB) values allowed with it.
+FARGATE_TASK_SIZES: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+    8192: tuple(range(16384, 61440 + 1, 4096)),
+    16384: tuple(range(32768, 122880 + 1, 8192)),
+}
+
+
+class ValidationProblems:
+    """Collects the problems found in a construct's inputs and raises them together."""
+
+    def __init__(self, construct_name: str) -> None:
+        self._construct_name = construct_name
+        self._problems: list[tuple[type[Exception], str]] = []
+
+    def add(self, message: str, *, kind: type[Exception] = ValueError) -> None:
+        """Record one problem; ``kind`` is ValueError for bad values, TypeError for bad types."""
+        self._problems.append((kind, message))
+
+    def raise_if_any(self) -> None:
+        """Raise one exception listing every recorded problem (TypeError if any is a type error)."""
+        if not self._problems:
+            return
+        kind: type[Exception] = TypeError if any(k is TypeError for k, _ in self._problems) else ValueError
+        lines = "\n".join(f"  - {message}" for _, message in self._problems)
+        raise kind(f"{self._construct_name}: invalid input:\n{lines}")
+
+
+def is_token(value: object) -> bool:
+    """True when ``value`` is a CDK token, which eager checks must skip."""
+    return isinstance(value, (str, int, float)) and not isinstance(value, bool) and Token.is_unresolved(value)
+
+
+def check_type(problems: ValidationProblems, parameter: str, value: object, expected: type | tuple[type, ...]) -> bool:
+    """Record a TypeError unless ``value`` is an instance of ``expected``; return whether it is."""
+    if isinstance(value, bool) and expected in (int, (int,)):
+        ok = False
+    else:
+        ok = isinstance(value, expected)
+    if not ok:
+        names = expected.__name__ if isinstance(expected, type) else " or ".join(t.__name__ for t in expected)
+        problems.add(f"{parameter}={value!r} is a {type(value).__name__}; pass a {names}.", kind=TypeError)
+    return ok
+
+
+def check_service_name(problems: ValidationProblems, parameter: str, name: object) -> None:
+    """A service name is a DNS label: it becomes ``<name>.<namespace>`` for callers."""
+    if not check_type(problems, parameter, name, str):
+        return
+    assert isinstance(name, str)
+    if is_token(name):
+        problems.add(f"{parameter} must be a literal string, not a token: it names resources at synth time.")
+    elif not _DNS_LABEL.match(name):
+        problems.add(
+            f"{parameter}={name!r} is not a DNS label; use 1-63 lower-case letters, digits and hyphens, "
+            "starting with a letter and not ending with a hyphen (e.g. 'orders')."
+        )
+
+
+def check_namespace_name(problems: ValidationProblems, parameter: str, name: object) -> None:
+    """A private DNS namespace name is a dotted DNS name such as 'shop.local'."""
+    if not check_type(problems, parameter, name, str):
+        return
+    assert isinstance(name, str)
+    if is_token(name):
+        problems.add(f"{parameter} must be a literal string: services derive their DNS names from it.")
+    elif not _DNS_NAME.match(name):
+        problems.add(
+            f"{parameter}={name!r} is not a DNS name of two or more labels; use lower-case labels "
+            "separated by dots, e.g. 'shop.local'."
+        )
+
+
+def check_port(problems: ValidationProblems, parameter: str, port: object, *, reserved: Iterable[int] = ()) -> None:
+    """A listener port is 1-65535 and not one the data plane reserves for itself."""
+    if not check_type(problems, parameter, port, int):
+        return
+    assert isinstance(port, int)
+    if is_token(port):
+        return
+    if not 1 <= port <= 65535:
+        problems.add(f"{parameter}={port} is out of range; use a TCP port from 1 to 65535.")
+    elif port in set(reserved):
+        problems.add(
+            f"{parameter}={port} is reserved by the Envoy sidecar ({', '.join(map(str, sorted(set(reserved))))}); "
+            "choose another port for the application."
+        )
+
+
+def check_task_size(problems: ValidationProblems, cpu: object, memory_mib: object) -> None:
+    """cpu and memory_mib must be a pair that Fargate supports."""
+    cpu_ok = check_type(problems, "cpu", cpu, int)
+    memory_ok = check_type(problems, "memory_mib", memory_mib, int)
+    if not (cpu_ok and memory_ok) or is_token(cpu) or is_token(memory_mib):
+        return
+    assert isinstance(cpu, int) and isinstance(memory_mib, int)
+    allowed = FARGATE_TASK_SIZES.get(cpu)
+    if allowed is None:
+        problems.add(f"cpu={cpu} is not a Fargate size; use one of {sorted(FARGATE_TASK_SIZES)}.")
+    elif memory_mib not in allowed:
+        problems.add(
+            f"memory_mib={memory_mib} is not available with cpu={cpu}; use one of "
+            f"{_describe_sizes(allowed)} MiB, or change cpu."
+        )
+
+
+def check_positive(problems: ValidationProblems, parameter: str, value: object, *, minimum: int = 1) -> None:
+    """An integer count that must be at least ``minimum``."""
+    if not check_type(problems, parameter, value, int):
+        return
+    assert isinstance(value, int)
+    if not is_token(value) and value < minimum:
+        problems.add(f"{parameter}={value} is too small; use {minimum} or more.")
+
+
+def check_image_tag(problems: ValidationProblems, parameter: str, tag: object) -> None:
+    """An image tag is a non-empty ECR tag (letters, digits, '_', '.', '-'; 128 at most)."""
+    if not check_type(problems, parameter, tag, str):
+        return
+    assert isinstance(tag, str)
+    if is_token(tag):
+        return
+    if not tag:
+        problems.add(f"{parameter} is empty; pass the tag of an image you pushed, e.g. '1.4.2'.")
+    elif not _IMAGE_TAG.match(tag):
+        problems.add(
+            f"{parameter}={tag!r} is not a valid image tag; use up to 128 letters, digits, '_', '.' "
+            "or '-', not starting with '.' or '-'."
+        )
+
+
+def _describe_sizes(values: tuple[int, ...]) -> str:
+    if len(values) <= 3:
+        return ", ".join(map(str, values))
+    step = values[1] - values[0]
+    return f"{values[0]} to {values[-1]} in steps of {step}"
+
+
+def implements(value: object, interface: type) -> bool:
+    """Whether ``value`` implements the jsii ``interface``.
+
+    jsii interfaces are protocols that ``isinstance`` refuses; owned classes list them in
+    ``__jsii_ifaces__`` and imported objects are proxies carrying the interface's jsii type.
+    """
+    fqn = interface.__dict__.get("__jsii_type__")
+    for candidate in (value, *getattr(value, "_delegates", ())):
+        for klass in type(candidate).__mro__:
+            if any(interface in declared.__mro__ for declared in klass.__dict__.get("__jsii_ifaces__", ())):
+                return True
+            if fqn is not None and klass.__dict__.get("__jsii_type__") == fqn:
+                return True
+    return False
+
+
+def check_interface(problems: ValidationProblems, parameter: str, value: object, interface: type) -> bool:
+    """Record a TypeError unless ``value`` implements the jsii ``interface``; return whether it does."""
+    if implements(value, interface):
+        return True
+    problems.add(f"{parameter}={value!r} is a {type(value).__name__}; pass an {interface.__name__}.", kind=TypeError)
+    return False

@@ -1,0 +1,130 @@
+"""The App Mesh Envoy sidecar: its image, container and the task's proxy configuration.
+
+Each constant below is the one home of an App Mesh wiring fact (AWS App Mesh user guide,
+"Envoy image" and "Getting started with App Mesh and Amazon ECS").
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Aws, CfnMapping, Duration, Stack, Token
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_ecs as ecs
+from aws_cdk.region_info import FactName, RegionInfo
+from constructs import Construct
+
+# Newest App Mesh Envoy release (2026-09); override with ``DataPlane.app_mesh(envoy_image_tag=...)``.
+ENVOY_IMAGE_TAG = "v1.39.1.0-prod"
+ENVOY_REPOSITORY_NAME = "aws-appmesh-envoy"
+ENVOY_PUBLIC_IMAGE = f"public.ecr.aws/appmesh/{ENVOY_REPOSITORY_NAME}"
+ENVOY_CONTAINER_NAME = "envoy"
+
+# The iptables rules of the proxy configuration let this uid's traffic bypass Envoy.
+ENVOY_USER_ID = 1337
+PROXY_INGRESS_PORT = 15000
+PROXY_EGRESS_PORT = 15001
+ENVOY_ADMIN_PORT = 9901
+# Task metadata endpoint and instance metadata: never sent through Envoy.
+EGRESS_IGNORED_IPS = ("169.254.170.2", "169.254.169.254")
+ENVOY_NOFILE_LIMIT = 15000
+ENVOY_HEALTH_CHECK_COMMAND = (
+    "CMD-SHELL",
+    f"curl -s http://localhost:{ENVOY_ADMIN_PORT}/server_info | grep state | grep -q LIVE",
+)
+ENVOY_HEALTH_CHECK = ecs.HealthCheck(
+    command=list(ENVOY_HEALTH_CHECK_COMMAND),
+    interval=Duration.seconds(5),
+    timeout=Duration.seconds(2),
+    retries=3,
+    start_period=Duration.seconds(10),
+)
+# Envoy 1.15+ finds its virtual node through this variable (APPMESH_VIRTUAL_NODE_NAME is gone).
+ENVOY_RESOURCE_ARN_VARIABLE = "APPMESH_RESOURCE_ARN"
+
+# Regions whose Envoy registry account aws-cdk-lib's region facts do not (yet) know.
+_ENVOY_ACCOUNTS_MISSING_FROM_REGION_INFO = {"eu-central-2": "704106688930"}
+_ENVOY_ACCOUNT_MAPPING_ID = "MeshMicroservicesEnvoyAccounts"
+
+
+def envoy_registry_account(region: str) -> str | None:
+    """The account of the App Mesh Envoy registry in ``region``, or None if none is known."""
+    known = RegionInfo.get(region).app_mesh_repository_account
+    return known or _ENVOY_ACCOUNTS_MISSING_FROM_REGION_INFO.get(region)
+
+
+def reserved_ports() -> frozenset[int]:
+    """Ports Envoy listens on inside every task."""
+    return frozenset({PROXY_INGRESS_PORT, PROXY_EGRESS_PORT, ENVOY_ADMIN_PORT})
+
+
+def proxy_configuration(app_ports: list[int]) -> ecs.ProxyConfiguration:
+    """The APPMESH proxy configuration that routes the task's traffic through Envoy."""
+    return ecs.AppMeshProxyConfiguration(
+        container_name=ENVOY_CONTAINER_NAME,
+        properties=ecs.AppMeshProxyConfigurationProps(
+            app_ports=app_ports,
+            proxy_ingress_port=PROXY_INGRESS_PORT,
+            proxy_egress_port=PROXY_EGRESS_PORT,
+            ignored_uid=ENVOY_USER_ID,
+            egress_ignored_i_ps=list(EGRESS_IGNORED_IPS),
+        ),
+    )
+
+
+def regional_envoy_image(scope: Construct, tag: str) -> ecs.ContainerImage:
+    """AWS's Envoy image in the stack's own region, pulled with a grant on that repository only.
+
+    With an unresolved stack region the account comes from a CloudFormation mapping, so one
+    template deploys correctly in any region that has the image.
+    """
+    stack = Stack.of(scope)
+    account = _registry_account_in(stack)
+    repository = ecr.Repository.from_repository_attributes(
+        scope,
+        "EnvoyRepository",
+        repository_name=ENVOY_REPOSITORY_NAME,
+        repository_arn=stack.format_arn(
+            service="ecr", account=account, resource="repository", resource_name=ENVOY_REPOSITORY_NAME
+        ),
+    )
+    return ecs.ContainerImage.from_ecr_repository(repository, tag)
+
+
+def _registry_account_in(stack: Stack) -> str:
+    if not Token.is_unresolved(stack.region):
+        account = envoy_registry_account(stack.region)
+        if account is None:  # checked before any resource is created; see check_region
+            raise ValueError(f"no App Mesh Envoy image is known for region {stack.region!r}")
+        return account
+    mapping = stack.node.try_find_child(_ENVOY_ACCOUNT_MAPPING_ID)
+    if not isinstance(mapping, CfnMapping):
+        mapping = CfnMapping(stack, _ENVOY_ACCOUNT_MAPPING_ID, mapping=_account_mapping())
+    return mapping.find_in_map(Aws.REGION, "account")
+
+
+def _account_mapping() -> dict[str, dict[str, str]]:
+    accounts = {**RegionInfo.region_map(FactName.APPMESH_ECR_ACCOUNT), **_ENVOY_ACCOUNTS_MISSING_FROM_REGION_INFO}
+    return {region: {"account": accounts[region]} for region in sorted(accounts)}
+
+
+def add_envoy_sidecar(
+    task_definition: ecs.TaskDefinition,
+    *,
+    image: ecs.ContainerImage,
+    virtual_node_arn: str,
+    logging: ecs.LogDriver,
+) -> ecs.ContainerDefinition:
+    """Add the Envoy container that serves ``virtual_node_arn`` to ``task_definition``."""
+    envoy = task_definition.add_container(
+        "Envoy",
+        container_name=ENVOY_CONTAINER_NAME,
+        image=image,
+        essential=True,
+        user=str(ENVOY_USER_ID),
+        environment={ENVOY_RESOURCE_ARN_VARIABLE: virtual_node_arn},
+        health_check=ENVOY_HEALTH_CHECK,
+        logging=logging,
+    )
+    envoy.add_ulimits(
+        ecs.Ulimit(name=ecs.UlimitName.NOFILE, soft_limit=ENVOY_NOFILE_LIMIT, hard_limit=ENVOY_NOFILE_LIMIT)
+    )
+    return envoy

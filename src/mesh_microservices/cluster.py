@@ -1,0 +1,141 @@
+"""MeshedCluster: the VPC, ECS cluster, Cloud Map namespace and data plane that services share."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_appmesh as appmesh
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_servicediscovery as servicediscovery
+from constructs import Construct
+
+from ._contract import DataPlaneBinding
+from ._validate import ValidationProblems, check_interface, check_namespace_name, check_type, implements, is_token
+from .app_mesh import AppMeshPlane
+from .data_plane import DataPlane
+
+if TYPE_CHECKING:
+    from .service import MeshedService
+
+
+class MeshedCluster(Construct):
+    """An ECS cluster whose services find each other through Cloud Map and a service mesh.
+
+    The Cloud Map private DNS namespace always exists (created here, or the one you pass), so
+    no service of this cluster can ask for service discovery without one.
+
+    Attributes:
+        vpc: The VPC the services run in.
+        cluster: The ECS cluster (Fargate, Container Insights on).
+        namespace: The Cloud Map private DNS namespace services register in.
+        namespace_name: Its DNS name, e.g. ``shop.local``; services are ``<name>.<namespace_name>``.
+        data_plane: The data-plane choice this cluster was created with.
+        flow_logs: The VPC flow log's log group, when this construct created the VPC.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        namespace: str | servicediscovery.IPrivateDnsNamespace,
+        vpc: ec2.IVpc | None = None,
+        data_plane: DataPlane | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        flow_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+    ) -> None:
+        """Create the cluster.
+
+        Args:
+            scope: The parent construct.
+            id: The construct id.
+            namespace: The name of a new Cloud Map private DNS namespace (e.g. ``"shop.local"``),
+                or an existing private DNS namespace of the same VPC to register services in.
+            vpc: The VPC to run in. Default: a new VPC over two Availability Zones with public
+                subnets for NAT gateways, private subnets with egress for tasks, and flow logs.
+            data_plane: The data plane between services. Default: ``DataPlane.app_mesh()``, a new
+                mesh with egress filter DROP_ALL.
+            removal_policy: What happens to the namespace, mesh and flow-log group when they
+                leave the stack. Default: RETAIN.
+            flow_log_retention: How long VPC flow logs are kept (new VPC only). Default: one year.
+        """
+        problems = ValidationProblems(f"MeshedCluster {id!r}")
+        _check_namespace(problems, namespace)
+        if vpc is not None:
+            check_interface(problems, "vpc", vpc, ec2.IVpc)
+        chosen = data_plane if data_plane is not None else DataPlane.app_mesh()
+        if check_type(problems, "data_plane", chosen, DataPlane):
+            chosen._check(problems)
+        check_type(problems, "removal_policy", removal_policy, RemovalPolicy)
+        check_type(problems, "flow_log_retention", flow_log_retention, logs.RetentionDays)
+        problems.raise_if_any()
+
+        super().__init__(scope, id)
+        self.data_plane = chosen
+        self.flow_logs: logs.ILogGroup | None = None
+        if vpc is None:
+            vpc, self.flow_logs = self._create_vpc(removal_policy, flow_log_retention)
+        self.vpc: ec2.IVpc = vpc
+        self.cluster = ecs.Cluster(self, "Resource", vpc=vpc, container_insights_v2=ecs.ContainerInsights.ENABLED)
+        if isinstance(namespace, str):
+            created = servicediscovery.PrivateDnsNamespace(self, "Namespace", name=namespace, vpc=vpc)
+            created.apply_removal_policy(removal_policy)
+            self.namespace: servicediscovery.IPrivateDnsNamespace = created
+            self.namespace_name = namespace
+        else:
+            self.namespace = namespace
+            self.namespace_name = namespace.namespace_name
+        self._plane: DataPlaneBinding = chosen._bind(self)
+        if isinstance(self._plane, AppMeshPlane) and isinstance(self._plane.mesh, appmesh.Mesh):
+            self._plane.mesh.apply_removal_policy(removal_policy)
+        self._services: dict[str, MeshedService] = {}
+
+    @property
+    def mesh(self) -> appmesh.IMesh:
+        """The App Mesh mesh of this cluster (App Mesh data plane only)."""
+        if not isinstance(self._plane, AppMeshPlane):
+            raise AttributeError(f"MeshedCluster {self.node.id!r} uses {self.data_plane!r}, which has no App Mesh mesh.")
+        return self._plane.mesh
+
+    @property
+    def services(self) -> list[MeshedService]:
+        """The services of this cluster, in the order they were declared."""
+        return list(self._services.values())
+
+    def _create_vpc(
+        self, removal_policy: RemovalPolicy, retention: logs.RetentionDays
+    ) -> tuple[ec2.Vpc, logs.LogGroup]:
+        vpc = ec2.Vpc(
+            self,
+            "Vpc",
+            max_azs=2,
+            subnet_configuration=[
+                ec2.SubnetConfiguration(name="Public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24),
+                ec2.SubnetConfiguration(name="Private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=20),
+            ],
+            # Nothing here uses the default security group; restricting it needs a custom-resource Lambda.
+            restrict_default_security_group=False,
+        )
+        flow_logs = logs.LogGroup(self, "FlowLogs", retention=retention, removal_policy=removal_policy)
+        vpc.add_flow_log("FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs))
+        return vpc, flow_logs
+
+
+def _check_namespace(problems: ValidationProblems, namespace: object) -> None:
+    if isinstance(namespace, str):
+        check_namespace_name(problems, "namespace", namespace)
+    elif implements(namespace, servicediscovery.IPrivateDnsNamespace):
+        if is_token(cast(servicediscovery.IPrivateDnsNamespace, namespace).namespace_name):
+            problems.add(
+                "namespace has an unresolved name; import it with "
+                "PrivateDnsNamespace.from_private_dns_namespace_attributes(namespace_name='shop.local', ...)."
+            )
+    else:
+        problems.add(
+            f"namespace={namespace!r} is a {type(namespace).__name__}; pass a DNS name such as 'shop.local' "
+            "or an IPrivateDnsNamespace.",
+            kind=TypeError,
+        )

@@ -1,0 +1,69 @@
+"""The data-plane choice of a MeshedCluster."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aws_cdk import aws_appmesh as appmesh
+from aws_cdk import aws_ecs as ecs
+from constructs import Construct
+
+from ._contract import DataPlaneBinding
+from ._validate import ValidationProblems, check_image_tag, check_interface, check_type
+from .app_mesh import ENVOY_IMAGE_TAG, AppMeshPlane
+
+
+class DataPlane:
+    """Which data plane carries the traffic between a cluster's services.
+
+    Create one with a factory, e.g. ``DataPlane.app_mesh()``.
+    """
+
+    def __init__(
+        self,
+        description: str,
+        bind: Callable[[Construct], DataPlaneBinding],
+        check: Callable[[ValidationProblems], None],
+    ) -> None:
+        self._description = description
+        self._bind = bind
+        self._check = check
+
+    @classmethod
+    def app_mesh(
+        cls,
+        *,
+        mesh: appmesh.IMesh | None = None,
+        mesh_name: str | None = None,
+        envoy_image_tag: str = ENVOY_IMAGE_TAG,
+        envoy_image: ecs.ContainerImage | None = None,
+    ) -> DataPlane:
+        """AWS App Mesh: an Envoy sidecar in every task, configured by the mesh.
+
+        Args:
+            mesh: An existing mesh to join. Default: a new mesh with egress filter DROP_ALL.
+            mesh_name: The name of the new mesh. Default: a name CloudFormation generates.
+            envoy_image_tag: The tag of AWS's Envoy image in the stack's region.
+                Default: ``ENVOY_IMAGE_TAG``, the newest release the library was tested with.
+            envoy_image: A complete Envoy image to use instead of AWS's regional one (e.g. a copy
+                in your own registry). Default: AWS's image for the stack's region.
+        """
+
+        def check(problems: ValidationProblems) -> None:
+            check_image_tag(problems, "envoy_image_tag", envoy_image_tag)
+            if mesh is not None:
+                check_interface(problems, "mesh", mesh, appmesh.IMesh)
+            if envoy_image is not None:
+                check_type(problems, "envoy_image", envoy_image, ecs.ContainerImage)
+            if mesh is not None and mesh_name is not None:
+                problems.add(f"mesh_name={mesh_name!r} is given with an existing mesh; pass one or the other.")
+
+        def bind(scope: Construct) -> DataPlaneBinding:
+            return AppMeshPlane(
+                scope, mesh=mesh, mesh_name=mesh_name, envoy_image_tag=envoy_image_tag, envoy_image=envoy_image
+            )
+
+        return cls("DataPlane.app_mesh()", bind, check)
+
+    def __repr__(self) -> str:
+        return self._description

@@ -1,0 +1,77 @@
+"""Option types shared by the public constructs: protocols, discovery and route policy."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from aws_cdk import Duration
+from aws_cdk import aws_ecs as ecs
+
+
+class ListenerProtocol(enum.Enum):
+    """The protocol a service listens with; it selects listener, health check and route kinds."""
+
+    HTTP = "http"
+    HTTP2 = "http2"
+    GRPC = "grpc"
+    TCP = "tcp"
+
+    @property
+    def ecs_app_protocol(self) -> ecs.AppProtocol | None:
+        """The ECS port-mapping protocol hint (None for plain TCP)."""
+        return {
+            ListenerProtocol.HTTP: ecs.AppProtocol.http,
+            ListenerProtocol.HTTP2: ecs.AppProtocol.http2,
+            ListenerProtocol.GRPC: ecs.AppProtocol.grpc,
+        }.get(self)
+
+
+class DiscoveryMode(enum.Enum):
+    """How the data plane finds a service's tasks."""
+
+    CLOUD_MAP = "cloud_map"
+    DNS = "dns"
+
+
+class Discovery:
+    """How callers' proxies find this service's tasks.
+
+    Either way the ECS service registers its tasks in the cluster's Cloud Map namespace, so the
+    name callers dial always resolves; the choice only changes what the virtual node points at.
+    """
+
+    def __init__(self, mode: DiscoveryMode) -> None:
+        self.mode = mode
+
+    @classmethod
+    def cloud_map(cls) -> Discovery:
+        """Discover tasks through the Cloud Map service the ECS service registers in (default)."""
+        return cls(DiscoveryMode.CLOUD_MAP)
+
+    @classmethod
+    def dns(cls) -> Discovery:
+        """Discover tasks by resolving ``<name>.<namespace>`` in DNS (the Cloud Map A records)."""
+        return cls(DiscoveryMode.DNS)
+
+    def __repr__(self) -> str:
+        return f"Discovery.{self.mode.value}()"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoutePolicy:
+    """Retries and timeouts of the route in front of a service.
+
+    The defaults follow AWS's App Mesh best practices: retry stream and gateway errors (and TCP
+    connection errors) at least twice, and bound every request with a timeout.
+
+    Attributes:
+        retry_attempts: How many times a failed request is retried. Default: 2.
+        per_retry_timeout: The time one attempt may take. Default: 5 seconds.
+        request_timeout: The time a whole request may take, retries included (the route's
+            per-request timeout, and the idle timeout for TCP). Default: 15 seconds.
+    """
+
+    retry_attempts: int = 2
+    per_retry_timeout: Duration = Duration.seconds(5)
+    request_timeout: Duration = Duration.seconds(15)

@@ -1,0 +1,91 @@
+"""ServiceRepository: the ECR repository a service's images come from."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from ._validate import ValidationProblems, check_image_tag, check_interface, check_positive, check_type
+
+
+class ServiceRepository(Construct):
+    """An ECR repository for one service's images: scanned on push, immutable tags, bounded, retained.
+
+    Attributes:
+        repository: The ECR repository.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        repository_name: str | None = None,
+        encryption_key: kms.IKey | None = None,
+        max_image_count: int = 100,
+        untagged_image_expiry_days: int = 14,
+        destroy_on_delete: bool = False,
+    ) -> None:
+        """Create the repository.
+
+        Args:
+            scope: The parent construct.
+            id: The construct id.
+            repository_name: The repository name. Default: a name CloudFormation generates.
+            encryption_key: A KMS key to encrypt images with. Default: AES-256 (ECR-managed).
+            max_image_count: How many images the lifecycle policy keeps at most. Default: 100.
+            untagged_image_expiry_days: After how many days untagged images are removed. Default: 14.
+            destroy_on_delete: For throw-away environments only: delete the repository and its
+                images with the stack (removal DESTROY with ``empty_on_delete``). Default: False,
+                the repository and its images are retained.
+        """
+        problems = ValidationProblems(f"ServiceRepository {id!r}")
+        if repository_name is not None:
+            check_type(problems, "repository_name", repository_name, str)
+        if encryption_key is not None:
+            check_interface(problems, "encryption_key", encryption_key, kms.IKey)
+        check_positive(problems, "max_image_count", max_image_count)
+        check_positive(problems, "untagged_image_expiry_days", untagged_image_expiry_days)
+        check_type(problems, "destroy_on_delete", destroy_on_delete, bool)
+        problems.raise_if_any()
+
+        super().__init__(scope, id)
+        self.repository = ecr.Repository(
+            self,
+            "Resource",
+            repository_name=repository_name,
+            image_scan_on_push=True,
+            image_tag_mutability=ecr.TagMutability.IMMUTABLE,
+            encryption=ecr.RepositoryEncryption.KMS if encryption_key else ecr.RepositoryEncryption.AES_256,
+            encryption_key=encryption_key,
+            lifecycle_rules=[
+                ecr.LifecycleRule(
+                    description="Remove untagged images",
+                    rule_priority=1,
+                    tag_status=ecr.TagStatus.UNTAGGED,
+                    max_image_age=Duration.days(untagged_image_expiry_days),
+                ),
+                ecr.LifecycleRule(
+                    description=f"Keep the newest {max_image_count} images",
+                    rule_priority=2,
+                    tag_status=ecr.TagStatus.ANY,
+                    max_image_count=max_image_count,
+                ),
+            ],
+            removal_policy=RemovalPolicy.DESTROY if destroy_on_delete else RemovalPolicy.RETAIN,
+            empty_on_delete=destroy_on_delete,
+        )
+
+    def image(self, tag: str) -> ecs.ContainerImage:
+        """The image with ``tag`` in this repository; the task that uses it is granted pulls.
+
+        Args:
+            tag: An image tag you pushed, e.g. ``"1.4.2"``.
+        """
+        problems = ValidationProblems(f"ServiceRepository {self.node.id!r}.image")
+        check_image_tag(problems, "tag", tag)
+        problems.raise_if_any()
+        return ecs.ContainerImage.from_ecr_repository(self.repository, tag)

@@ -1,0 +1,292 @@
+"""MeshedService: one Fargate service, registered in Cloud Map and joined to its cluster's data plane."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_appmesh as appmesh
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_servicediscovery as servicediscovery
+from constructs import Construct
+
+from ._contract import ServiceMeshing, Workload
+from ._deployment import MIN_HEALTHY_PERCENT, max_healthy_percent
+from ._validate import (
+    ValidationProblems,
+    check_port,
+    check_positive,
+    check_service_name,
+    check_task_size,
+    check_type,
+)
+from .app_mesh import AppMeshService
+from .cluster import MeshedCluster
+from .options import Discovery, ListenerProtocol, RoutePolicy
+
+APP_CONTAINER_NAME = "app"
+
+
+def dns_record_type(network_mode: ecs.NetworkMode) -> servicediscovery.DnsRecordType:
+    """The Cloud Map record type a task's network mode needs: A for awsvpc, SRV otherwise."""
+    if network_mode == ecs.NetworkMode.AWS_VPC:
+        return servicediscovery.DnsRecordType.A
+    return servicediscovery.DnsRecordType.SRV
+
+
+class MeshedService(Construct):
+    """A Fargate service that callers reach at ``<name>.<namespace>`` through the cluster's data plane.
+
+    One construct creates the task definition (application container plus, on App Mesh, the
+    Envoy sidecar and proxy configuration), the ECS service registered in the cluster's Cloud
+    Map namespace, its security group, its log group, and the data plane's resources.
+
+    Attributes:
+        cluster: The MeshedCluster the service runs in.
+        name: The service name; callers dial ``dns_name``.
+        port: The port the application listens on.
+        protocol: The application's protocol.
+        task_definition: The Fargate task definition.
+        app_container: The application container.
+        service: The ECS Fargate service.
+        security_group: The service's security group; only declared callers may reach ``port``.
+        log_group: The log group of the application and sidecar containers.
+        cloud_map_service: The Cloud Map service the ECS service registers its tasks in.
+        meshing: The data plane's parts of this service.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        cluster: MeshedCluster,
+        name: str,
+        image: ecs.ContainerImage,
+        port: int = 8080,
+        protocol: ListenerProtocol = ListenerProtocol.HTTP,
+        health_check_path: str = "/",
+        cpu: int = 256,
+        memory_mib: int = 512,
+        desired_count: int = 2,
+        environment: Mapping[str, str] | None = None,
+        secrets: Mapping[str, ecs.Secret] | None = None,
+        discovery: Discovery | None = None,
+        route_policy: RoutePolicy | None = None,
+        backends: Sequence[MeshedService] = (),
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+    ) -> None:
+        """Create the service.
+
+        Args:
+            scope: The parent construct.
+            id: The construct id.
+            cluster: The MeshedCluster to run in.
+            name: A DNS label naming the service; callers dial ``<name>.<namespace>``.
+            image: The application image, e.g. ``ServiceRepository.image("1.4.2")``.
+            port: The port the application listens on. Default: 8080.
+            protocol: The application protocol. Default: HTTP.
+            health_check_path: The HTTP path the data plane probes (HTTP and HTTP/2). Default: "/".
+            cpu: Task CPU units. Default: 256.
+            memory_mib: Task memory in MiB; must suit ``cpu`` on Fargate. Default: 512.
+            desired_count: How many tasks run. Default: 2.
+            environment: Plain environment variables of the application. Default: none.
+            secrets: Secret environment variables of the application. Default: none.
+            discovery: How the data plane finds the tasks. Default: ``Discovery.cloud_map()``.
+            route_policy: Retries and timeouts in front of the service. Default: ``RoutePolicy()``.
+            backends: Services this one calls; the same as ``connect_to`` for each. Default: none.
+            log_retention: How long container logs are kept. Default: one month.
+            removal_policy: What happens to the log group when it leaves the stack. Default: RETAIN.
+        """
+        discovery = discovery if discovery is not None else Discovery.cloud_map()
+        route_policy = route_policy if route_policy is not None else RoutePolicy()
+        problems = ValidationProblems(f"MeshedService {id!r}")
+        if check_type(problems, "cluster", cluster, MeshedCluster):
+            check_service_name(problems, "name", name)
+            if isinstance(name, str) and name in cluster._services:
+                problems.add(
+                    f"name={name!r} is already a service of cluster {cluster.node.path!r} "
+                    f"(construct {cluster._services[name].node.path!r}); give each service its own name."
+                )
+            check_port(problems, "port", port, reserved=cluster._plane.reserved_ports())
+            cluster._plane.check_service(problems, scope)
+        check_type(problems, "image", image, ecs.ContainerImage)
+        check_type(problems, "protocol", protocol, ListenerProtocol)
+        if check_type(problems, "health_check_path", health_check_path, str) and not health_check_path.startswith("/"):
+            problems.add(f"health_check_path={health_check_path!r} must start with '/', e.g. '/health'.")
+        check_task_size(problems, cpu, memory_mib)
+        check_positive(problems, "desired_count", desired_count)
+        _check_string_map(problems, "environment", environment)
+        check_type(problems, "discovery", discovery, Discovery)
+        if check_type(problems, "route_policy", route_policy, RoutePolicy):
+            _check_route_policy(problems, route_policy)
+        _check_backends(problems, backends, cluster)
+        check_type(problems, "log_retention", log_retention, logs.RetentionDays)
+        check_type(problems, "removal_policy", removal_policy, RemovalPolicy)
+        problems.raise_if_any()
+
+        super().__init__(scope, id)
+        self.cluster = cluster
+        self.name = name
+        self.port = port
+        self.protocol = protocol
+        self.log_group = logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=removal_policy)
+        self.task_definition = ecs.FargateTaskDefinition(
+            self,
+            "TaskDefinition",
+            cpu=cpu,
+            memory_limit_mib=memory_mib,
+            proxy_configuration=cluster._plane.proxy_configuration(port),
+        )
+        self.app_container = self.task_definition.add_container(
+            "App",
+            container_name=APP_CONTAINER_NAME,
+            image=image,
+            essential=True,
+            environment=dict(environment or {}),
+            secrets=dict(secrets or {}),
+            port_mappings=[ecs.PortMapping(container_port=port, name=name, app_protocol=protocol.ecs_app_protocol)],
+            logging=ecs.LogDrivers.aws_logs(stream_prefix=APP_CONTAINER_NAME, log_group=self.log_group),
+        )
+        self.security_group = ec2.SecurityGroup(
+            self, "SecurityGroup", vpc=cluster.vpc, description=f"{name}: reachable from declared callers only"
+        )
+        self.service = ecs.FargateService(
+            self,
+            "Resource",
+            cluster=cluster.cluster,
+            task_definition=self.task_definition,
+            desired_count=desired_count,
+            assign_public_ip=False,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            security_groups=[self.security_group],
+            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+            min_healthy_percent=MIN_HEALTHY_PERCENT,
+            max_healthy_percent=max_healthy_percent(desired_count),
+            cloud_map_options=ecs.CloudMapOptions(
+                name=name,
+                cloud_map_namespace=cluster.namespace,
+                dns_record_type=dns_record_type(self.task_definition.network_mode),
+                dns_ttl=Duration.seconds(10),
+            ),
+        )
+        cloud_map_service = self.service.cloud_map_service
+        assert cloud_map_service is not None  # set by cloud_map_options above
+        self.cloud_map_service: servicediscovery.IService = cloud_map_service
+        self.meshing: ServiceMeshing = cluster._plane.attach(
+            Workload(
+                scope=self,
+                name=name,
+                namespace_name=cluster.namespace_name,
+                port=port,
+                protocol=protocol,
+                health_check_path=health_check_path,
+                discovery=discovery,
+                route_policy=route_policy,
+                task_definition=self.task_definition,
+                app_container=self.app_container,
+                service=self.service,
+                log_group=self.log_group,
+            )
+        )
+        self._callees: list[MeshedService] = []
+        cluster._services[name] = self
+        for callee in backends:
+            self.connect_to(callee)
+
+    @property
+    def dns_name(self) -> str:
+        """The name callers dial: ``<name>.<namespace>``."""
+        return f"{self.name}.{self.cluster.namespace_name}"
+
+    @property
+    def callees(self) -> list[MeshedService]:
+        """The services this one may call, in the order they were connected."""
+        return list(self._callees)
+
+    @property
+    def app_mesh(self) -> AppMeshService:
+        """The App Mesh resources and Envoy sidecar of this service (App Mesh data plane only)."""
+        if not isinstance(self.meshing, AppMeshService):
+            raise AttributeError(f"service {self.name!r} runs on {self.cluster.data_plane!r}, not App Mesh.")
+        return self.meshing
+
+    @property
+    def virtual_node(self) -> appmesh.VirtualNode:
+        """The App Mesh virtual node of this service."""
+        return self.app_mesh.virtual_node
+
+    @property
+    def virtual_router(self) -> appmesh.VirtualRouter:
+        """The App Mesh virtual router in front of this service."""
+        return self.app_mesh.virtual_router
+
+    @property
+    def virtual_service(self) -> appmesh.VirtualService:
+        """The App Mesh virtual service callers dial, named ``dns_name``."""
+        return self.app_mesh.virtual_service
+
+    @property
+    def envoy_container(self) -> ecs.ContainerDefinition:
+        """The Envoy sidecar container of this service's task definition."""
+        return self.app_mesh.envoy_container
+
+    def connect_to(self, callee: MeshedService) -> None:
+        """Let this service call ``callee``: declare the data-plane backend and open callee's port.
+
+        Only this service's security group may then reach ``callee.port``. Connecting twice is
+        harmless; services of different clusters cannot be connected.
+
+        Args:
+            callee: The service this one calls.
+        """
+        problems = ValidationProblems(f"MeshedService {self.node.id!r}.connect_to")
+        _check_backends(problems, [callee], self.cluster, parameter="callee")
+        if callee is self:
+            problems.add(f"callee is {self.name!r} itself; a service reaches itself without the mesh.")
+        problems.raise_if_any()
+        if callee in self._callees:
+            return
+        self.meshing.add_backend(callee.meshing)
+        callee.security_group.add_ingress_rule(
+            self.security_group, ec2.Port.tcp(callee.port), f"{self.name} calls {callee.name}"
+        )
+        self._callees.append(callee)
+
+
+def _check_string_map(problems: ValidationProblems, parameter: str, values: object) -> None:
+    if values is None:
+        return
+    if not isinstance(values, Mapping):
+        problems.add(f"{parameter}={values!r} is a {type(values).__name__}; pass a dict of str to str.", kind=TypeError)
+        return
+    for key, value in values.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            problems.add(f"{parameter}[{key!r}]={value!r}: names and values must be str.", kind=TypeError)
+
+
+def _check_route_policy(problems: ValidationProblems, policy: RoutePolicy) -> None:
+    check_positive(problems, "route_policy.retry_attempts", policy.retry_attempts, minimum=0)
+    check_type(problems, "route_policy.per_retry_timeout", policy.per_retry_timeout, Duration)
+    check_type(problems, "route_policy.request_timeout", policy.request_timeout, Duration)
+
+
+def _check_backends(
+    problems: ValidationProblems, backends: object, cluster: object, *, parameter: str = "backends"
+) -> None:
+    if isinstance(backends, (str, bytes)) or not isinstance(backends, Sequence):
+        problems.add(f"{parameter}={backends!r} is not a list; pass a list of MeshedService.", kind=TypeError)
+        return
+    for backend in backends:
+        if not isinstance(backend, MeshedService):
+            problems.add(f"{parameter} holds {backend!r}, a {type(backend).__name__}; pass MeshedService objects.", kind=TypeError)
+        elif backend.cluster is not cluster:
+            cluster_path = cluster.node.path if isinstance(cluster, MeshedCluster) else repr(cluster)
+            problems.add(
+                f"{parameter}: {backend.name!r} runs in cluster {backend.cluster.node.path!r}, not in "
+                f"{cluster_path!r}; services connect within one cluster — move one of them, or expose "
+                "the callee through an ingress."
+            )
