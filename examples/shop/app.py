@@ -1,45 +1,10 @@
-"""A small shop on a service mesh: web calls orders and inventory, orders calls inventory."""
+"""CDK app of the shop example: run ``cdk synth`` in this folder."""
 
-from __future__ import annotations
+import os
 
 import aws_cdk as cdk
-from aws_cdk import aws_ecs as ecs
-from constructs import Construct
-
-from mesh_microservices import MeshedCluster, MeshedService, ServiceRepository
-
-
-class ShopStack(cdk.Stack):
-    """Three meshed services, each with its own image repository."""
-
-    def __init__(self, scope: Construct, id: str, **kwargs: object) -> None:
-        super().__init__(scope, id, **kwargs)  # type: ignore[arg-type]
-        cluster = MeshedCluster(self, "Cluster", namespace="shop.local")
-
-        inventory_repo = ServiceRepository(self, "InventoryRepo")
-        inventory = MeshedService(
-            self, "Inventory", cluster=cluster, name="inventory", image=inventory_repo.image("2.0.1"), port=8080
-        )
-        orders_repo = ServiceRepository(self, "OrdersRepo")
-        orders = MeshedService(
-            self,
-            "Orders",
-            cluster=cluster,
-            name="orders",
-            image=orders_repo.image("1.4.2"),
-            port=8080,
-            backends=[inventory],
-        )
-        web_repo = ServiceRepository(self, "WebRepo")
-        web = MeshedService(self, "Web", cluster=cluster, name="web", image=web_repo.image("3.1.0"), port=80)
-        web.connect_to(orders)
-        web.connect_to(inventory)
-
+from shop_stack import ShopStack
 
 app = cdk.App()
-ShopStack(
-    app,
-    "Shop",
-    env=cdk.Environment(account=app.node.try_get_context("account") or "123456789012", region="eu-west-1"),
-)
+ShopStack(app, "Shop", env=cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region="eu-west-1"))
 app.synth()

@@ -14,7 +14,6 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from ._validate import ValidationProblems
 from .options import Discovery, ListenerProtocol, RoutePolicy
 
 
@@ -55,10 +54,6 @@ class DataPlaneBinding(ABC):
     @abstractmethod
     def reserved_ports(self) -> frozenset[int]:
         """Ports the data plane uses inside a task, which applications must not listen on."""
-
-    @abstractmethod
-    def check_service(self, problems: ValidationProblems, scope: Construct) -> None:
-        """Record problems that would stop this data plane from serving a service in ``scope``."""
 
     @abstractmethod
     def proxy_configuration(self, app_port: int) -> ecs.ProxyConfiguration | None:

@@ -68,7 +68,7 @@ class MeshedCluster(Construct):
             check_interface(problems, "vpc", vpc, ec2.IVpc)
         chosen = data_plane if data_plane is not None else DataPlane.app_mesh()
         if check_type(problems, "data_plane", chosen, DataPlane):
-            chosen._check(problems)
+            chosen._check(problems, scope)
         check_type(problems, "removal_policy", removal_policy, RemovalPolicy)
         check_type(problems, "flow_log_retention", flow_log_retention, logs.RetentionDays)
         problems.raise_if_any()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from aws_cdk import Stack, Token
 from aws_cdk import aws_appmesh as appmesh
 from aws_cdk import aws_ecs as ecs
 from constructs import Construct
@@ -11,6 +12,7 @@ from constructs import Construct
 from ._contract import DataPlaneBinding
 from ._validate import ValidationProblems, check_image_tag, check_interface, check_type
 from .app_mesh import ENVOY_IMAGE_TAG, AppMeshPlane
+from .app_mesh.envoy import ENVOY_PUBLIC_IMAGE, envoy_registry_account
 
 
 class DataPlane:
@@ -23,7 +25,7 @@ class DataPlane:
         self,
         description: str,
         bind: Callable[[Construct], DataPlaneBinding],
-        check: Callable[[ValidationProblems], None],
+        check: Callable[[ValidationProblems, Construct], None],
     ) -> None:
         self._description = description
         self._bind = bind
@@ -49,7 +51,7 @@ class DataPlane:
                 in your own registry). Default: AWS's image for the stack's region.
         """
 
-        def check(problems: ValidationProblems) -> None:
+        def check(problems: ValidationProblems, scope: Construct) -> None:
             check_image_tag(problems, "envoy_image_tag", envoy_image_tag)
             if mesh is not None:
                 check_interface(problems, "mesh", mesh, appmesh.IMesh)
@@ -57,6 +59,13 @@ class DataPlane:
                 check_type(problems, "envoy_image", envoy_image, ecs.ContainerImage)
             if mesh is not None and mesh_name is not None:
                 problems.add(f"mesh_name={mesh_name!r} is given with an existing mesh; pass one or the other.")
+            region = Stack.of(scope).region
+            if envoy_image is None and not Token.is_unresolved(region) and envoy_registry_account(region) is None:
+                problems.add(
+                    f"stack region {region!r} has no known App Mesh Envoy registry; pass envoy_image="
+                    f"ecs.ContainerImage.from_registry('{ENVOY_PUBLIC_IMAGE}:{envoy_image_tag}') "
+                    "or deploy to a region with App Mesh."
+                )
 
         def bind(scope: Construct) -> DataPlaneBinding:
             return AppMeshPlane(

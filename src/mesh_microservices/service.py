@@ -112,7 +112,6 @@ class MeshedService(Construct):
                     f"(construct {cluster._services[name].node.path!r}); give each service its own name."
                 )
             check_port(problems, "port", port, reserved=cluster._plane.reserved_ports())
-            cluster._plane.check_service(problems, scope)
         check_type(problems, "image", image, ecs.ContainerImage)
         check_type(problems, "protocol", protocol, ListenerProtocol)
         if check_type(problems, "health_check_path", health_check_path, str) and not health_check_path.startswith("/"):

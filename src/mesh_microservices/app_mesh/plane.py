@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from aws_cdk import Stack, Token
 from aws_cdk import aws_appmesh as appmesh
 from aws_cdk import aws_ecs as ecs
 from constructs import Construct
 
 from .._contract import DataPlaneBinding, ServiceMeshing, Workload
-from .._validate import ValidationProblems
 from . import envoy
 from .end_of_life import acknowledge_shutdown_warnings, warn_end_of_life
 from .service_meshing import AppMeshService
@@ -36,16 +34,6 @@ class AppMeshPlane(DataPlaneBinding):
 
     def reserved_ports(self) -> frozenset[int]:
         return envoy.reserved_ports()
-
-    def check_service(self, problems: ValidationProblems, scope: Construct) -> None:
-        region = Stack.of(scope).region
-        if self._envoy_image is None and not Token.is_unresolved(region):
-            if envoy.envoy_registry_account(region) is None:
-                problems.add(
-                    f"stack region {region!r} has no known App Mesh Envoy registry; pass "
-                    "DataPlane.app_mesh(envoy_image=ecs.ContainerImage.from_registry("
-                    f"'{envoy.ENVOY_PUBLIC_IMAGE}:{self._envoy_image_tag}')) or deploy to a region with App Mesh."
-                )
 
     def proxy_configuration(self, app_port: int) -> ecs.ProxyConfiguration:
         return envoy.proxy_configuration([app_port])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_appmesh as appmesh
 from aws_cdk import aws_ecs as ecs
 from constructs import Construct
@@ -65,6 +65,9 @@ class AppMeshService(ServiceMeshing):
         if not isinstance(callee, AppMeshService):
             raise TypeError(f"callee={callee!r} is not on App Mesh; connect services of one cluster only.")
         self.virtual_node.add_backend(appmesh.Backend.virtual_service(callee.virtual_service))
+        # The backend is named literally; in one stack, still create the callee's service first.
+        if Stack.of(self.scope) is Stack.of(callee.scope):
+            self.virtual_node.node.add_dependency(callee.virtual_service)
 
 
 def virtual_node_name(workload: Workload) -> str:

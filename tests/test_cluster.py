@@ -1,0 +1,58 @@
+"""MeshedCluster: VPC, ECS cluster, Cloud Map namespace and mesh, with strict defaults."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mesh_microservices.app_mesh.end_of_life import END_OF_LIFE_WARNING_ID
+from synthesized import Synthesized
+
+
+def test_new_vpc_spans_two_azs_with_private_egress_subnets_and_flow_logs(shop: Synthesized) -> None:
+    subnets = shop.resources("AWS::EC2::Subnet").values()
+    assert len({str(s["Properties"]["AvailabilityZone"]) for s in subnets}) == 2
+    private = [s for s in subnets if s["Properties"]["MapPublicIpOnLaunch"] is False]
+    assert len(private) == 2
+    _, flow_log = shop.only("AWS::EC2::FlowLog")
+    assert flow_log["Properties"]["TrafficType"] == "ALL"
+    assert flow_log["Properties"]["ResourceType"] == "VPC"
+
+
+def test_ecs_cluster_has_container_insights(shop: Synthesized) -> None:
+    _, cluster = shop.only("AWS::ECS::Cluster")
+    assert {"Name": "containerInsights", "Value": "enabled"} in cluster["Properties"]["ClusterSettings"]
+
+
+def test_namespace_always_exists_and_is_retained(shop: Synthesized) -> None:
+    _, namespace = shop.only("AWS::ServiceDiscovery::PrivateDnsNamespace")
+    assert namespace["Properties"]["Name"] == "shop.local"
+    assert namespace["DeletionPolicy"] == "Retain"
+
+
+def test_stateful_resources_are_retained_by_default(shop: Synthesized) -> None:
+    for resource_type in ("AWS::Logs::LogGroup", "AWS::ECR::Repository", "AWS::AppMesh::Mesh",
+                          "AWS::ServiceDiscovery::PrivateDnsNamespace"):
+        resources = shop.resources(resource_type)
+        assert resources, resource_type
+        for logical_id, resource in resources.items():
+            assert resource.get("DeletionPolicy") == "Retain", logical_id
+            assert resource.get("UpdateReplacePolicy") == "Retain", logical_id
+
+
+def test_app_mesh_end_of_life_is_said_once_per_cluster(shop: Synthesized) -> None:
+    warnings = [m for m in shop.messages if m[0] == "warning"]
+    assert len(warnings) == 1
+    level, path, text = warnings[0]
+    assert path == "/Shop/Cluster"
+    assert END_OF_LIFE_WARNING_ID in text and "Service Connect" in text
+
+
+def test_no_per_resource_shutdown_findings_remain(shop: Synthesized, variants: Any) -> None:
+    assert shop.findings == []
+    for stack in ("Protocols", "Imported", "AnyRegion", "CustomEnvoy"):
+        assert variants(stack).findings == [], stack
+
+
+def test_named_mesh(variants: Any) -> None:
+    _, mesh = variants("CustomEnvoy").only("AWS::AppMesh::Mesh")
+    assert mesh["Properties"]["MeshName"] == "own-mesh"

@@ -1,0 +1,76 @@
+"""MeshedService's ECS service: private, safely deployed, reachable from declared callers only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mesh_microservices._deployment import max_healthy_percent
+from synthesized import Synthesized
+
+
+def _service(synth: Synthesized, path: str) -> dict[str, Any]:
+    return synth.json["Resources"][synth.logical_id("AWS::ECS::Service", f"/{path}/")]["Properties"]
+
+
+def test_tasks_get_no_public_ip_and_run_in_private_subnets(shop: Synthesized) -> None:
+    for path in ("Web", "Orders", "Inventory"):
+        network = _service(shop, path)["NetworkConfiguration"]["AwsvpcConfiguration"]
+        assert network["AssignPublicIp"] == "DISABLED"
+        private_ids = {
+            k for k, v in shop.resources("AWS::EC2::Subnet").items() if not v["Properties"]["MapPublicIpOnLaunch"]
+        }
+        assert {s["Ref"] for s in network["Subnets"]} == private_ids
+
+
+def test_deployments_keep_all_tasks_healthy_and_roll_back(shop: Synthesized) -> None:
+    deployment = _service(shop, "Orders")["DeploymentConfiguration"]
+    assert deployment["MinimumHealthyPercent"] == 100
+    assert deployment["MaximumPercent"] == 150  # two tasks
+    assert deployment["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
+    assert _service(shop, "Orders")["LaunchType"] == "FARGATE"
+
+
+def test_maximum_percent_follows_aws_advice_by_task_count(variants: Any) -> None:
+    synth = variants("Protocols")
+    assert _service(synth, "Http2")["DeploymentConfiguration"]["MaximumPercent"] == 200  # one task
+    assert _service(synth, "Grpc")["DeploymentConfiguration"]["MaximumPercent"] == 150  # three
+    assert _service(synth, "Tcp")["DeploymentConfiguration"]["MaximumPercent"] == 125  # four
+    assert [max_healthy_percent(n) for n in (1, 2, 3, 4, 40)] == [200, 150, 150, 125, 125]
+
+
+def test_only_declared_callers_reach_a_service_port(shop: Synthesized) -> None:
+    group = {p: shop.logical_id("AWS::EC2::SecurityGroup", f"/{p}/") for p in ("Web", "Orders", "Inventory")}
+    rules = {
+        (rule["Properties"]["SourceSecurityGroupId"]["Fn::GetAtt"][0],
+         rule["Properties"]["GroupId"]["Fn::GetAtt"][0],
+         rule["Properties"]["FromPort"], rule["Properties"]["ToPort"], rule["Properties"]["IpProtocol"])
+        for rule in shop.resources("AWS::EC2::SecurityGroupIngress").values()
+    }
+    assert rules == {
+        (group["Web"], group["Orders"], 8080, 8080, "tcp"),
+        (group["Web"], group["Inventory"], 8080, 8080, "tcp"),
+        (group["Orders"], group["Inventory"], 8080, 8080, "tcp"),
+    }
+    for logical_id in group.values():
+        assert "SecurityGroupIngress" not in shop.json["Resources"][logical_id]["Properties"]
+
+
+def test_app_container_logs_to_a_retained_log_group_with_retention(shop: Synthesized) -> None:
+    task = shop.json["Resources"][shop.logical_id("AWS::ECS::TaskDefinition", "/Orders/")]["Properties"]
+    log_group = shop.logical_id("AWS::Logs::LogGroup", "/Orders/")
+    for container in task["ContainerDefinitions"]:
+        options = container["LogConfiguration"]["Options"]
+        assert options["awslogs-group"] == {"Ref": log_group}
+    assert shop.json["Resources"][log_group]["Properties"]["RetentionInDays"] == 30
+
+
+def test_app_port_mapping_is_named_for_any_data_plane(shop: Synthesized) -> None:
+    task = shop.json["Resources"][shop.logical_id("AWS::ECS::TaskDefinition", "/Orders/")]["Properties"]
+    app = next(c for c in task["ContainerDefinitions"] if c["Name"] == "app")
+    assert app["PortMappings"] == [{"ContainerPort": 8080, "Name": "orders", "AppProtocol": "http", "Protocol": "tcp"}]
+
+
+def test_task_size_defaults_to_the_smallest_fargate_size(shop: Synthesized) -> None:
+    task = shop.json["Resources"][shop.logical_id("AWS::ECS::TaskDefinition", "/Orders/")]["Properties"]
+    assert (task["Cpu"], task["Memory"]) == ("256", "512")
+    assert task["RequiresCompatibilities"] == ["FARGATE"]

@@ -1,0 +1,165 @@
+"""Bad input raises a clear ValueError/TypeError naming the parameter and the fix; nothing is created."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_ecs as ecs
+
+from conftest import ENV, NGINX
+from mesh_microservices import DataPlane, ListenerProtocol, MeshedCluster, MeshedService, RoutePolicy, ServiceRepository
+
+
+class World:
+    """A stack with one cluster and one service, rebuilt for each test (no synth needed)."""
+
+    def __init__(self) -> None:
+        self.app = cdk.App()
+        self.stack = cdk.Stack(self.app, "Validation", env=ENV)
+        self.cluster = MeshedCluster(self.stack, "Cluster", namespace="shop.local")
+        self.image = ecs.ContainerImage.from_registry(NGINX)
+        self.orders = MeshedService(self.stack, "Orders", cluster=self.cluster, name="orders", image=self.image)
+
+    def construct_paths(self) -> list[str]:
+        return sorted(c.node.path for c in self.stack.node.find_all())
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    yield World()
+
+
+def _refused(world: World, build: Callable[[], object], error: type[Exception], *fragments: str) -> str:
+    """Run ``build``; it must raise ``error`` with every fragment in the message and create nothing."""
+    before = world.construct_paths()
+    services_before = list(world.cluster.services)
+    with pytest.raises(error) as raised:
+        build()
+    message = str(raised.value)
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in {message!r}"
+    assert world.construct_paths() == before, "a construct was left half-created"
+    assert world.cluster.services == services_before
+    return message
+
+
+def _service(world: World, **overrides: Any) -> Callable[[], object]:
+    arguments: dict[str, Any] = {"cluster": world.cluster, "name": "payments", "image": world.image, **overrides}
+    return lambda: MeshedService(world.stack, "Payments", **arguments)
+
+
+@pytest.mark.parametrize("name", ["Orders", "1orders", "orders-", "or_ders", "", "a" * 64, "orders.v2"])
+def test_invalid_service_name(world: World, name: str) -> None:
+    _refused(world, _service(world, name=name), ValueError, f"name={name!r}", "DNS label")
+
+
+@pytest.mark.parametrize("port", [0, 65536, -1])
+def test_port_out_of_range(world: World, port: int) -> None:
+    _refused(world, _service(world, port=port), ValueError, f"port={port}", "1 to 65535")
+
+
+@pytest.mark.parametrize("port", [15000, 15001, 9901])
+def test_port_reserved_by_envoy(world: World, port: int) -> None:
+    _refused(world, _service(world, port=port), ValueError, f"port={port}", "reserved by the Envoy sidecar")
+
+
+@pytest.mark.parametrize(("cpu", "memory_mib", "fragment"), [
+    (256, 4096, "memory_mib=4096 is not available with cpu=256"),
+    (300, 512, "cpu=300 is not a Fargate size"),
+    (1024, 1024, "use one of 2048 to 8192 in steps of 1024"),
+])
+def test_impossible_cpu_memory_pair(world: World, cpu: int, memory_mib: int, fragment: str) -> None:
+    _refused(world, _service(world, cpu=cpu, memory_mib=memory_mib), ValueError, fragment)
+
+
+def test_duplicate_service_name_in_one_cluster(world: World) -> None:
+    _refused(world, _service(world, name="orders"), ValueError, "name='orders' is already a service", "Validation/Orders")
+
+
+def test_connecting_services_of_different_clusters(world: World) -> None:
+    other = MeshedCluster(world.stack, "Other", namespace="other.local")
+    stranger = MeshedService(world.stack, "Stranger", cluster=other, name="stranger", image=world.image)
+    _refused(world, lambda: world.orders.connect_to(stranger), ValueError,
+             "'stranger' runs in cluster 'Validation/Other'", "'Validation/Cluster'")
+    _refused(world, _service(world, backends=[stranger]), ValueError, "backends", "Validation/Other")
+
+
+def test_connecting_a_service_to_itself(world: World) -> None:
+    _refused(world, lambda: world.orders.connect_to(world.orders), ValueError, "itself")
+
+
+@pytest.mark.parametrize("tag", ["", " ", "-x", "a" * 129, "v1:2"])
+def test_invalid_image_tag(world: World, tag: str) -> None:
+    repository = ServiceRepository(world.stack, "Repo")
+    _refused(world, lambda: repository.image(tag), ValueError, "tag")
+
+
+def test_empty_image_tag_says_what_to_pass(world: World) -> None:
+    repository = ServiceRepository(world.stack, "Repo")
+    _refused(world, lambda: repository.image(""), ValueError, "tag is empty", "'1.4.2'")
+
+
+def test_empty_envoy_tag(world: World) -> None:
+    _refused(world, lambda: MeshedCluster(world.stack, "C2", namespace="b.local",
+                                          data_plane=DataPlane.app_mesh(envoy_image_tag="")),
+             ValueError, "envoy_image_tag is empty")
+
+
+@pytest.mark.parametrize("namespace", ["shop", "Shop.Local", "shop..local", "-shop.local"])
+def test_invalid_namespace(world: World, namespace: str) -> None:
+    _refused(world, lambda: MeshedCluster(world.stack, "C2", namespace=namespace), ValueError,
+             f"namespace={namespace!r}", "shop.local")
+
+
+@pytest.mark.parametrize(("overrides", "fragment"), [
+    ({"image": "nginx:latest"}, "image='nginx:latest' is a str; pass a ContainerImage"),
+    ({"port": "8080"}, "port='8080' is a str; pass a int"),
+    ({"port": True}, "port=True is a bool"),
+    ({"protocol": "http"}, "protocol='http' is a str; pass a ListenerProtocol"),
+    ({"cluster": "shop"}, "cluster='shop' is a str; pass a MeshedCluster"),
+    ({"environment": {"A": 1}}, "environment['A']=1"),
+    ({"backends": "orders"}, "backends='orders' is not a list"),
+    ({"route_policy": RoutePolicy(retry_attempts=-1)}, "route_policy.retry_attempts=-1"),
+])
+def test_wrong_types_and_values_are_named(world: World, overrides: dict[str, Any], fragment: str) -> None:
+    error = ValueError if "retry_attempts" in fragment else TypeError
+    _refused(world, _service(world, **overrides), error, fragment)
+
+
+def test_health_check_path_must_start_with_a_slash(world: World) -> None:
+    _refused(world, _service(world, health_check_path="health"), ValueError, "health_check_path='health'")
+
+
+def test_all_problems_are_reported_at_once(world: World) -> None:
+    message = _refused(world, _service(world, name="Bad_Name", port=0, cpu=256, memory_mib=8192), ValueError)
+    assert "name='Bad_Name'" in message and "port=0" in message and "memory_mib=8192" in message
+
+
+def test_wrong_vpc_type(world: World) -> None:
+    _refused(world, lambda: MeshedCluster(world.stack, "C2", namespace="b.local", vpc="vpc-123"),  # type: ignore[arg-type]
+             TypeError, "vpc='vpc-123' is a str; pass an IVpc")
+
+
+def test_mesh_and_mesh_name_together(world: World) -> None:
+    _refused(world, lambda: MeshedCluster(world.stack, "C2", namespace="b.local", data_plane=DataPlane.app_mesh(
+        mesh=world.cluster.mesh, mesh_name="x")), ValueError, "mesh_name='x'")
+
+
+def test_region_without_envoy_registry(world: World) -> None:
+    stack = cdk.Stack(world.app, "Elsewhere", env=cdk.Environment(account="123456789012", region="xx-nowhere-1"))
+    with pytest.raises(ValueError, match="xx-nowhere-1.*envoy_image="):
+        MeshedCluster(stack, "Cluster", namespace="x.local")
+    assert stack.node.children == []
+
+
+def test_repository_bad_counts(world: World) -> None:
+    _refused(world, lambda: ServiceRepository(world.stack, "R", max_image_count=0), ValueError, "max_image_count=0")
+
+
+def test_protocol_enum_is_the_only_accepted_protocol(world: World) -> None:
+    built = MeshedService(world.stack, "Rpc", cluster=world.cluster, name="rpc", image=world.image,
+                          protocol=ListenerProtocol.GRPC)
+    assert built.protocol is ListenerProtocol.GRPC
