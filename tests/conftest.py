@@ -87,6 +87,22 @@ def _variants(app: cdk.App) -> None:
     MeshedService(custom, "Api", cluster=cluster, name="api", image=image)
     throwaway = ServiceRepository(custom, "Scratch", destroy_on_delete=True)
     MeshedService(custom, "Worker", cluster=cluster, name="worker", image=throwaway.image("latest"))
+    connect = cdk.Stack(app, "ServiceConnect", env=ENV)
+    cluster = MeshedCluster(connect, "Cluster", namespace="shop.local", data_plane=DataPlane.service_connect())
+    inventory = MeshedService(connect, "Inventory", cluster=cluster, name="inventory", image=image)
+    orders = MeshedService(connect, "Orders", cluster=cluster, name="orders", image=image, backends=[inventory],
+                           route_policy=RoutePolicy(request_timeout=cdk.Duration.seconds(20)))
+    MeshedService(connect, "Ledger", cluster=cluster, name="ledger", image=image, port=5432,
+                  protocol=ListenerProtocol.TCP)
+    web = MeshedService(connect, "Web", cluster=cluster, name="web", image=image, port=80)
+    web.connect_to(orders)
+    web.connect_to(inventory)
+
+    secure = cdk.Stack(app, "ServiceConnectTls", env=ENV)
+    cluster = MeshedCluster(secure, "Cluster", namespace="secure.local", data_plane=DataPlane.service_connect(
+        tls_authority_arn=f"arn:aws:acm-pca:{REGION}:{ACCOUNT}:certificate-authority/0123abcd-0123-4567-89ab-0123456789ab"))
+    MeshedService(secure, "Vault", cluster=cluster, name="vault", image=image)
+
     key = kms.Key(custom, "ImageKey", enable_key_rotation=True)
     ServiceRepository(custom, "Sealed", encryption_key=key)
 

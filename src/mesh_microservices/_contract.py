@@ -1,7 +1,8 @@
 """The seam between the public constructs and a data plane.
 
-MeshedService builds what every data plane needs and describes it as a ``Workload``; the
-cluster's data plane then adds its own parts and returns a ``ServiceMeshing`` that can add
+MeshedService describes what was declared as a ``ServiceSpec``, asks the cluster's data plane
+how ECS should register the tasks, builds what every data plane needs and hands it over as a
+``Workload``; the data plane adds its own parts and returns a ``ServiceMeshing`` that can add
 backends. Data-plane packages depend on this module, never on the public constructs.
 """
 
@@ -12,32 +13,50 @@ from dataclasses import dataclass
 
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_servicediscovery as servicediscovery
 from constructs import Construct
 
+from ._validate import ValidationProblems
 from .options import Discovery, ListenerProtocol, RoutePolicy
 
 
 @dataclass(frozen=True, kw_only=True)
-class Workload:
-    """The parts of one service that exist whatever the data plane."""
+class ServiceSpec:
+    """What a MeshedService declares, before any of its resources exist."""
 
     scope: Construct
     name: str
+    namespace: servicediscovery.INamespace
     namespace_name: str
     port: int
     protocol: ListenerProtocol
     health_check_path: str
     discovery: Discovery
     route_policy: RoutePolicy
-    task_definition: ecs.FargateTaskDefinition
-    app_container: ecs.ContainerDefinition
-    service: ecs.FargateService
-    log_group: logs.ILogGroup
 
     @property
     def dns_name(self) -> str:
         """The name callers dial: ``<name>.<namespace>``."""
         return f"{self.name}.{self.namespace_name}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Registration:
+    """How the ECS service makes its tasks known: Cloud Map options or Service Connect."""
+
+    cloud_map_options: ecs.CloudMapOptions | None = None
+    service_connect: ecs.ServiceConnectProps | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Workload:
+    """The parts of one service that exist whatever the data plane."""
+
+    spec: ServiceSpec
+    task_definition: ecs.FargateTaskDefinition
+    app_container: ecs.ContainerDefinition
+    service: ecs.FargateService
+    log_group: logs.ILogGroup
 
 
 class ServiceMeshing(ABC):
@@ -56,8 +75,18 @@ class DataPlaneBinding(ABC):
         """Ports the data plane uses inside a task, which applications must not listen on."""
 
     @abstractmethod
-    def proxy_configuration(self, app_port: int) -> ecs.ProxyConfiguration | None:
+    def check(self, problems: ValidationProblems, spec: ServiceSpec) -> None:
+        """Record what in ``spec`` this data plane cannot do, with what to do instead."""
+
+    @abstractmethod
+    def proxy_configuration(self, spec: ServiceSpec) -> ecs.ProxyConfiguration | None:
         """The task definition's proxy configuration, if the data plane intercepts traffic."""
+
+    @abstractmethod
+    def registration(
+        self, spec: ServiceSpec, task_definition: ecs.TaskDefinition, log_group: logs.ILogGroup
+    ) -> Registration:
+        """How the ECS service registers its tasks for this data plane."""
 
     @abstractmethod
     def attach(self, workload: Workload) -> ServiceMeshing:

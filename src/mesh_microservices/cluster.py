@@ -88,9 +88,7 @@ class MeshedCluster(Construct):
         else:
             self.namespace = namespace
             self.namespace_name = namespace.namespace_name
-        self._plane: DataPlaneBinding = chosen._bind(self)
-        if isinstance(self._plane, AppMeshPlane) and isinstance(self._plane.mesh, appmesh.Mesh):
-            self._plane.mesh.apply_removal_policy(removal_policy)
+        self._plane: DataPlaneBinding = chosen._bind(self, removal_policy)
         self._services: dict[str, MeshedService] = {}
 
     @property

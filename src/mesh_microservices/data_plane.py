@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from aws_cdk import Stack, Token
+from aws_cdk import RemovalPolicy, Stack, Token
 from aws_cdk import aws_appmesh as appmesh
 from aws_cdk import aws_ecs as ecs
 from constructs import Construct
@@ -13,18 +13,20 @@ from ._contract import DataPlaneBinding
 from ._validate import ValidationProblems, check_image_tag, check_interface, check_type
 from .app_mesh import ENVOY_IMAGE_TAG, AppMeshPlane
 from .app_mesh.envoy import ENVOY_PUBLIC_IMAGE, envoy_registry_account
+from .service_connect import ServiceConnectPlane
 
 
 class DataPlane:
     """Which data plane carries the traffic between a cluster's services.
 
-    Create one with a factory, e.g. ``DataPlane.app_mesh()``.
+    Create one with a factory: ``DataPlane.app_mesh()`` (the default) or
+    ``DataPlane.service_connect()``. The same MeshedService declarations run on either.
     """
 
     def __init__(
         self,
         description: str,
-        bind: Callable[[Construct], DataPlaneBinding],
+        bind: Callable[[Construct, RemovalPolicy], DataPlaneBinding],
         check: Callable[[ValidationProblems, Construct], None],
     ) -> None:
         self._description = description
@@ -67,12 +69,38 @@ class DataPlane:
                     "or deploy to a region with App Mesh."
                 )
 
-        def bind(scope: Construct) -> DataPlaneBinding:
+        def bind(scope: Construct, removal_policy: RemovalPolicy) -> DataPlaneBinding:
             return AppMeshPlane(
-                scope, mesh=mesh, mesh_name=mesh_name, envoy_image_tag=envoy_image_tag, envoy_image=envoy_image
+                scope,
+                mesh=mesh,
+                mesh_name=mesh_name,
+                envoy_image_tag=envoy_image_tag,
+                envoy_image=envoy_image,
+                removal_policy=removal_policy,
             )
 
         return cls("DataPlane.app_mesh()", bind, check)
+
+    @classmethod
+    def service_connect(cls, *, tls_authority_arn: str | None = None) -> DataPlane:
+        """Amazon ECS Service Connect: ECS's own proxy, no sidecar to declare, no App Mesh.
+
+        Services keep their names: each registers ``<name>.<namespace>`` as its Service Connect
+        DNS name, so callers' URLs do not change when a cluster moves off App Mesh.
+
+        Args:
+            tls_authority_arn: The ARN of an AWS Private CA; when given, traffic between services
+                is encrypted with certificates it issues. Default: no TLS.
+        """
+
+        def check(problems: ValidationProblems, scope: Construct) -> None:
+            if tls_authority_arn is not None:
+                check_type(problems, "tls_authority_arn", tls_authority_arn, str)
+
+        def bind(scope: Construct, removal_policy: RemovalPolicy) -> DataPlaneBinding:
+            return ServiceConnectPlane(scope, tls_authority_arn=tls_authority_arn)
+
+        return cls("DataPlane.service_connect()", bind, check)
 
     def __repr__(self) -> str:
         return self._description

@@ -12,7 +12,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_servicediscovery as servicediscovery
 from constructs import Construct
 
-from ._contract import ServiceMeshing, Workload
+from ._contract import ServiceMeshing, ServiceSpec, Workload
 from ._deployment import MIN_HEALTHY_PERCENT, max_healthy_percent
 from ._validate import (
     ValidationProblems,
@@ -20,6 +20,7 @@ from ._validate import (
     check_positive,
     check_service_name,
     check_task_size,
+    check_interface,
     check_type,
 )
 from .app_mesh import AppMeshService
@@ -27,13 +28,6 @@ from .cluster import MeshedCluster
 from .options import Discovery, ListenerProtocol, RoutePolicy
 
 APP_CONTAINER_NAME = "app"
-
-
-def dns_record_type(network_mode: ecs.NetworkMode) -> servicediscovery.DnsRecordType:
-    """The Cloud Map record type a task's network mode needs: A for awsvpc, SRV otherwise."""
-    if network_mode == ecs.NetworkMode.AWS_VPC:
-        return servicediscovery.DnsRecordType.A
-    return servicediscovery.DnsRecordType.SRV
 
 
 class MeshedService(Construct):
@@ -53,7 +47,8 @@ class MeshedService(Construct):
         service: The ECS Fargate service.
         security_group: The service's security group; only declared callers may reach ``port``.
         log_group: The log group of the application and sidecar containers.
-        cloud_map_service: The Cloud Map service the ECS service registers its tasks in.
+        cloud_map_service: The Cloud Map service the ECS service registers its tasks in through
+            Cloud Map options (App Mesh); None on Service Connect, which registers the tasks itself.
         meshing: The data plane's parts of this service.
     """
 
@@ -126,6 +121,19 @@ class MeshedService(Construct):
         check_type(problems, "log_retention", log_retention, logs.RetentionDays)
         check_type(problems, "removal_policy", removal_policy, RemovalPolicy)
         problems.raise_if_any()
+        spec = ServiceSpec(
+            scope=self,
+            name=name,
+            namespace=cluster.namespace,
+            namespace_name=cluster.namespace_name,
+            port=port,
+            protocol=protocol,
+            health_check_path=health_check_path,
+            discovery=discovery,
+            route_policy=route_policy,
+        )
+        cluster._plane.check(problems, spec)
+        problems.raise_if_any()
 
         super().__init__(scope, id)
         self.cluster = cluster
@@ -138,7 +146,7 @@ class MeshedService(Construct):
             "TaskDefinition",
             cpu=cpu,
             memory_limit_mib=memory_mib,
-            proxy_configuration=cluster._plane.proxy_configuration(port),
+            proxy_configuration=cluster._plane.proxy_configuration(spec),
         )
         self.app_container = self.task_definition.add_container(
             "App",
@@ -153,6 +161,7 @@ class MeshedService(Construct):
         self.security_group = ec2.SecurityGroup(
             self, "SecurityGroup", vpc=cluster.vpc, description=f"{name}: reachable from declared callers only"
         )
+        registration = cluster._plane.registration(spec, self.task_definition, self.log_group)
         self.service = ecs.FargateService(
             self,
             "Resource",
@@ -165,26 +174,13 @@ class MeshedService(Construct):
             circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
             min_healthy_percent=MIN_HEALTHY_PERCENT,
             max_healthy_percent=max_healthy_percent(desired_count),
-            cloud_map_options=ecs.CloudMapOptions(
-                name=name,
-                cloud_map_namespace=cluster.namespace,
-                dns_record_type=dns_record_type(self.task_definition.network_mode),
-                dns_ttl=Duration.seconds(10),
-            ),
+            cloud_map_options=registration.cloud_map_options,
+            service_connect_configuration=registration.service_connect,
         )
-        cloud_map_service = self.service.cloud_map_service
-        assert cloud_map_service is not None  # set by cloud_map_options above
-        self.cloud_map_service: servicediscovery.IService = cloud_map_service
+        self.cloud_map_service: servicediscovery.IService | None = self.service.cloud_map_service
         self.meshing: ServiceMeshing = cluster._plane.attach(
             Workload(
-                scope=self,
-                name=name,
-                namespace_name=cluster.namespace_name,
-                port=port,
-                protocol=protocol,
-                health_check_path=health_check_path,
-                discovery=discovery,
-                route_policy=route_policy,
+                spec=spec,
                 task_definition=self.task_definition,
                 app_container=self.app_container,
                 service=self.service,
@@ -254,6 +250,19 @@ class MeshedService(Construct):
             self.security_group, ec2.Port.tcp(callee.port), f"{self.name} calls {callee.name}"
         )
         self._callees.append(callee)
+
+
+    def expose_to(self, peer: ec2.IConnectable, description: str = "ingress") -> None:
+        """Let a peer outside the mesh, such as a load balancer, reach this service's port.
+
+        Args:
+            peer: The load balancer (or other connectable) that forwards to this service.
+            description: Why the peer may connect, recorded on the security-group rule.
+        """
+        problems = ValidationProblems(f"MeshedService {self.node.id!r}.expose_to")
+        check_interface(problems, "peer", peer, ec2.IConnectable)
+        problems.raise_if_any()
+        self.security_group.connections.allow_from(peer, ec2.Port.tcp(self.port), f"{description} to {self.name}")
 
 
 def _check_string_map(problems: ValidationProblems, parameter: str, values: object) -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_appmesh as appmesh
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from .._contract import DataPlaneBinding, ServiceMeshing, Workload
+from .._cloud_map import cloud_map_options
+from .._contract import DataPlaneBinding, Registration, ServiceMeshing, ServiceSpec, Workload
+from .._validate import ValidationProblems
 from . import envoy
 from .end_of_life import acknowledge_shutdown_warnings, warn_end_of_life
 from .service_meshing import AppMeshService
@@ -23,10 +27,12 @@ class AppMeshPlane(DataPlaneBinding):
         mesh_name: str | None,
         envoy_image_tag: str,
         envoy_image: ecs.ContainerImage | None,
+        removal_policy: RemovalPolicy,
     ) -> None:
-        self.mesh: appmesh.IMesh = mesh or appmesh.Mesh(
-            scope, "Mesh", mesh_name=mesh_name, egress_filter=appmesh.MeshFilterType.DROP_ALL
-        )
+        if mesh is None:
+            mesh = appmesh.Mesh(scope, "Mesh", mesh_name=mesh_name, egress_filter=appmesh.MeshFilterType.DROP_ALL)
+            mesh.apply_removal_policy(removal_policy)
+        self.mesh: appmesh.IMesh = mesh
         self._envoy_image_tag = envoy_image_tag
         self._envoy_image = envoy_image
         acknowledge_shutdown_warnings(scope)
@@ -35,9 +41,21 @@ class AppMeshPlane(DataPlaneBinding):
     def reserved_ports(self) -> frozenset[int]:
         return envoy.reserved_ports()
 
-    def proxy_configuration(self, app_port: int) -> ecs.ProxyConfiguration:
-        return envoy.proxy_configuration([app_port])
+    def check(self, problems: ValidationProblems, spec: ServiceSpec) -> None:
+        """App Mesh serves every option MeshedService offers."""
+
+    def proxy_configuration(self, spec: ServiceSpec) -> ecs.ProxyConfiguration:
+        return envoy.proxy_configuration([spec.port])
+
+    def registration(
+        self, spec: ServiceSpec, task_definition: ecs.TaskDefinition, log_group: logs.ILogGroup
+    ) -> Registration:
+        # The virtual node discovers exactly the Cloud Map service these options create.
+        return Registration(
+            cloud_map_options=cloud_map_options(spec.name, spec.namespace, task_definition.network_mode)
+        )
 
     def attach(self, workload: Workload) -> ServiceMeshing:
-        image = self._envoy_image or envoy.regional_envoy_image(workload.scope, self._envoy_image_tag)
-        return AppMeshService(workload.scope, "AppMesh", mesh=self.mesh, workload=workload, envoy_image=image)
+        scope = workload.spec.scope
+        image = self._envoy_image or envoy.regional_envoy_image(scope, self._envoy_image_tag)
+        return AppMeshService(scope, "AppMesh", mesh=self.mesh, workload=workload, envoy_image=image)

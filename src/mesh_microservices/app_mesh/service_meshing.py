@@ -7,7 +7,7 @@ from aws_cdk import aws_appmesh as appmesh
 from aws_cdk import aws_ecs as ecs
 from constructs import Construct
 
-from .._contract import ServiceMeshing, Workload
+from .._contract import ServiceMeshing, ServiceSpec, Workload
 from ..options import DiscoveryMode, ListenerProtocol, RoutePolicy
 from . import envoy
 from .end_of_life import acknowledge_shutdown_warnings
@@ -28,25 +28,26 @@ class AppMeshService(ServiceMeshing):
     def __init__(
         self, scope: Construct, id: str, *, mesh: appmesh.IMesh, workload: Workload, envoy_image: ecs.ContainerImage
     ) -> None:
+        spec = workload.spec
         self.scope = Construct(scope, id)
         self.virtual_node = appmesh.VirtualNode(
             self.scope,
             "VirtualNode",
             mesh=mesh,
-            virtual_node_name=virtual_node_name(workload),
+            virtual_node_name=virtual_node_name(spec),
             service_discovery=_service_discovery(workload),
-            listeners=[_node_listener(workload)],
+            listeners=[_node_listener(spec)],
         )
         self.virtual_router = appmesh.VirtualRouter(
-            self.scope, "VirtualRouter", mesh=mesh, listeners=[_router_listener(workload.protocol, workload.port)]
+            self.scope, "VirtualRouter", mesh=mesh, listeners=[_router_listener(spec.protocol, spec.port)]
         )
         self.route = self.virtual_router.add_route(
-            "Route", route_spec=_route_spec(workload.protocol, workload.port, self.virtual_node, workload.route_policy)
+            "Route", route_spec=_route_spec(spec.protocol, spec.port, self.virtual_node, spec.route_policy)
         )
         self.virtual_service = appmesh.VirtualService(
             self.scope,
             "VirtualService",
-            virtual_service_name=workload.dns_name,
+            virtual_service_name=spec.dns_name,
             virtual_service_provider=appmesh.VirtualServiceProvider.virtual_router(self.virtual_router),
         )
         self.envoy_container = envoy.add_envoy_sidecar(
@@ -70,9 +71,9 @@ class AppMeshService(ServiceMeshing):
             self.virtual_node.node.add_dependency(callee.virtual_service)
 
 
-def virtual_node_name(workload: Workload) -> str:
+def virtual_node_name(spec: ServiceSpec) -> str:
     """The virtual node's name: unique in a mesh shared by several clusters' namespaces."""
-    return f"{workload.name}_{workload.namespace_name}"
+    return f"{spec.name}_{spec.namespace_name}"
 
 
 def _grant_envoy_access(scope: Construct, mesh: appmesh.IMesh, workload: Workload) -> None:
@@ -83,23 +84,23 @@ def _grant_envoy_access(scope: Construct, mesh: appmesh.IMesh, workload: Workloa
     on the task role — a reference cycle CloudFormation would refuse.
     """
     node = appmesh.VirtualNode.from_virtual_node_attributes(
-        scope, "VirtualNodeByName", mesh=mesh, virtual_node_name=virtual_node_name(workload)
+        scope, "VirtualNodeByName", mesh=mesh, virtual_node_name=virtual_node_name(workload.spec)
     )
     node.grant_stream_aggregated_resources(workload.task_definition.task_role)
 
 
 def _service_discovery(workload: Workload) -> appmesh.ServiceDiscovery:
-    if workload.discovery.mode is DiscoveryMode.DNS:
-        return appmesh.ServiceDiscovery.dns(workload.dns_name)
+    if workload.spec.discovery.mode is DiscoveryMode.DNS:
+        return appmesh.ServiceDiscovery.dns(workload.spec.dns_name)
     cloud_map_service = workload.service.cloud_map_service
     if cloud_map_service is None:  # MeshedService always registers; this guards the contract
         raise RuntimeError("the ECS service has no Cloud Map service to discover")
     return appmesh.ServiceDiscovery.cloud_map(cloud_map_service)
 
 
-def _node_listener(workload: Workload) -> appmesh.VirtualNodeListener:
-    port, path = workload.port, workload.health_check_path
-    match workload.protocol:
+def _node_listener(spec: ServiceSpec) -> appmesh.VirtualNodeListener:
+    port, path = spec.port, spec.health_check_path
+    match spec.protocol:
         case ListenerProtocol.HTTP:
             return appmesh.VirtualNodeListener.http(port=port, health_check=appmesh.HealthCheck.http(path=path))
         case ListenerProtocol.HTTP2:

@@ -1,0 +1,104 @@
+"""The ECS Service Connect data plane bound to one cluster.
+
+Service Connect registers each service in the cluster's Cloud Map namespace itself and puts
+its own proxy in every task, so there is no sidecar to declare, no proxy configuration and no
+App Mesh resource. Callers keep dialling ``<name>.<namespace>``.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Stack
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from .._contract import DataPlaneBinding, Registration, ServiceMeshing, ServiceSpec, Workload
+from .._validate import ValidationProblems
+from ..options import DiscoveryMode, ListenerProtocol, RoutePolicy
+
+# ECS's managed policy for the role that issues Service Connect TLS certificates.
+TLS_ROLE_MANAGED_POLICY = "service-role/AmazonECSInfrastructureRolePolicyForServiceConnectTransportLayerSecurity"
+ACCESS_LOG_STREAM_PREFIX = "service-connect"
+
+
+class ServiceConnectPlane(DataPlaneBinding):
+    """Service Connect for one cluster, optionally with TLS from an ACM Private CA."""
+
+    def __init__(self, scope: Construct, *, tls_authority_arn: str | None) -> None:
+        self._tls: ecs.ServiceConnectTlsConfiguration | None = None
+        if tls_authority_arn is not None:
+            role = iam.Role(
+                scope,
+                "ServiceConnectTlsRole",
+                assumed_by=iam.ServicePrincipal("ecs.amazonaws.com"),
+                managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(TLS_ROLE_MANAGED_POLICY)],
+            )
+            self._tls = ecs.ServiceConnectTlsConfiguration(aws_pca_authority_arn=tls_authority_arn, role=role)
+
+    def reserved_ports(self) -> frozenset[int]:
+        return frozenset()
+
+    def check(self, problems: ValidationProblems, spec: ServiceSpec) -> None:
+        if spec.discovery.mode is DiscoveryMode.DNS:
+            problems.add(
+                "discovery=Discovery.dns() is an App Mesh option; Service Connect always discovers tasks "
+                "through Cloud Map. Remove discovery= (callers keep the same DNS name)."
+            )
+        default = RoutePolicy()
+        if (spec.route_policy.retry_attempts, spec.route_policy.per_retry_timeout.to_seconds()) != (
+            default.retry_attempts,
+            default.per_retry_timeout.to_seconds(),
+        ):
+            problems.add(
+                "route_policy retries cannot be set on Service Connect, whose proxy retries failed "
+                "connections itself; keep retry_attempts and per_retry_timeout at their defaults "
+                "(request_timeout is honoured), or stay on DataPlane.app_mesh()."
+            )
+
+    def proxy_configuration(self, spec: ServiceSpec) -> None:
+        return None
+
+    def registration(
+        self, spec: ServiceSpec, task_definition: ecs.TaskDefinition, log_group: logs.ILogGroup
+    ) -> Registration:
+        timeout = spec.route_policy.request_timeout
+        is_tcp = spec.protocol is ListenerProtocol.TCP
+        service = ecs.ServiceConnectService(
+            port_mapping_name=spec.name,
+            discovery_name=spec.name,
+            dns_name=spec.dns_name,
+            port=spec.port,
+            idle_timeout=timeout,
+            per_request_timeout=None if is_tcp else timeout,  # TCP has no requests
+            tls=self._tls,
+        )
+        return Registration(
+            service_connect=ecs.ServiceConnectProps(
+                namespace=spec.namespace.namespace_arn,
+                services=[service],
+                log_driver=ecs.LogDrivers.aws_logs(stream_prefix=ACCESS_LOG_STREAM_PREFIX, log_group=log_group),
+                access_log_configuration=ecs.ServiceConnectAccessLogConfiguration(
+                    format=ecs.ServiceConnectAccessLogFormat.JSON
+                ),
+            )
+        )
+
+    def attach(self, workload: Workload) -> ServiceMeshing:
+        return ServiceConnectMeshing(workload.service)
+
+
+class ServiceConnectMeshing(ServiceMeshing):
+    """The Service Connect side of one MeshedService: its ECS service, ordered after its callees."""
+
+    def __init__(self, service: ecs.FargateService) -> None:
+        self.service = service
+
+    def add_backend(self, callee: ServiceMeshing) -> None:
+        if not isinstance(callee, ServiceConnectMeshing):
+            raise TypeError(f"callee={callee!r} is not on Service Connect; connect services of one cluster only.")
+        # Tasks resolve only endpoints that existed when they started: deploy the server first.
+        if Stack.of(self.service) is Stack.of(callee.service):
+            resource = self.service.node.default_child
+            assert resource is not None
+            resource.node.add_dependency(callee.service)
