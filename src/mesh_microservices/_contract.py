@@ -28,6 +28,7 @@ class ServiceSpec:
     name: str
     namespace: servicediscovery.INamespace
     namespace_name: str
+    domain: str
     port: int
     protocol: ListenerProtocol
     health_check_path: str
@@ -36,8 +37,8 @@ class ServiceSpec:
 
     @property
     def dns_name(self) -> str:
-        """The name callers dial: ``<name>.<namespace>``."""
-        return f"{self.name}.{self.namespace_name}"
+        """The name callers dial: ``<name>.<domain>``."""
+        return f"{self.name}.{self.domain}"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -31,7 +31,8 @@ class MeshedCluster(Construct):
         vpc: The VPC the services run in.
         cluster: The ECS cluster (Fargate, Container Insights on).
         namespace: The Cloud Map private DNS namespace services register in.
-        namespace_name: Its DNS name, e.g. ``shop.local``; services are ``<name>.<namespace_name>``.
+        namespace_name: Its DNS name, e.g. ``shop.local``.
+        service_domain: The domain callers dial services in: ``<name>.<service_domain>``.
         data_plane: The data-plane choice this cluster was created with.
         flow_logs: The VPC flow log's log group, when this construct created the VPC.
     """
@@ -44,6 +45,7 @@ class MeshedCluster(Construct):
         namespace: str | servicediscovery.IPrivateDnsNamespace,
         vpc: ec2.IVpc | None = None,
         data_plane: DataPlane | None = None,
+        service_domain: str | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         flow_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
     ) -> None:
@@ -58,6 +60,10 @@ class MeshedCluster(Construct):
                 subnets for NAT gateways, private subnets with egress for tasks, and flow logs.
             data_plane: The data plane between services. Default: ``DataPlane.app_mesh()``, a new
                 mesh with egress filter DROP_ALL.
+            service_domain: The domain of the names callers dial, when it differs from the
+                namespace (Service Connect only, e.g. a twin cluster during a migration keeps its
+                callers' ``orders.shop.local`` while registering in namespace ``shop-next.local``).
+                Default: the namespace name.
             removal_policy: What happens to the namespace, mesh and flow-log group when they
                 leave the stack. Default: RETAIN.
             flow_log_retention: How long VPC flow logs are kept (new VPC only). Default: one year.
@@ -69,6 +75,8 @@ class MeshedCluster(Construct):
         chosen = data_plane if data_plane is not None else DataPlane.app_mesh()
         if check_type(problems, "data_plane", chosen, DataPlane):
             chosen._check(problems, scope)
+        if service_domain is not None:
+            check_namespace_name(problems, "service_domain", service_domain)
         check_type(problems, "removal_policy", removal_policy, RemovalPolicy)
         check_type(problems, "flow_log_retention", flow_log_retention, logs.RetentionDays)
         problems.raise_if_any()
@@ -88,6 +96,7 @@ class MeshedCluster(Construct):
         else:
             self.namespace = namespace
             self.namespace_name = namespace.namespace_name
+        self.service_domain: str = service_domain or self.namespace_name
         self._plane: DataPlaneBinding = chosen._bind(self, removal_policy)
         self._services: dict[str, MeshedService] = {}
 

@@ -126,6 +126,7 @@ class MeshedService(Construct):
             name=name,
             namespace=cluster.namespace,
             namespace_name=cluster.namespace_name,
+            domain=cluster.service_domain,
             port=port,
             protocol=protocol,
             health_check_path=health_check_path,
@@ -194,8 +195,8 @@ class MeshedService(Construct):
 
     @property
     def dns_name(self) -> str:
-        """The name callers dial: ``<name>.<namespace>``."""
-        return f"{self.name}.{self.cluster.namespace_name}"
+        """The name callers dial: ``<name>.<service_domain>`` of the cluster."""
+        return f"{self.name}.{self.cluster.service_domain}"
 
     @property
     def callees(self) -> list[MeshedService]:

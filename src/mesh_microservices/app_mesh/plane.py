@@ -42,7 +42,12 @@ class AppMeshPlane(DataPlaneBinding):
         return envoy.reserved_ports()
 
     def check(self, problems: ValidationProblems, spec: ServiceSpec) -> None:
-        """App Mesh serves every option MeshedService offers."""
+        if spec.domain != spec.namespace_name:
+            problems.add(
+                f"service_domain={spec.domain!r} differs from namespace {spec.namespace_name!r}: App Mesh "
+                "virtual service names must resolve in DNS, so they live in the namespace. Drop service_domain, "
+                "or use it with DataPlane.service_connect()."
+            )
 
     def proxy_configuration(self, spec: ServiceSpec) -> ecs.ProxyConfiguration:
         return envoy.proxy_configuration([spec.port])
