@@ -10,6 +10,7 @@ from .data_plane import DataPlane
 from .options import Discovery, DiscoveryMode, ListenerProtocol, RoutePolicy
 from .repository import ServiceRepository
 from .service import MeshedService
+from .topology import mermaid_topology, write_topology
 
 __version__ = "0.1.0"
 
@@ -23,4 +24,6 @@ __all__ = [
     "MeshedService",
     "RoutePolicy",
     "ServiceRepository",
+    "mermaid_topology",
+    "write_topology",
 ]

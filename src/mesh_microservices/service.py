@@ -189,6 +189,7 @@ class MeshedService(Construct):
             )
         )
         self._callees: list[MeshedService] = []
+        self._exposed_to: list[str] = []
         cluster._services[name] = self
         for callee in backends:
             self.connect_to(callee)
@@ -230,6 +231,11 @@ class MeshedService(Construct):
         """The Envoy sidecar container of this service's task definition."""
         return self.app_mesh.envoy_container
 
+    @property
+    def exposed_to(self) -> list[str]:
+        """The construct paths of the peers outside the mesh that may reach this service."""
+        return list(self._exposed_to)
+
     def connect_to(self, callee: MeshedService) -> None:
         """Let this service call ``callee``: declare the data-plane backend and open callee's port.
 
@@ -264,6 +270,7 @@ class MeshedService(Construct):
         check_interface(problems, "peer", peer, ec2.IConnectable)
         problems.raise_if_any()
         self.security_group.connections.allow_from(peer, ec2.Port.tcp(self.port), f"{description} to {self.name}")
+        self._exposed_to.append(peer.node.path if isinstance(peer, Construct) else description)
 
 
 def _check_string_map(problems: ValidationProblems, parameter: str, values: object) -> None:

@@ -1,0 +1,52 @@
+"""The mesh a CDK app declares, drawn as a Mermaid flowchart: services, calls and ingress."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from constructs import IConstruct
+
+from .cluster import MeshedCluster
+
+TOPOLOGY_FILE = "topology.mmd"
+
+
+def mermaid_topology(scope: IConstruct) -> str:
+    """A Mermaid flowchart of every MeshedCluster below ``scope`` (an app, a stage or a stack).
+
+    Each cluster is a box titled with its domain and data plane; each service shows its name,
+    port and protocol; an arrow is a declared call (``connect_to``/``backends``); a peer outside
+    the mesh that was let in with ``expose_to`` (a load balancer) points at its service.
+    """
+    clusters = [c for c in scope.node.find_all() if isinstance(c, MeshedCluster)]
+    lines = ["flowchart LR"]
+    edges: list[str] = []
+    peers: dict[str, str] = {}  # construct path -> diagram id, one node per peer
+    for index, cluster in enumerate(clusters):
+        ids = {service.name: f"c{index}_{_safe(service.name)}" for service in cluster.services}
+        lines.append(f'  subgraph c{index}["{cluster.service_domain} ({cluster.data_plane!r})"]')
+        for service in cluster.services:
+            lines.append(f'    {ids[service.name]}["{service.name}<br/>:{service.port} {service.protocol.value}"]')
+        lines.append("  end")
+        for service in cluster.services:
+            edges.extend(f"  {ids[service.name]} --> {ids[callee.name]}" for callee in service.callees)
+            for peer in service.exposed_to:
+                if peer not in peers:
+                    peers[peer] = f"peer{len(peers)}"
+                    lines.append(f'  {peers[peer]}(["{peer.rsplit("/", 1)[-1]}"])')
+                edges.append(f"  {peers[peer]} ==> {ids[service.name]}")
+    return "\n".join(lines + edges) + "\n"
+
+
+def write_topology(scope: IConstruct, directory: str | Path) -> Path:
+    """Write ``mermaid_topology(scope)`` to ``topology.mmd`` in ``directory`` and return its path.
+
+    Call it with the app and ``app.synth().directory`` to keep the diagram next to the templates.
+    """
+    path = Path(directory) / TOPOLOGY_FILE
+    path.write_text(mermaid_topology(scope))
+    return path
+
+
+def _safe(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in text)

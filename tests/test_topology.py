@@ -1,0 +1,57 @@
+"""The Mermaid topology drawn from an app's declarations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+
+from conftest import ENV, NGINX
+from mesh_microservices import (
+    DataPlane,
+    ListenerProtocol,
+    MeshedCluster,
+    MeshedService,
+    mermaid_topology,
+    write_topology,
+)
+
+
+def _app() -> cdk.App:
+    app = cdk.App()
+    stack = cdk.Stack(app, "Topology", env=ENV)
+    image = ecs.ContainerImage.from_registry(NGINX)
+    cluster = MeshedCluster(stack, "Cluster", namespace="shop.local")
+    db = MeshedService(stack, "Db", cluster=cluster, name="db", image=image, port=5432, protocol=ListenerProtocol.TCP)
+    api = MeshedService(stack, "Api", cluster=cluster, name="api", image=image, backends=[db])
+    peer = ec2.SecurityGroup(stack, "Edge", vpc=cluster.vpc)
+    api.expose_to(peer)
+    twin = MeshedCluster(stack, "Twin", namespace="next.local", vpc=cluster.vpc, data_plane=DataPlane.service_connect())
+    MeshedService(stack, "TwinApi", cluster=twin, name="api", image=image).expose_to(peer)
+    return app
+
+
+def test_diagram_shows_clusters_services_calls_and_ingress() -> None:
+    assert mermaid_topology(_app()) == (
+        "flowchart LR\n"
+        '  subgraph c0["shop.local (DataPlane.app_mesh())"]\n'
+        '    c0_db["db<br/>:5432 tcp"]\n'
+        '    c0_api["api<br/>:8080 http"]\n'
+        "  end\n"
+        '  peer0(["Edge"])\n'
+        '  subgraph c1["next.local (DataPlane.service_connect())"]\n'
+        '    c1_api["api<br/>:8080 http"]\n'
+        "  end\n"
+        "  c0_api --> c0_db\n"
+        "  peer0 ==> c0_api\n"
+        "  peer0 ==> c1_api\n"
+    )
+
+
+def test_write_topology_puts_the_diagram_in_the_given_directory(tmp_path: Path) -> None:
+    app = _app()
+    path = write_topology(app, tmp_path)
+    assert path == tmp_path / "topology.mmd"
+    assert path.read_text() == mermaid_topology(app)
