@@ -7,6 +7,7 @@ Public API: ``MeshedCluster``, ``MeshedService``, ``ServiceRepository``, the dat
 from .app_mesh import ENVOY_IMAGE_TAG
 from .cluster import MeshedCluster
 from .data_plane import DataPlane
+from .estate import ServiceStacks
 from .options import Discovery, DiscoveryMode, ListenerProtocol, RoutePolicy
 from .repository import ServiceRepository
 from .service import MeshedService
@@ -24,6 +25,7 @@ __all__ = [
     "MeshedService",
     "RoutePolicy",
     "ServiceRepository",
+    "ServiceStacks",
     "mermaid_topology",
     "write_topology",
 ]

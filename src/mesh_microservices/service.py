@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_appmesh as appmesh
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
@@ -12,8 +12,10 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_servicediscovery as servicediscovery
 from constructs import Construct
 
+from ._acknowledgments import acknowledge_unscopable_actions
 from ._contract import ServiceMeshing, ServiceSpec, Workload
 from ._deployment import MIN_HEALTHY_PERCENT, max_healthy_percent
+from ._placement import deploy_after, rule_owner
 from ._validate import (
     ValidationProblems,
     check_port,
@@ -70,7 +72,7 @@ class MeshedService(Construct):
         secrets: Mapping[str, ecs.Secret] | None = None,
         discovery: Discovery | None = None,
         route_policy: RoutePolicy | None = None,
-        backends: Sequence[MeshedService] = (),
+        backends: Sequence[MeshedService | str] = (),
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
@@ -92,7 +94,8 @@ class MeshedService(Construct):
             secrets: Secret environment variables of the application. Default: none.
             discovery: How the data plane finds the tasks. Default: ``Discovery.cloud_map()``.
             route_policy: Retries and timeouts in front of the service. Default: ``RoutePolicy()``.
-            backends: Services this one calls; the same as ``connect_to`` for each. Default: none.
+            backends: Services this one calls, as objects or names of services already declared in
+                the cluster; the same as ``connect_to`` for each. Default: none.
             log_retention: How long container logs are kept. Default: one month.
             removal_policy: What happens to the log group when it leaves the stack. Default: RETAIN.
         """
@@ -117,7 +120,7 @@ class MeshedService(Construct):
         check_type(problems, "discovery", discovery, Discovery)
         if check_type(problems, "route_policy", route_policy, RoutePolicy):
             _check_route_policy(problems, route_policy)
-        _check_backends(problems, backends, cluster)
+        _resolve_backends(problems, backends, cluster)
         check_type(problems, "log_retention", log_retention, logs.RetentionDays)
         check_type(problems, "removal_policy", removal_policy, RemovalPolicy)
         problems.raise_if_any()
@@ -188,6 +191,9 @@ class MeshedService(Construct):
                 log_group=self.log_group,
             )
         )
+        if Stack.of(self) is not Stack.of(cluster):
+            deploy_after(Stack.of(self), Stack.of(cluster))
+        acknowledge_unscopable_actions(self.task_definition)
         self._callees: list[MeshedService] = []
         self._exposed_to: list[str] = []
         cluster._services[name] = self
@@ -236,28 +242,36 @@ class MeshedService(Construct):
         """The construct paths of the peers outside the mesh that may reach this service."""
         return list(self._exposed_to)
 
-    def connect_to(self, callee: MeshedService) -> None:
+    def connect_to(self, callee: MeshedService | str) -> None:
         """Let this service call ``callee``: declare the data-plane backend and open callee's port.
 
-        Only this service's security group may then reach ``callee.port``. Connecting twice is
-        harmless; services of different clusters cannot be connected.
+        Only this service's security group may then reach ``callee.port``. The callee may live in
+        another stack of the app; the rule is placed so that stacks never import from each other
+        in a loop, whichever way services call. Connecting twice is harmless; services of
+        different clusters cannot be connected.
 
         Args:
-            callee: The service this one calls.
+            callee: The service this one calls, or its name in this service's cluster.
         """
         problems = ValidationProblems(f"MeshedService {self.node.id!r}.connect_to")
-        _check_backends(problems, [callee], self.cluster, parameter="callee")
-        if callee is self:
+        found = _resolve_backends(problems, [callee], self.cluster, parameter="callee")
+        if found and found[0] is self:
             problems.add(f"callee is {self.name!r} itself; a service reaches itself without the mesh.")
         problems.raise_if_any()
-        if callee in self._callees:
+        resolved = found[0]
+        if resolved in self._callees:
             return
-        self.meshing.add_backend(callee.meshing)
-        callee.security_group.add_ingress_rule(
-            self.security_group, ec2.Port.tcp(callee.port), f"{self.name} calls {callee.name}"
+        self.meshing.add_backend(resolved.meshing)
+        caller_stack, callee_stack = Stack.of(self), Stack.of(resolved)
+        owner = rule_owner(caller_stack, callee_stack)
+        deploy_after(owner, callee_stack if owner is caller_stack else caller_stack)
+        resolved.security_group.add_ingress_rule(
+            self.security_group,
+            ec2.Port.tcp(resolved.port),
+            f"{self.name} calls {resolved.name}",
+            remote_rule=owner is not callee_stack,  # CDK then puts the rule in the caller's stack
         )
-        self._callees.append(callee)
-
+        self._callees.append(resolved)
 
     def expose_to(self, peer: ec2.IConnectable, description: str = "ingress") -> None:
         """Let a peer outside the mesh, such as a load balancer, reach this service's port.
@@ -290,19 +304,37 @@ def _check_route_policy(problems: ValidationProblems, policy: RoutePolicy) -> No
     check_type(problems, "route_policy.request_timeout", policy.request_timeout, Duration)
 
 
-def _check_backends(
+def _resolve_backends(
     problems: ValidationProblems, backends: object, cluster: object, *, parameter: str = "backends"
-) -> None:
+) -> list[MeshedService]:
+    """The services ``backends`` names (objects or names in ``cluster``); records what is wrong."""
     if isinstance(backends, (str, bytes)) or not isinstance(backends, Sequence):
-        problems.add(f"{parameter}={backends!r} is not a list; pass a list of MeshedService.", kind=TypeError)
-        return
+        problems.add(f"{parameter}={backends!r} is not a list; pass a list of MeshedService or names.", kind=TypeError)
+        return []
+    resolved: list[MeshedService] = []
+    cluster_path = cluster.node.path if isinstance(cluster, MeshedCluster) else repr(cluster)
     for backend in backends:
-        if not isinstance(backend, MeshedService):
-            problems.add(f"{parameter} holds {backend!r}, a {type(backend).__name__}; pass MeshedService objects.", kind=TypeError)
+        if isinstance(backend, str) and isinstance(cluster, MeshedCluster):
+            found = cluster._services.get(backend)
+            if found is None:
+                names = ", ".join(sorted(cluster._services)) or "none yet"
+                problems.add(
+                    f"{parameter}: no service is named {backend!r} in cluster {cluster_path!r} (its services: "
+                    f"{names}); check the name, or declare the callee before its callers."
+                )
+            else:
+                resolved.append(found)
+        elif not isinstance(backend, MeshedService):
+            problems.add(
+                f"{parameter} holds {backend!r}, a {type(backend).__name__}; pass MeshedService objects or names.",
+                kind=TypeError,
+            )
         elif backend.cluster is not cluster:
-            cluster_path = cluster.node.path if isinstance(cluster, MeshedCluster) else repr(cluster)
             problems.add(
                 f"{parameter}: {backend.name!r} runs in cluster {backend.cluster.node.path!r}, not in "
                 f"{cluster_path!r}; services connect within one cluster — move one of them, or expose "
                 "the callee through an ingress."
             )
+        else:
+            resolved.append(backend)
+    return resolved

@@ -12,6 +12,8 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk.region_info import FactName, RegionInfo
 from constructs import Construct
 
+from .._acknowledgments import acknowledge_sidecar_environment
+
 # Newest App Mesh Envoy release (2026-09); override with ``DataPlane.app_mesh(envoy_image_tag=...)``.
 ENVOY_IMAGE_TAG = "v1.39.1.0-prod"
 ENVOY_REPOSITORY_NAME = "aws-appmesh-envoy"
@@ -126,5 +128,10 @@ def add_envoy_sidecar(
     )
     envoy.add_ulimits(
         ecs.Ulimit(name=ecs.UlimitName.NOFILE, soft_limit=ENVOY_NOFILE_LIMIT, hard_limit=ENVOY_NOFILE_LIMIT)
+    )
+    acknowledge_sidecar_environment(
+        task_definition,
+        sidecar=envoy,
+        variables=f"{ENVOY_RESOURCE_ARN_VARIABLE}, the ARN of the virtual node whose configuration Envoy streams",
     )
     return envoy

@@ -13,6 +13,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from .._placement import deploy_after
+from .._acknowledgments import acknowledge_aws_managed_policy
 from .._contract import DataPlaneBinding, Registration, ServiceMeshing, ServiceSpec, Workload
 from .._validate import ValidationProblems
 from ..options import DiscoveryMode, ListenerProtocol, RoutePolicy
@@ -34,6 +36,7 @@ class ServiceConnectPlane(DataPlaneBinding):
                 assumed_by=iam.ServicePrincipal("ecs.amazonaws.com"),
                 managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(TLS_ROLE_MANAGED_POLICY)],
             )
+            acknowledge_aws_managed_policy(role, TLS_ROLE_MANAGED_POLICY)
             self._tls = ecs.ServiceConnectTlsConfiguration(aws_pca_authority_arn=tls_authority_arn, role=role)
 
     def reserved_ports(self) -> frozenset[int]:
@@ -98,7 +101,11 @@ class ServiceConnectMeshing(ServiceMeshing):
         if not isinstance(callee, ServiceConnectMeshing):
             raise TypeError(f"callee={callee!r} is not on Service Connect; connect services of one cluster only.")
         # Tasks resolve only endpoints that existed when they started: deploy the server first.
-        if Stack.of(self.service) is Stack.of(callee.service):
+        # Across stacks that is a stack dependency, unless calls run both ways between the two.
+        caller_stack, callee_stack = Stack.of(self.service), Stack.of(callee.service)
+        if caller_stack is callee_stack:
             resource = self.service.node.default_child
             assert resource is not None
             resource.node.add_dependency(callee.service)
+        else:
+            deploy_after(caller_stack, callee_stack)

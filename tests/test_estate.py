@@ -1,0 +1,149 @@
+"""Estates of hundreds of services over many stacks: no stack too big, no import loop, every call open."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import cx_api
+
+from conftest import ENV, NGINX, new_app
+from mesh_microservices import MeshedCluster, MeshedService, ServiceStacks
+
+ESTATE_SIZE = 200
+CLOUDFORMATION_RESOURCE_LIMIT = 500
+
+
+class Estate:
+    """A synthesized estate and the calls it declared."""
+
+    def __init__(self) -> None:
+        app = new_app()
+        platform = cdk.Stack(app, "Platform", env=ENV)
+        cluster = MeshedCluster(platform, "Cluster", namespace="estate.local")
+        image = ecs.ContainerImage.from_registry(NGINX)
+        stacks = ServiceStacks(app, "Services", env=ENV)
+        names = [f"svc-{i:03d}" for i in range(ESTATE_SIZE)]
+        services = [MeshedService(stacks.next(), f"S{i:03d}", cluster=cluster, name=n, image=image)
+                    for i, n in enumerate(names)]
+        choose = random.Random(20261129)
+        self.calls: set[tuple[str, str]] = set()
+        for caller in services:
+            for callee in choose.sample(names, 3):
+                if callee != caller.name:
+                    caller.connect_to(callee)  # by name: callers need no handle on the callee
+                    self.calls.add((caller.name, callee))
+        self.stack_names = ["Platform"] + [s.stack_name for s in stacks.stacks]
+        self.assembly: cx_api.CloudAssembly = app.synth()
+        self.templates: dict[str, dict[str, Any]] = {
+            name: self.assembly.get_stack_by_name(name).template for name in self.stack_names
+        }
+
+
+@pytest.fixture(scope="session")
+def estate() -> Estate:
+    return Estate()
+
+
+def _service_of_group(templates: dict[str, dict[str, Any]]) -> dict[tuple[str, str], str]:
+    """(stack, security-group logical id) -> service name, from the construct paths."""
+    owners = {}
+    for stack, template in templates.items():
+        for logical_id, resource in template["Resources"].items():
+            if resource["Type"] == "AWS::EC2::SecurityGroup":
+                path = resource["Metadata"]["aws:cdk:path"].split("/")
+                owners[(stack, logical_id)] = path[1]
+    return owners
+
+
+def _group_reference(stack: str, value: dict[str, Any], exports: dict[str, tuple[str, str]]) -> tuple[str, str]:
+    if "Fn::GetAtt" in value:
+        return stack, value["Fn::GetAtt"][0]
+    return exports[value["Fn::ImportValue"]]
+
+
+def test_estate_spreads_over_stacks_under_the_resource_limit(estate: Estate) -> None:
+    assert len(estate.stack_names) >= 1 + ESTATE_SIZE // 25
+    for name, template in estate.templates.items():
+        assert len(template["Resources"]) <= CLOUDFORMATION_RESOURCE_LIMIT, name
+    assert sum(len(t["Resources"]) for t in estate.templates.values()) > ESTATE_SIZE * 14
+
+
+def test_stack_dependencies_form_no_cycle_although_calls_run_both_ways(estate: Estate) -> None:
+    manifest = json.loads((Path(estate.assembly.directory) / "manifest.json").read_text())
+    depends = {
+        name: {d for d in artifact.get("dependencies", []) if d in estate.templates}
+        for name, artifact in manifest["artifacts"].items()
+        if name in estate.templates
+    }
+    visiting: set[str] = set()
+    done: set[str] = set()
+
+    def visit(stack: str) -> None:
+        assert stack not in visiting, f"dependency cycle through {stack}"
+        if stack in done:
+            return
+        visiting.add(stack)
+        for dependency in depends[stack]:
+            visit(dependency)
+        visiting.discard(stack)
+        done.add(stack)
+
+    for stack in depends:
+        visit(stack)
+    assert any(len(d - {"Platform"}) > 0 for d in depends.values()), "expected cross-stack calls"
+
+
+def test_every_service_is_reachable_from_exactly_its_declared_callers(estate: Estate) -> None:
+    exports: dict[str, tuple[str, str]] = {}
+    for stack, template in estate.templates.items():
+        for output in template.get("Outputs", {}).values():
+            if "Export" in output and "Fn::GetAtt" in output["Value"]:
+                exports[output["Export"]["Name"]] = (stack, output["Value"]["Fn::GetAtt"][0])
+    owner = _service_of_group(estate.templates)
+    construct_to_name = {f"S{i:03d}": f"svc-{i:03d}" for i in range(ESTATE_SIZE)}
+    opened = set()
+    for stack, template in estate.templates.items():
+        for resource in template["Resources"].values():
+            if resource["Type"] != "AWS::EC2::SecurityGroupIngress":
+                continue
+            properties = resource["Properties"]
+            source = owner[_group_reference(stack, properties["SourceSecurityGroupId"], exports)]
+            target = owner[_group_reference(stack, properties["GroupId"], exports)]
+            assert properties["FromPort"] == properties["ToPort"] == 8080
+            opened.add((construct_to_name[source], construct_to_name[target]))
+    assert opened == estate.calls
+
+
+def test_mesh_backends_are_the_declared_callees(estate: Estate) -> None:
+    declared: dict[str, set[str]] = {}
+    for caller, callee in estate.calls:
+        declared.setdefault(caller, set()).add(f"{callee}.estate.local")
+    found: dict[str, set[str]] = {}
+    for template in estate.templates.values():
+        for resource in template["Resources"].values():
+            if resource["Type"] == "AWS::AppMesh::VirtualNode":
+                name = resource["Properties"]["VirtualNodeName"].split("_")[0]
+                backends = resource["Properties"]["Spec"].get("Backends", [])
+                if backends:
+                    found[name] = {b["VirtualService"]["VirtualServiceName"] for b in backends}
+    assert found == declared
+
+
+def test_unknown_backend_name_lists_the_names_that_exist() -> None:
+    stack = cdk.Stack(cdk.App(), "Names", env=ENV)
+    cluster = MeshedCluster(stack, "Cluster", namespace="estate.local")
+    image = ecs.ContainerImage.from_registry(NGINX)
+    MeshedService(stack, "Orders", cluster=cluster, name="orders", image=image)
+    MeshedService(stack, "Billing", cluster=cluster, name="billing", image=image)
+    with pytest.raises(ValueError, match=r"no service is named 'inventory'.*billing, orders"):
+        MeshedService(stack, "Web", cluster=cluster, name="web", image=image, backends=["orders", "inventory"])
+    web = MeshedService(stack, "Web", cluster=cluster, name="web", image=image, backends=["orders"])
+    with pytest.raises(ValueError, match=r"no service is named 'payments'.*billing, orders, web"):
+        web.connect_to("payments")
+    assert web.callees == [cluster.services[0]]
