@@ -79,7 +79,7 @@ def test_http_route_retries_stream_and_gateway_errors_twice_with_timeouts(shop: 
     assert route["Timeout"]["PerRequest"] == {"Unit": "ms", "Value": 15000}
     node_id = shop.logical_id("AWS::AppMesh::VirtualNode", "/Orders/")
     assert route["Action"]["WeightedTargets"] == [
-        {"VirtualNode": {"Fn::GetAtt": [node_id, "VirtualNodeName"]}, "Weight": 1}
+        {"VirtualNode": {"Fn::GetAtt": [node_id, "VirtualNodeName"]}, "Weight": 100}
     ]
 
 

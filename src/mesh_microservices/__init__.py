@@ -12,10 +12,16 @@ from .options import Discovery, DiscoveryMode, ListenerProtocol, RoutePolicy
 from .repository import ServiceRepository
 from .service import MeshedService
 from .topology import mermaid_topology, write_topology
+from .traffic import ConnectionPool, Deployment, OutlierDetection, RouteRule, ServiceVersion
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ConnectionPool",
+    "Deployment",
+    "OutlierDetection",
+    "RouteRule",
+    "ServiceVersion",
     "ENVOY_IMAGE_TAG",
     "DataPlane",
     "Discovery",

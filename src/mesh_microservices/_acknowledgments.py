@@ -12,11 +12,13 @@ assembly's ``validation-report.json``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
-from aws_cdk import Acknowledgment, CfnResource, Stack, Validations
+import jsii
+from aws_cdk import Acknowledgment, Aspects, CfnResource, IAspect, Stack, Validations
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
+from constructs import IConstruct
 
 AWS_SOLUTIONS_PLUGIN = "AwsSolutions"
 CONTAINER_ENVIRONMENT_RULE = f"{AWS_SOLUTIONS_PLUGIN}::AwsSolutions-ECS2"
@@ -48,8 +50,8 @@ def acknowledge_sidecar_environment(
 ) -> None:
     """Acknowledge AwsSolutions-ECS2 (plain environment variables) for a sidecar's own variables.
 
-    Only when no other container of the task has plain variables yet: the application's own
-    variables are its to judge, so then the finding stays.
+    Decided at synthesis, once the application has added what it adds: only when no other
+    container of the task has plain variables, which are the application's to judge.
 
     Args:
         task_definition: The task definition holding the sidecar.
@@ -58,25 +60,36 @@ def acknowledge_sidecar_environment(
     """
     resource = task_definition.node.default_child
     assert isinstance(resource, ecs.CfnTaskDefinition)
-    # What cdk-nag's rule reads: the rendered container definitions, as they stand now.
-    containers = Stack.of(task_definition).resolve(resource.container_definitions) or []
-    if any(c.get("environment") for c in containers if c.get("name") != sidecar.container_name):
-        return
-    reason = (
-        f"The {sidecar.container_name} sidecar's only plain environment variables are {variables}: "
-        "configuration that holds no secret. Application secrets go through MeshedService(secrets=...)."
-    )
-    Validations.of(resource).acknowledge(Acknowledgment(id=CONTAINER_ENVIRONMENT_RULE, reason=reason))
+
+    def acknowledge() -> None:
+        # What cdk-nag's rule reads: the rendered container definitions.
+        containers = Stack.of(resource).resolve(resource.container_definitions) or []
+        if any(c.get("environment") for c in containers if c.get("name") != sidecar.container_name):
+            return
+        reason = (
+            f"The {sidecar.container_name} sidecar's only plain environment variables are {variables}: "
+            "configuration that holds no secret. Application secrets go through MeshedService(secrets=...)."
+        )
+        Validations.of(resource).acknowledge(Acknowledgment(id=CONTAINER_ENVIRONMENT_RULE, reason=reason))
+
+    Aspects.of(resource).add(_AtSynthesis(acknowledge))
 
 
 def acknowledge_unscopable_actions(task_definition: ecs.TaskDefinition) -> None:
     """Acknowledge AwsSolutions-IAM5[Resource::*] on the execution role's policy.
 
-    Only when every action that policy grants on "*" is one of ``UNSCOPABLE_ACTIONS``.
+    Decided at synthesis, once the application has added its own grants: only when every action
+    that policy grants on "*" is one of ``UNSCOPABLE_ACTIONS``.
 
     Args:
         task_definition: The task definition whose execution role pulls images and writes logs.
     """
+    resource = task_definition.node.default_child
+    assert isinstance(resource, CfnResource)
+    Aspects.of(resource).add(_AtSynthesis(lambda: _acknowledge_unscopable_actions(task_definition)))
+
+
+def _acknowledge_unscopable_actions(task_definition: ecs.TaskDefinition) -> None:
     role = task_definition.execution_role
     policy = role.node.try_find_child("DefaultPolicy") if role is not None else None
     if not isinstance(policy, iam.Policy):
@@ -108,6 +121,20 @@ def acknowledge_aws_managed_policy(role: iam.Role, policy_name: str) -> None:
     resource = role.node.default_child
     assert isinstance(resource, CfnResource)
     Validations.of(resource).acknowledge(Acknowledgment(id=rule, reason=AWS_MANAGED_POLICIES[policy_name]))
+
+
+@jsii.implements(IAspect)
+class _AtSynthesis:
+    """Runs ``action`` once, when synthesis visits the resource: after all application code."""
+
+    def __init__(self, action: Callable[[], None]) -> None:
+        self._action: Callable[[], None] | None = action
+
+    def visit(self, node: IConstruct) -> None:
+        """Run the action the first time."""
+        action, self._action = self._action, None
+        if action is not None:
+            action()
 
 
 def _as_list(value: object) -> list[object]:

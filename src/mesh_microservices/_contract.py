@@ -9,6 +9,7 @@ backends. Data-plane packages depend on this module, never on the public constru
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from aws_cdk import aws_ecs as ecs
@@ -18,6 +19,7 @@ from constructs import Construct
 
 from ._validate import ValidationProblems
 from .options import Discovery, ListenerProtocol, RoutePolicy
+from .traffic import ConnectionPool, Deployment, OutlierDetection, RouteRule
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,6 +36,20 @@ class ServiceSpec:
     health_check_path: str
     discovery: Discovery
     route_policy: RoutePolicy
+    primary_version: str
+    weights: Mapping[str, int]  # version name -> weight, the primary version first
+    routes: tuple[RouteRule, ...] = ()
+    outlier_detection: OutlierDetection | None = None
+    connection_pool: ConnectionPool | None = None
+
+    @property
+    def has_versions(self) -> bool:
+        """Whether more than the primary version runs."""
+        return len(self.weights) > 1
+
+    def registration_name(self, version: str) -> str:
+        """The name a version registers under: the service's own for the primary version."""
+        return self.name if version == self.primary_version else f"{self.name}-{version}"
 
     @property
     def dns_name(self) -> str:
@@ -51,12 +67,10 @@ class Registration:
 
 @dataclass(frozen=True, kw_only=True)
 class Workload:
-    """The parts of one service that exist whatever the data plane."""
+    """The parts of one service that exist whatever the data plane: one deployment per version."""
 
     spec: ServiceSpec
-    task_definition: ecs.FargateTaskDefinition
-    app_container: ecs.ContainerDefinition
-    service: ecs.FargateService
+    deployments: tuple[Deployment, ...]  # the primary version first
     log_group: logs.ILogGroup
 
 
@@ -85,9 +99,9 @@ class DataPlaneBinding(ABC):
 
     @abstractmethod
     def registration(
-        self, spec: ServiceSpec, task_definition: ecs.TaskDefinition, log_group: logs.ILogGroup
+        self, spec: ServiceSpec, version: str, task_definition: ecs.TaskDefinition, log_group: logs.ILogGroup
     ) -> Registration:
-        """How the ECS service registers its tasks for this data plane."""
+        """How the ECS service of ``version`` registers its tasks for this data plane."""
 
     @abstractmethod
     def attach(self, workload: Workload) -> ServiceMeshing:

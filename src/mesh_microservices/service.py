@@ -27,7 +27,9 @@ from ._validate import (
 )
 from .app_mesh import AppMeshService
 from .cluster import MeshedCluster
+from ._traffic_checks import check_traffic
 from .options import Discovery, ListenerProtocol, RoutePolicy
+from .traffic import ConnectionPool, Deployment, OutlierDetection, RouteRule, ServiceVersion
 
 APP_CONTAINER_NAME = "app"
 
@@ -44,9 +46,11 @@ class MeshedService(Construct):
         name: The service name; callers dial ``dns_name``.
         port: The port the application listens on.
         protocol: The application's protocol.
-        task_definition: The Fargate task definition.
-        app_container: The application container.
-        service: The ECS Fargate service.
+        task_definition: The primary version's Fargate task definition.
+        app_container: The primary version's application container.
+        service: The primary version's ECS Fargate service.
+        deployments: Every version's deployment (task definition, container, ECS service), by
+            version name, the primary version first.
         security_group: The service's security group; only declared callers may reach ``port``.
         log_group: The log group of the application and sidecar containers.
         cloud_map_service: The Cloud Map service the ECS service registers its tasks in through
@@ -72,6 +76,12 @@ class MeshedService(Construct):
         secrets: Mapping[str, ecs.Secret] | None = None,
         discovery: Discovery | None = None,
         route_policy: RoutePolicy | None = None,
+        version: str = "v1",
+        weight: int = 100,
+        versions: Sequence[ServiceVersion] = (),
+        routes: Sequence[RouteRule] = (),
+        outlier_detection: OutlierDetection | None = None,
+        connection_pool: ConnectionPool | None = None,
         backends: Sequence[MeshedService | str] = (),
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
@@ -94,6 +104,14 @@ class MeshedService(Construct):
             secrets: Secret environment variables of the application. Default: none.
             discovery: How the data plane finds the tasks. Default: ``Discovery.cloud_map()``.
             route_policy: Retries and timeouts in front of the service. Default: ``RoutePolicy()``.
+            version: The name of the version ``image`` is. Default: "v1".
+            weight: The primary version's share of traffic, 0 to 100, relative to ``versions``.
+                Default: 100.
+            versions: Further versions running beside the primary one, e.g. a canary
+                ``[ServiceVersion(name="v2", image=..., weight=10)]``. Default: none.
+            routes: Route rules tried before the default route (HTTP and HTTP/2). Default: none.
+            outlier_detection: Eject tasks that keep failing from callers' balancing. Default: off.
+            connection_pool: Limits on callers' connections and requests per task. Default: none.
             backends: Services this one calls, as objects or names of services already declared in
                 the cluster; the same as ``connect_to`` for each. Default: none.
             log_retention: How long container logs are kept. Default: one month.
@@ -121,6 +139,16 @@ class MeshedService(Construct):
         if check_type(problems, "route_policy", route_policy, RoutePolicy):
             _check_route_policy(problems, route_policy)
         _resolve_backends(problems, backends, cluster)
+        weights = check_traffic(
+            problems,
+            protocol=protocol,
+            version=version,
+            weight=weight,
+            versions=versions,
+            routes=routes,
+            outlier_detection=outlier_detection,
+            connection_pool=connection_pool,
+        )
         check_type(problems, "log_retention", log_retention, logs.RetentionDays)
         check_type(problems, "removal_policy", removal_policy, RemovalPolicy)
         problems.raise_if_any()
@@ -135,6 +163,11 @@ class MeshedService(Construct):
             health_check_path=health_check_path,
             discovery=discovery,
             route_policy=route_policy,
+            primary_version=version,
+            weights=weights,
+            routes=tuple(routes),
+            outlier_detection=outlier_detection,
+            connection_pool=connection_pool,
         )
         cluster._plane.check(problems, spec)
         problems.raise_if_any()
@@ -145,32 +178,86 @@ class MeshedService(Construct):
         self.port = port
         self.protocol = protocol
         self.log_group = logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=removal_policy)
-        self.task_definition = ecs.FargateTaskDefinition(
-            self,
+        self.security_group = ec2.SecurityGroup(
+            self, "SecurityGroup", vpc=cluster.vpc, description=f"{name}: reachable from declared callers only"
+        )
+        primary = self._deploy(
+            self, spec, version, weight, image, cpu, memory_mib, desired_count, environment, secrets
+        )
+        self.task_definition = primary.task_definition
+        self.app_container = primary.app_container
+        self.service = primary.service
+        self.cloud_map_service: servicediscovery.IService | None = primary.cloud_map_service
+        self.deployments: dict[str, Deployment] = {version: primary}
+        for extra in versions:
+            self.deployments[extra.name] = self._deploy(
+                Construct(self, f"Version-{extra.name}"),
+                spec,
+                extra.name,
+                extra.weight,
+                extra.image,
+                cpu,
+                memory_mib,
+                extra.desired_count or desired_count,
+                extra.environment if extra.environment is not None else environment,
+                secrets,
+            )
+        self.meshing: ServiceMeshing = cluster._plane.attach(
+            Workload(spec=spec, deployments=tuple(self.deployments.values()), log_group=self.log_group)
+        )
+        for deployment in self.deployments.values():
+            acknowledge_unscopable_actions(deployment.task_definition)
+        if Stack.of(self) is not Stack.of(cluster):
+            deploy_after(Stack.of(self), Stack.of(cluster))
+        self._callees: list[MeshedService] = []
+        self._exposed_to: list[str] = []
+        cluster._services[name] = self
+        for callee in backends:
+            self.connect_to(callee)
+
+    def _deploy(
+        self,
+        scope: Construct,
+        spec: ServiceSpec,
+        version: str,
+        weight: int,
+        image: ecs.ContainerImage,
+        cpu: int,
+        memory_mib: int,
+        desired_count: int,
+        environment: Mapping[str, str] | None,
+        secrets: Mapping[str, ecs.Secret] | None,
+    ) -> Deployment:
+        """One version's task definition, application container and ECS service, in ``scope``."""
+        plane = self.cluster._plane
+        task_definition = ecs.FargateTaskDefinition(
+            scope,
             "TaskDefinition",
             cpu=cpu,
             memory_limit_mib=memory_mib,
-            proxy_configuration=cluster._plane.proxy_configuration(spec),
+            proxy_configuration=plane.proxy_configuration(spec),
         )
-        self.app_container = self.task_definition.add_container(
+        app_container = task_definition.add_container(
             "App",
             container_name=APP_CONTAINER_NAME,
             image=image,
             essential=True,
             environment=dict(environment or {}),
             secrets=dict(secrets or {}),
-            port_mappings=[ecs.PortMapping(container_port=port, name=name, app_protocol=protocol.ecs_app_protocol)],
-            logging=ecs.LogDrivers.aws_logs(stream_prefix=APP_CONTAINER_NAME, log_group=self.log_group),
+            port_mappings=[
+                ecs.PortMapping(container_port=spec.port, name=spec.name, app_protocol=spec.protocol.ecs_app_protocol)
+            ],
+            logging=ecs.LogDrivers.aws_logs(
+                stream_prefix=APP_CONTAINER_NAME if scope is self else f"{APP_CONTAINER_NAME}-{version}",
+                log_group=self.log_group,
+            ),
         )
-        self.security_group = ec2.SecurityGroup(
-            self, "SecurityGroup", vpc=cluster.vpc, description=f"{name}: reachable from declared callers only"
-        )
-        registration = cluster._plane.registration(spec, self.task_definition, self.log_group)
-        self.service = ecs.FargateService(
-            self,
+        registration = plane.registration(spec, version, task_definition, self.log_group)
+        service = ecs.FargateService(
+            scope,
             "Resource",
-            cluster=cluster.cluster,
-            task_definition=self.task_definition,
+            cluster=self.cluster.cluster,
+            task_definition=task_definition,
             desired_count=desired_count,
             assign_public_ip=False,
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
@@ -181,24 +268,15 @@ class MeshedService(Construct):
             cloud_map_options=registration.cloud_map_options,
             service_connect_configuration=registration.service_connect,
         )
-        self.cloud_map_service: servicediscovery.IService | None = self.service.cloud_map_service
-        self.meshing: ServiceMeshing = cluster._plane.attach(
-            Workload(
-                spec=spec,
-                task_definition=self.task_definition,
-                app_container=self.app_container,
-                service=self.service,
-                log_group=self.log_group,
-            )
+        return Deployment(
+            version=version,
+            weight=weight,
+            primary=scope is self,
+            task_definition=task_definition,
+            app_container=app_container,
+            service=service,
+            cloud_map_service=service.cloud_map_service,
         )
-        if Stack.of(self) is not Stack.of(cluster):
-            deploy_after(Stack.of(self), Stack.of(cluster))
-        acknowledge_unscopable_actions(self.task_definition)
-        self._callees: list[MeshedService] = []
-        self._exposed_to: list[str] = []
-        cluster._services[name] = self
-        for callee in backends:
-            self.connect_to(callee)
 
     @property
     def dns_name(self) -> str:

@@ -53,12 +53,11 @@ class AppMeshPlane(DataPlaneBinding):
         return envoy.proxy_configuration([spec.port])
 
     def registration(
-        self, spec: ServiceSpec, task_definition: ecs.TaskDefinition, log_group: logs.ILogGroup
+        self, spec: ServiceSpec, version: str, task_definition: ecs.TaskDefinition, log_group: logs.ILogGroup
     ) -> Registration:
-        # The virtual node discovers exactly the Cloud Map service these options create.
-        return Registration(
-            cloud_map_options=cloud_map_options(spec.name, spec.namespace, task_definition.network_mode)
-        )
+        # The version's virtual node discovers exactly the Cloud Map service these options create.
+        name = spec.registration_name(version)
+        return Registration(cloud_map_options=cloud_map_options(name, spec.namespace, task_definition.network_mode))
 
     def attach(self, workload: Workload) -> ServiceMeshing:
         scope = workload.spec.scope

@@ -1,6 +1,8 @@
-"""One service's App Mesh resources: virtual node, virtual router, route and virtual service."""
+"""One service's App Mesh resources: a virtual node per version, the router, routes and service."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_appmesh as appmesh
@@ -9,20 +11,28 @@ from constructs import Construct
 
 from .._contract import ServiceMeshing, ServiceSpec, Workload
 from ..options import DiscoveryMode, ListenerProtocol, RoutePolicy
+from ..traffic import Deployment, RouteRule
 from . import envoy
 from .end_of_life import acknowledge_shutdown_warnings
 
+# Priorities of the service's routes: rules in the order given, then the default route.
+RULE_PRIORITY_STEP = 10
+DEFAULT_ROUTE_PRIORITY = 1000
+
 
 class AppMeshService(ServiceMeshing):
-    """The App Mesh side of one MeshedService, and its Envoy sidecar.
+    """The App Mesh side of one MeshedService, and the Envoy sidecar of each version.
 
     Attributes:
         scope: The construct that holds the App Mesh resources, below the MeshedService.
-        virtual_node: The node Envoy serves; discovers the ECS service's own Cloud Map service.
+        virtual_node: The primary version's node; discovers its ECS service's Cloud Map service.
+        virtual_nodes: Every version's node, by version name.
         virtual_router: The router behind the virtual service.
-        route: The default route, with the service's retries and timeouts.
+        route: The default route: all requests, split by the versions' weights.
+        routes: The routes of the service's route rules, by rule name.
         virtual_service: The name callers dial, ``<name>.<namespace>``.
-        envoy_container: The Envoy sidecar in the service's task definition.
+        envoy_container: The Envoy sidecar of the primary version's task definition.
+        envoy_containers: Every version's Envoy sidecar, by version name.
     """
 
     def __init__(
@@ -30,19 +40,32 @@ class AppMeshService(ServiceMeshing):
     ) -> None:
         spec = workload.spec
         self.scope = Construct(scope, id)
-        self.virtual_node = appmesh.VirtualNode(
-            self.scope,
-            "VirtualNode",
-            mesh=mesh,
-            virtual_node_name=virtual_node_name(spec),
-            service_discovery=_service_discovery(workload),
-            listeners=[_node_listener(spec)],
-        )
+        self.virtual_nodes: dict[str, appmesh.VirtualNode] = {}
+        self.envoy_containers: dict[str, ecs.ContainerDefinition] = {}
+        for deployment in workload.deployments:
+            node, sidecar = self._add_version(mesh, spec, deployment, workload, envoy_image)
+            self.virtual_nodes[deployment.version] = node
+            self.envoy_containers[deployment.version] = sidecar
+        self.virtual_node = self.virtual_nodes[spec.primary_version]
+        self.envoy_container = self.envoy_containers[spec.primary_version]
         self.virtual_router = appmesh.VirtualRouter(
             self.scope, "VirtualRouter", mesh=mesh, listeners=[_router_listener(spec.protocol, spec.port)]
         )
+        self.routes: dict[str, appmesh.Route] = {}
+        for index, rule in enumerate(spec.routes):
+            self.routes[rule.name] = self.virtual_router.add_route(
+                f"Route-{rule.name}",
+                route_spec=_rule_spec(spec, rule, self.virtual_nodes, priority=(index + 1) * RULE_PRIORITY_STEP),
+            )
         self.route = self.virtual_router.add_route(
-            "Route", route_spec=_route_spec(spec.protocol, spec.port, self.virtual_node, spec.route_policy)
+            "Route",
+            route_spec=_route_spec(
+                spec.protocol,
+                spec.port,
+                _targets(self.virtual_nodes, spec.weights),
+                spec.route_policy,
+                priority=DEFAULT_ROUTE_PRIORITY if spec.routes else None,
+            ),
         )
         self.virtual_service = appmesh.VirtualService(
             self.scope,
@@ -50,65 +73,123 @@ class AppMeshService(ServiceMeshing):
             virtual_service_name=spec.dns_name,
             virtual_service_provider=appmesh.VirtualServiceProvider.virtual_router(self.virtual_router),
         )
-        self.envoy_container = envoy.add_envoy_sidecar(
-            workload.task_definition,
-            image=envoy_image,
-            virtual_node_arn=self.virtual_node.virtual_node_arn,
-            logging=ecs.LogDrivers.aws_logs(stream_prefix="envoy", log_group=workload.log_group),
-        )
-        workload.app_container.add_container_dependencies(
-            ecs.ContainerDependency(container=self.envoy_container, condition=ecs.ContainerDependencyCondition.HEALTHY)
-        )
-        _grant_envoy_access(self.scope, mesh, workload)
         acknowledge_shutdown_warnings(self.scope)
+
+    def _add_version(
+        self,
+        mesh: appmesh.IMesh,
+        spec: ServiceSpec,
+        deployment: Deployment,
+        workload: Workload,
+        envoy_image: ecs.ContainerImage,
+    ) -> tuple[appmesh.VirtualNode, ecs.ContainerDefinition]:
+        suffix = "" if deployment.primary else f"-{deployment.version}"
+        node = appmesh.VirtualNode(
+            self.scope,
+            f"VirtualNode{suffix}",
+            mesh=mesh,
+            virtual_node_name=virtual_node_name(spec, deployment.version),
+            service_discovery=_service_discovery(spec, deployment),
+            listeners=[_node_listener(spec)],
+        )
+        sidecar = envoy.add_envoy_sidecar(
+            deployment.task_definition,
+            image=envoy_image,
+            virtual_node_arn=node.virtual_node_arn,
+            logging=ecs.LogDrivers.aws_logs(stream_prefix=f"envoy{suffix}", log_group=workload.log_group),
+        )
+        deployment.app_container.add_container_dependencies(
+            ecs.ContainerDependency(container=sidecar, condition=ecs.ContainerDependencyCondition.HEALTHY)
+        )
+        _grant_envoy_access(self.scope, f"VirtualNodeByName{suffix}", mesh, spec, deployment)
+        return node, sidecar
 
     def add_backend(self, callee: ServiceMeshing) -> None:
         if not isinstance(callee, AppMeshService):
             raise TypeError(f"callee={callee!r} is not on App Mesh; connect services of one cluster only.")
-        self.virtual_node.add_backend(appmesh.Backend.virtual_service(callee.virtual_service))
-        # The backend is named literally; in one stack, still create the callee's service first.
-        if Stack.of(self.scope) is Stack.of(callee.scope):
-            self.virtual_node.node.add_dependency(callee.virtual_service)
+        for node in self.virtual_nodes.values():
+            node.add_backend(appmesh.Backend.virtual_service(callee.virtual_service))
+            # The backend is named literally; in one stack, still create the callee's service first.
+            if Stack.of(self.scope) is Stack.of(callee.scope):
+                node.node.add_dependency(callee.virtual_service)
 
 
-def virtual_node_name(spec: ServiceSpec) -> str:
-    """The virtual node's name: unique in a mesh shared by several clusters' namespaces."""
-    return f"{spec.name}_{spec.namespace_name}"
+def virtual_node_name(spec: ServiceSpec, version: str) -> str:
+    """A version's virtual node name: unique in a mesh shared by several clusters' namespaces."""
+    return f"{spec.registration_name(version)}_{spec.namespace_name}"
 
 
-def _grant_envoy_access(scope: Construct, mesh: appmesh.IMesh, workload: Workload) -> None:
-    """Let the task's Envoy stream its configuration, for this service's virtual node only.
+def _grant_envoy_access(
+    scope: Construct, id: str, mesh: appmesh.IMesh, spec: ServiceSpec, deployment: Deployment
+) -> None:
+    """Let the task's Envoy stream its configuration, for its own virtual node only.
 
     The grant goes through a by-name reference to the node: the task role's policy must not
     depend on the node resource, which depends on the Cloud Map service, which ECS makes depend
     on the task role — a reference cycle CloudFormation would refuse.
     """
     node = appmesh.VirtualNode.from_virtual_node_attributes(
-        scope, "VirtualNodeByName", mesh=mesh, virtual_node_name=virtual_node_name(workload.spec)
+        scope, id, mesh=mesh, virtual_node_name=virtual_node_name(spec, deployment.version)
     )
-    node.grant_stream_aggregated_resources(workload.task_definition.task_role)
+    node.grant_stream_aggregated_resources(deployment.task_definition.task_role)
 
 
-def _service_discovery(workload: Workload) -> appmesh.ServiceDiscovery:
-    if workload.spec.discovery.mode is DiscoveryMode.DNS:
-        return appmesh.ServiceDiscovery.dns(workload.spec.dns_name)
-    cloud_map_service = workload.service.cloud_map_service
-    if cloud_map_service is None:  # MeshedService always registers; this guards the contract
+def _service_discovery(spec: ServiceSpec, deployment: Deployment) -> appmesh.ServiceDiscovery:
+    if spec.discovery.mode is DiscoveryMode.DNS:
+        return appmesh.ServiceDiscovery.dns(f"{spec.registration_name(deployment.version)}.{spec.namespace_name}")
+    if deployment.cloud_map_service is None:  # MeshedService always registers; this guards the contract
         raise RuntimeError("the ECS service has no Cloud Map service to discover")
-    return appmesh.ServiceDiscovery.cloud_map(cloud_map_service)
+    return appmesh.ServiceDiscovery.cloud_map(deployment.cloud_map_service)
 
 
 def _node_listener(spec: ServiceSpec) -> appmesh.VirtualNodeListener:
     port, path = spec.port, spec.health_check_path
+    outlier = _outlier_detection(spec)
+    pool = spec.connection_pool
     match spec.protocol:
         case ListenerProtocol.HTTP:
-            return appmesh.VirtualNodeListener.http(port=port, health_check=appmesh.HealthCheck.http(path=path))
+            return appmesh.VirtualNodeListener.http(
+                port=port,
+                health_check=appmesh.HealthCheck.http(path=path),
+                outlier_detection=outlier,
+                connection_pool=pool
+                and appmesh.HttpConnectionPool(
+                    max_connections=pool.max_connections, max_pending_requests=pool.max_pending_requests
+                ),
+            )
         case ListenerProtocol.HTTP2:
-            return appmesh.VirtualNodeListener.http2(port=port, health_check=appmesh.HealthCheck.http2(path=path))
+            return appmesh.VirtualNodeListener.http2(
+                port=port,
+                health_check=appmesh.HealthCheck.http2(path=path),
+                outlier_detection=outlier,
+                connection_pool=pool and appmesh.Http2ConnectionPool(max_requests=pool.max_requests),
+            )
         case ListenerProtocol.GRPC:
-            return appmesh.VirtualNodeListener.grpc(port=port, health_check=appmesh.HealthCheck.grpc())
+            return appmesh.VirtualNodeListener.grpc(
+                port=port,
+                health_check=appmesh.HealthCheck.grpc(),
+                outlier_detection=outlier,
+                connection_pool=pool and appmesh.GrpcConnectionPool(max_requests=pool.max_requests),
+            )
         case ListenerProtocol.TCP:
-            return appmesh.VirtualNodeListener.tcp(port=port, health_check=appmesh.HealthCheck.tcp())
+            return appmesh.VirtualNodeListener.tcp(
+                port=port,
+                health_check=appmesh.HealthCheck.tcp(),
+                outlier_detection=outlier,
+                connection_pool=pool and appmesh.TcpConnectionPool(max_connections=pool.max_connections),
+            )
+
+
+def _outlier_detection(spec: ServiceSpec) -> appmesh.OutlierDetection | None:
+    detection = spec.outlier_detection
+    if detection is None:
+        return None
+    return appmesh.OutlierDetection(
+        max_server_errors=detection.max_server_errors,
+        interval=detection.interval,
+        base_ejection_duration=detection.base_ejection_duration,
+        max_ejection_percent=detection.max_ejection_percent,
+    )
 
 
 def _router_listener(protocol: ListenerProtocol, port: int) -> appmesh.VirtualRouterListener:
@@ -123,21 +204,52 @@ def _router_listener(protocol: ListenerProtocol, port: int) -> appmesh.VirtualRo
             return appmesh.VirtualRouterListener.tcp(port)
 
 
-def _route_spec(
-    protocol: ListenerProtocol, port: int, node: appmesh.IVirtualNode, policy: RoutePolicy
+def _targets(nodes: dict[str, appmesh.VirtualNode], weights: Mapping[str, int]) -> list[appmesh.WeightedTarget]:
+    return [appmesh.WeightedTarget(virtual_node=nodes[version], weight=weight) for version, weight in weights.items()]
+
+
+def _rule_spec(
+    spec: ServiceSpec, rule: RouteRule, nodes: dict[str, appmesh.VirtualNode], *, priority: int
 ) -> appmesh.RouteSpec:
-    targets = [appmesh.WeightedTarget(virtual_node=node, weight=1)]
+    match = appmesh.HttpRouteMatch(
+        path=appmesh.HttpRoutePathMatch.starts_with(rule.path_prefix),
+        headers=[appmesh.HeaderMatch.value_is(name, value) for name, value in rule.headers.items()] or None,
+    )
+    weights = rule.weights if rule.weights is not None else spec.weights
+    return _route_spec(
+        spec.protocol,
+        spec.port,
+        _targets(nodes, weights),
+        rule.policy or spec.route_policy,
+        priority=priority,
+        http_match=match,
+    )
+
+
+def _route_spec(
+    protocol: ListenerProtocol,
+    port: int,
+    targets: list[appmesh.WeightedTarget],
+    policy: RoutePolicy,
+    *,
+    priority: int | None = None,
+    http_match: appmesh.HttpRouteMatch | None = None,
+) -> appmesh.RouteSpec:
     attempts, per_try, timeout = policy.retry_attempts, policy.per_retry_timeout, policy.request_timeout
     match protocol:
         case ListenerProtocol.HTTP:
             return appmesh.RouteSpec.http(
                 weighted_targets=targets,
+                match=http_match,
+                priority=priority,
                 retry_policy=_http_retry_policy(attempts, per_try),
                 timeout=appmesh.HttpTimeout(per_request=timeout, idle=timeout),
             )
         case ListenerProtocol.HTTP2:
             return appmesh.RouteSpec.http2(
                 weighted_targets=targets,
+                match=http_match,
+                priority=priority,
                 retry_policy=_http_retry_policy(attempts, per_try),
                 timeout=appmesh.HttpTimeout(per_request=timeout, idle=timeout),
             )
@@ -145,6 +257,7 @@ def _route_spec(
             return appmesh.RouteSpec.grpc(
                 weighted_targets=targets,
                 match=appmesh.GrpcRouteMatch(port=port),  # every call on the service's port
+                priority=priority,
                 retry_policy=appmesh.GrpcRetryPolicy(
                     retry_attempts=attempts,
                     retry_timeout=per_try,
@@ -155,7 +268,9 @@ def _route_spec(
                 timeout=appmesh.GrpcTimeout(per_request=timeout, idle=timeout),
             )
         case ListenerProtocol.TCP:
-            return appmesh.RouteSpec.tcp(weighted_targets=targets, timeout=appmesh.TcpTimeout(idle=timeout))
+            return appmesh.RouteSpec.tcp(
+                weighted_targets=targets, priority=priority, timeout=appmesh.TcpTimeout(idle=timeout)
+            )
 
 
 # AWS's App Mesh best practice: retry at least stream and gateway errors.

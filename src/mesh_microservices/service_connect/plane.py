@@ -43,6 +43,17 @@ class ServiceConnectPlane(DataPlaneBinding):
         return frozenset()
 
     def check(self, problems: ValidationProblems, spec: ServiceSpec) -> None:
+        refused = {
+            "versions": (spec.has_versions, "weighted versions; run the new version as its own service, or "
+                         "shift traffic at the load balancer"),
+            "routes": (bool(spec.routes), "path or header matching; route at the load balancer instead"),
+            "outlier_detection": (spec.outlier_detection is not None,
+                                  "configurable outlier detection; its proxy applies its own"),
+            "connection_pool": (spec.connection_pool is not None, "connection pool limits"),
+        }
+        for parameter, (asked, feature) in refused.items():
+            if asked:
+                problems.add(f"{parameter}: Service Connect has no {feature} (or stay on DataPlane.app_mesh()).")
         if spec.discovery.mode is DiscoveryMode.DNS:
             problems.add(
                 "discovery=Discovery.dns() is an App Mesh option; Service Connect always discovers tasks "
@@ -63,7 +74,7 @@ class ServiceConnectPlane(DataPlaneBinding):
         return None
 
     def registration(
-        self, spec: ServiceSpec, task_definition: ecs.TaskDefinition, log_group: logs.ILogGroup
+        self, spec: ServiceSpec, version: str, task_definition: ecs.TaskDefinition, log_group: logs.ILogGroup
     ) -> Registration:
         timeout = spec.route_policy.request_timeout
         is_tcp = spec.protocol is ListenerProtocol.TCP
@@ -88,7 +99,7 @@ class ServiceConnectPlane(DataPlaneBinding):
         )
 
     def attach(self, workload: Workload) -> ServiceMeshing:
-        return ServiceConnectMeshing(workload.service)
+        return ServiceConnectMeshing(workload.deployments[0].service)
 
 
 class ServiceConnectMeshing(ServiceMeshing):

@@ -1,0 +1,122 @@
+"""Input checks of a service's traffic options: versions, weights, route rules, pools."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import Duration
+from aws_cdk import aws_ecs as ecs
+
+from ._validate import ValidationProblems, check_positive, check_service_name, check_type
+from .options import ListenerProtocol, RoutePolicy
+from .traffic import ConnectionPool, OutlierDetection, RouteRule, ServiceVersion
+
+MAX_WEIGHT = 100  # App Mesh's largest weighted-target weight
+
+
+def check_traffic(
+    problems: ValidationProblems,
+    *,
+    protocol: object,
+    version: object,
+    weight: object,
+    versions: object,
+    routes: object,
+    outlier_detection: object,
+    connection_pool: object,
+) -> dict[str, int]:
+    """Record what is wrong with the traffic options; return version name -> weight, primary first."""
+    weights: dict[str, int] = {}
+    check_service_name(problems, "version", version)
+    if _check_weight(problems, "weight", weight) and isinstance(version, str):
+        weights[version] = weight  # type: ignore[assignment]
+    if not _is_list(problems, "versions", versions):
+        return weights
+    for index, extra in enumerate(versions):  # type: ignore[attr-defined]
+        where = f"versions[{index}]"
+        if not check_type(problems, where, extra, ServiceVersion):
+            continue
+        check_service_name(problems, f"{where}.name", extra.name)
+        check_type(problems, f"{where}.image", extra.image, ecs.ContainerImage)
+        if extra.desired_count is not None:
+            check_positive(problems, f"{where}.desired_count", extra.desired_count)
+        if extra.name in weights:
+            problems.add(f"{where}.name={extra.name!r} is used twice; give each version its own name.")
+        elif _check_weight(problems, f"{where}.weight", extra.weight):
+            weights[extra.name] = extra.weight
+    _check_total(problems, "weight and versions[].weight", weights)
+    if _is_list(problems, "routes", routes):
+        _check_routes(problems, routes, protocol, set(weights))  # type: ignore[arg-type]
+    if outlier_detection is not None and check_type(problems, "outlier_detection", outlier_detection, OutlierDetection):
+        assert isinstance(outlier_detection, OutlierDetection)
+        check_positive(problems, "outlier_detection.max_server_errors", outlier_detection.max_server_errors)
+        check_type(problems, "outlier_detection.interval", outlier_detection.interval, Duration)
+        check_type(problems, "outlier_detection.base_ejection_duration", outlier_detection.base_ejection_duration, Duration)
+        if not 0 <= outlier_detection.max_ejection_percent <= 100:
+            problems.add(
+                f"outlier_detection.max_ejection_percent={outlier_detection.max_ejection_percent} is not from 0 to 100."
+            )
+    if connection_pool is not None and check_type(problems, "connection_pool", connection_pool, ConnectionPool):
+        assert isinstance(connection_pool, ConnectionPool)
+        for field_name in ("max_connections", "max_pending_requests", "max_requests"):
+            check_positive(problems, f"connection_pool.{field_name}", getattr(connection_pool, field_name))
+    return weights
+
+
+def _check_routes(
+    problems: ValidationProblems, routes: list[object], protocol: object, versions: set[str]
+) -> None:
+    if routes and protocol not in (ListenerProtocol.HTTP, ListenerProtocol.HTTP2):
+        problems.add(f"routes match HTTP paths and headers; protocol={protocol!r} has none. Drop routes= or use HTTP.")
+        return
+    names: set[str] = set()
+    for index, rule in enumerate(routes):
+        where = f"routes[{index}]"
+        if not check_type(problems, where, rule, RouteRule):
+            continue
+        assert isinstance(rule, RouteRule)
+        check_service_name(problems, f"{where}.name", rule.name)
+        if rule.name in names:
+            problems.add(f"{where}.name={rule.name!r} is used twice; give each route its own name.")
+        names.add(rule.name)
+        if not isinstance(rule.path_prefix, str) or not rule.path_prefix.startswith("/"):
+            problems.add(f"{where}.path_prefix={rule.path_prefix!r} must start with '/', e.g. '/api'.")
+        if not isinstance(rule.headers, Mapping) or not all(
+            isinstance(k, str) and k and isinstance(v, str) for k, v in rule.headers.items()
+        ):
+            problems.add(f"{where}.headers={rule.headers!r}: pass a dict of header name to exact value.", kind=TypeError)
+        if rule.weights is not None:
+            rule_weights: dict[str, int] = {}
+            for target, target_weight in dict(rule.weights).items():
+                if target not in versions:
+                    problems.add(
+                        f"{where}.weights names version {target!r}, which the service does not run; "
+                        f"its versions: {', '.join(sorted(versions))}."
+                    )
+                elif _check_weight(problems, f"{where}.weights[{target!r}]", target_weight):
+                    rule_weights[target] = target_weight
+            _check_total(problems, f"{where}.weights", rule_weights)
+        if rule.policy is not None:
+            check_type(problems, f"{where}.policy", rule.policy, RoutePolicy)
+
+
+def _check_weight(problems: ValidationProblems, parameter: str, weight: object) -> bool:
+    if not check_type(problems, parameter, weight, int):
+        return False
+    assert isinstance(weight, int)
+    if not 0 <= weight <= MAX_WEIGHT:
+        problems.add(f"{parameter}={weight} is not from 0 to {MAX_WEIGHT}.")
+        return False
+    return True
+
+
+def _check_total(problems: ValidationProblems, parameter: str, weights: dict[str, int]) -> None:
+    if weights and sum(weights.values()) == 0:
+        problems.add(f"{parameter} add up to 0: no request would be served; give at least one version a weight.")
+
+
+def _is_list(problems: ValidationProblems, parameter: str, value: object) -> bool:
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+        problems.add(f"{parameter}={value!r} is not a list.", kind=TypeError)
+        return False
+    return True

@@ -1,0 +1,165 @@
+"""Versions with weights, route rules, outlier detection and connection pools on App Mesh."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_ecs as ecs
+
+from conftest import ENV, NGINX
+from mesh_microservices import (
+    DataPlane,
+    ListenerProtocol,
+    MeshedCluster,
+    MeshedService,
+    RouteRule,
+    ServiceVersion,
+)
+from synthesized import Synthesized
+
+Variants = Callable[[str], Synthesized]
+
+
+def _resource(synth: Synthesized, resource_type: str, path: str) -> dict[str, Any]:
+    return synth.json["Resources"][synth.logical_id(resource_type, path)]
+
+
+def test_each_version_has_its_own_task_definition_service_registration_and_node(variants: Variants) -> None:
+    synth = variants("Traffic")
+    canary = _resource(synth, "AWS::ECS::Service", "/Orders/Version-v2/")
+    registry = _resource(synth, "AWS::ServiceDiscovery::Service", "/Orders/Version-v2/")
+    assert registry["Properties"]["Name"] == "orders-v2"
+    assert canary["Properties"]["DesiredCount"] == 1
+    node = _resource(synth, "AWS::AppMesh::VirtualNode", "/Orders/AppMesh/VirtualNode-v2/")
+    cloud_map_id = synth.logical_id("AWS::ServiceDiscovery::Service", "/Orders/Version-v2/")
+    assert node["Properties"]["VirtualNodeName"] == "orders-v2_traffic.local"
+    assert node["Properties"]["Spec"]["ServiceDiscovery"]["AWSCloudMap"]["ServiceName"] == {
+        "Fn::GetAtt": [cloud_map_id, "Name"]
+    }
+    task = _resource(synth, "AWS::ECS::TaskDefinition", "/Orders/Version-v2/")["Properties"]
+    images = {c["Name"]: c["Image"] for c in task["ContainerDefinitions"]}
+    assert images["app"] == "public.ecr.aws/nginx/nginx:1.28"
+    envoy = next(c for c in task["ContainerDefinitions"] if c["Name"] == "envoy")
+    assert envoy["Environment"] == [{"Name": "APPMESH_RESOURCE_ARN",
+                                     "Value": {"Ref": synth.logical_id("AWS::AppMesh::VirtualNode", "/VirtualNode-v2/")}}]
+
+
+def test_primary_version_keeps_the_service_name_and_construct_ids(variants: Variants) -> None:
+    synth = variants("Traffic")
+    assert _resource(synth, "AWS::ServiceDiscovery::Service", "/Orders/Resource/")["Properties"]["Name"] == "orders"
+    node = _resource(synth, "AWS::AppMesh::VirtualNode", "/Orders/AppMesh/VirtualNode/")
+    assert node["Properties"]["VirtualNodeName"] == "orders_traffic.local"
+
+
+def test_default_route_splits_traffic_by_weight(variants: Variants) -> None:
+    synth = variants("Traffic")
+    route = _resource(synth, "AWS::AppMesh::Route", "/Orders/AppMesh/VirtualRouter/Route/")["Properties"]
+    targets = {t["VirtualNode"]["Fn::GetAtt"][0]: t["Weight"] for t in route["Spec"]["HttpRoute"]["Action"]["WeightedTargets"]}
+    primary = synth.logical_id("AWS::AppMesh::VirtualNode", "/Orders/AppMesh/VirtualNode/")
+    canary = synth.logical_id("AWS::AppMesh::VirtualNode", "/Orders/AppMesh/VirtualNode-v2/")
+    assert targets == {primary: 90, canary: 10}
+    assert route["Spec"]["Priority"] == 1000
+    assert route["Spec"]["HttpRoute"]["Match"]["Prefix"] == "/"
+
+
+def test_header_rule_sends_testers_to_the_canary_first(variants: Variants) -> None:
+    synth = variants("Traffic")
+    route = _resource(synth, "AWS::AppMesh::Route", "/Orders/AppMesh/VirtualRouter/Route-testers/")["Properties"]
+    spec = route["Spec"]
+    assert spec["Priority"] == 10
+    assert spec["HttpRoute"]["Match"]["Headers"] == [{"Name": "x-canary", "Invert": False, "Match": {"Exact": "true"}}]
+    canary = synth.logical_id("AWS::AppMesh::VirtualNode", "/Orders/AppMesh/VirtualNode-v2/")
+    assert spec["HttpRoute"]["Action"]["WeightedTargets"] == [
+        {"VirtualNode": {"Fn::GetAtt": [canary, "VirtualNodeName"]}, "Weight": 100}
+    ]
+
+
+def test_path_rule_overrides_retries_and_timeouts(variants: Variants) -> None:
+    synth = variants("Traffic")
+    spec = _resource(synth, "AWS::AppMesh::Route", "/Route-reports/")["Properties"]["Spec"]
+    assert spec["Priority"] == 20
+    assert spec["HttpRoute"]["Match"]["Prefix"] == "/reports"
+    assert spec["HttpRoute"]["RetryPolicy"]["MaxRetries"] == 4
+    assert spec["HttpRoute"]["Timeout"]["PerRequest"] == {"Unit": "ms", "Value": 60000}
+    assert len(spec["HttpRoute"]["Action"]["WeightedTargets"]) == 2
+
+
+def test_listeners_have_outlier_detection_and_connection_pools(variants: Variants) -> None:
+    synth = variants("Traffic")
+    for path in ("/Orders/AppMesh/VirtualNode/", "/Orders/AppMesh/VirtualNode-v2/"):
+        listener = _resource(synth, "AWS::AppMesh::VirtualNode", path)["Properties"]["Spec"]["Listeners"][0]
+        assert listener["OutlierDetection"] == {
+            "MaxServerErrors": 5,
+            "Interval": {"Unit": "ms", "Value": 10000},
+            "BaseEjectionDuration": {"Unit": "ms", "Value": 30000},
+            "MaxEjectionPercent": 50,
+        }
+        assert listener["ConnectionPool"] == {"HTTP": {"MaxConnections": 100, "MaxPendingRequests": 50}}
+
+
+def test_every_version_may_call_the_services_backends(variants: Variants) -> None:
+    synth = variants("Traffic")
+    for path in ("/Orders/AppMesh/VirtualNode/", "/Orders/AppMesh/VirtualNode-v2/"):
+        backends = _resource(synth, "AWS::AppMesh::VirtualNode", path)["Properties"]["Spec"]["Backends"]
+        assert backends == [{"VirtualService": {"VirtualServiceName": "ledger.traffic.local"}}]
+
+
+def test_every_version_runs_in_the_services_security_group(variants: Variants) -> None:
+    synth = variants("Traffic")
+    group = synth.logical_id("AWS::EC2::SecurityGroup", "/Orders/")
+    for path in ("/Orders/Resource/", "/Orders/Version-v2/"):
+        network = _resource(synth, "AWS::ECS::Service", path)["Properties"]["NetworkConfiguration"]
+        assert network["AwsvpcConfiguration"]["SecurityGroups"] == [{"Fn::GetAtt": [group, "GroupId"]}]
+
+
+def test_each_versions_envoy_may_stream_only_its_own_node(variants: Variants) -> None:
+    synth = variants("Traffic")
+    for path, node in (("/Orders/TaskDefinition/TaskRole/", "orders_traffic.local"),
+                       ("/Orders/Version-v2/TaskDefinition/TaskRole/", "orders-v2_traffic.local")):
+        policy = _resource(synth, "AWS::IAM::Policy", path)["Properties"]["PolicyDocument"]["Statement"]
+        assert len(policy) == 1 and str(policy[0]["Resource"]).endswith(f"/virtualNode/{node}']]}}")
+
+
+def _refused(error: type[Exception], fragment: str, **overrides: Any) -> None:
+    stack = cdk.Stack(cdk.App(), "Refusals", env=ENV)
+    data_plane = overrides.pop("data_plane", None)
+    cluster = MeshedCluster(stack, "Cluster", namespace="x.local", data_plane=data_plane)
+    before = [c.node.path for c in stack.node.find_all()]
+    image = ecs.ContainerImage.from_registry(NGINX)
+    with pytest.raises(error) as raised:
+        MeshedService(stack, "Api", cluster=cluster, name="api", image=image, **overrides)
+    assert fragment in str(raised.value)
+    assert [c.node.path for c in stack.node.find_all()] == before
+
+
+IMAGE = ecs.ContainerImage.from_registry(NGINX)
+
+
+@pytest.mark.parametrize(("overrides", "fragment"), [
+    ({"weight": 0, "versions": [ServiceVersion(name="v2", image=IMAGE, weight=0)]}, "add up to 0"),
+    ({"versions": [ServiceVersion(name="v1", image=IMAGE, weight=10)]}, "versions[0].name='v1' is used twice"),
+    ({"weight": 101}, "weight=101 is not from 0 to 100"),
+    ({"versions": [ServiceVersion(name="V2", image=IMAGE, weight=10)]}, "versions[0].name='V2'"),
+    ({"routes": [RouteRule(name="api", path_prefix="api")]}, "routes[0].path_prefix='api' must start with '/'"),
+    ({"routes": [RouteRule(name="a", weights={"v9": 10})]}, "names version 'v9', which the service does not run"),
+    ({"routes": [RouteRule(name="a"), RouteRule(name="a", path_prefix="/b")]}, "routes[1].name='a' is used twice"),
+    ({"routes": [RouteRule(name="a")], "protocol": ListenerProtocol.TCP}, "routes match HTTP paths and headers"),
+    ({"routes": [RouteRule(name="a", weights={"v1": 0})]}, "routes[0].weights add up to 0"),
+])
+def test_bad_traffic_options_are_refused(overrides: dict[str, Any], fragment: str) -> None:
+    _refused(ValueError, fragment, **overrides)
+
+
+def test_versions_must_be_service_versions() -> None:
+    _refused(TypeError, "versions[0]='v2' is a str; pass a ServiceVersion", versions=["v2"])
+
+
+@pytest.mark.parametrize(("overrides", "fragment"), [
+    ({"versions": [ServiceVersion(name="v2", image=IMAGE, weight=10)]}, "versions: Service Connect has no weighted"),
+    ({"routes": [RouteRule(name="a", headers={"x": "y"})]}, "routes: Service Connect has no path or header matching"),
+])
+def test_service_connect_refuses_what_it_cannot_do(overrides: dict[str, Any], fragment: str) -> None:
+    _refused(ValueError, fragment, data_plane=DataPlane.service_connect(), **overrides)
