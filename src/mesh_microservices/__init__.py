@@ -5,6 +5,7 @@ Public API: ``MeshedCluster``, ``MeshedService``, ``ServiceRepository``, the dat
 """
 
 from .app_mesh import ENVOY_IMAGE_TAG
+from .app_mesh.tls import MeshTls
 from .cluster import MeshedCluster
 from .data_plane import DataPlane
 from .estate import ServiceStacks
@@ -27,6 +28,7 @@ __all__ = [
     "Discovery",
     "DiscoveryMode",
     "ListenerProtocol",
+    "MeshTls",
     "MeshedCluster",
     "MeshedService",
     "RoutePolicy",

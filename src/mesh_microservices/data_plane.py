@@ -12,6 +12,7 @@ from constructs import Construct
 from ._contract import DataPlaneBinding
 from ._validate import ValidationProblems, check_image_tag, check_interface, check_type
 from .app_mesh import ENVOY_IMAGE_TAG, AppMeshPlane
+from .app_mesh.tls import MeshTls
 from .app_mesh.envoy import ENVOY_PUBLIC_IMAGE, envoy_registry_account
 from .service_connect import ServiceConnectPlane
 
@@ -41,6 +42,7 @@ class DataPlane:
         mesh_name: str | None = None,
         envoy_image_tag: str = ENVOY_IMAGE_TAG,
         envoy_image: ecs.ContainerImage | None = None,
+        tls: MeshTls | None = None,
     ) -> DataPlane:
         """AWS App Mesh: an Envoy sidecar in every task, configured by the mesh.
 
@@ -51,6 +53,8 @@ class DataPlane:
                 Default: ``ENVOY_IMAGE_TAG``, the newest release the library was tested with.
             envoy_image: A complete Envoy image to use instead of AWS's regional one (e.g. a copy
                 in your own registry). Default: AWS's image for the stack's region.
+            tls: Encrypt traffic between services, e.g. ``MeshTls.private_ca(authority)``.
+                Default: no TLS inside the mesh.
         """
 
         def check(problems: ValidationProblems, scope: Construct) -> None:
@@ -59,6 +63,8 @@ class DataPlane:
                 check_interface(problems, "mesh", mesh, appmesh.IMesh)
             if envoy_image is not None:
                 check_type(problems, "envoy_image", envoy_image, ecs.ContainerImage)
+            if tls is not None:
+                check_type(problems, "tls", tls, MeshTls)
             if mesh is not None and mesh_name is not None:
                 problems.add(f"mesh_name={mesh_name!r} is given with an existing mesh; pass one or the other.")
             region = Stack.of(scope).region
@@ -77,6 +83,7 @@ class DataPlane:
                 envoy_image_tag=envoy_image_tag,
                 envoy_image=envoy_image,
                 removal_policy=removal_policy,
+                tls=tls,
             )
 
         return cls("DataPlane.app_mesh()", bind, check)

@@ -14,6 +14,7 @@ from .._validate import ValidationProblems
 from . import envoy
 from .end_of_life import acknowledge_shutdown_warnings, warn_end_of_life
 from .service_meshing import AppMeshService
+from .tls import MeshTls
 
 
 class AppMeshPlane(DataPlaneBinding):
@@ -28,6 +29,7 @@ class AppMeshPlane(DataPlaneBinding):
         envoy_image_tag: str,
         envoy_image: ecs.ContainerImage | None,
         removal_policy: RemovalPolicy,
+        tls: MeshTls | None = None,
     ) -> None:
         if mesh is None:
             mesh = appmesh.Mesh(scope, "Mesh", mesh_name=mesh_name, egress_filter=appmesh.MeshFilterType.DROP_ALL)
@@ -35,6 +37,7 @@ class AppMeshPlane(DataPlaneBinding):
         self.mesh: appmesh.IMesh = mesh
         self._envoy_image_tag = envoy_image_tag
         self._envoy_image = envoy_image
+        self.tls = tls
         acknowledge_shutdown_warnings(scope)
         warn_end_of_life(scope)
 
@@ -62,4 +65,4 @@ class AppMeshPlane(DataPlaneBinding):
     def attach(self, workload: Workload) -> ServiceMeshing:
         scope = workload.spec.scope
         image = self._envoy_image or envoy.regional_envoy_image(scope, self._envoy_image_tag)
-        return AppMeshService(scope, "AppMesh", mesh=self.mesh, workload=workload, envoy_image=image)
+        return AppMeshService(scope, "AppMesh", mesh=self.mesh, workload=workload, envoy_image=image, tls=self.tls)

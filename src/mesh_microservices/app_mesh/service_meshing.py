@@ -14,6 +14,7 @@ from ..options import DiscoveryMode, ListenerProtocol, RoutePolicy
 from ..traffic import Deployment, RouteRule
 from . import envoy
 from .end_of_life import acknowledge_shutdown_warnings
+from .tls import MeshTls, ServiceTls
 
 # Priorities of the service's routes: rules in the order given, then the default route.
 RULE_PRIORITY_STEP = 10
@@ -33,13 +34,22 @@ class AppMeshService(ServiceMeshing):
         virtual_service: The name callers dial, ``<name>.<namespace>``.
         envoy_container: The Envoy sidecar of the primary version's task definition.
         envoy_containers: Every version's Envoy sidecar, by version name.
+        tls: The service's TLS (listener, client policy, grants), when the mesh uses TLS.
     """
 
     def __init__(
-        self, scope: Construct, id: str, *, mesh: appmesh.IMesh, workload: Workload, envoy_image: ecs.ContainerImage
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        mesh: appmesh.IMesh,
+        workload: Workload,
+        envoy_image: ecs.ContainerImage,
+        tls: MeshTls | None = None,
     ) -> None:
         spec = workload.spec
         self.scope = Construct(scope, id)
+        self.tls: ServiceTls | None = tls._for_service(self.scope, spec.dns_name) if tls is not None else None
         self.virtual_nodes: dict[str, appmesh.VirtualNode] = {}
         self.envoy_containers: dict[str, ecs.ContainerDefinition] = {}
         for deployment in workload.deployments:
@@ -90,8 +100,11 @@ class AppMeshService(ServiceMeshing):
             mesh=mesh,
             virtual_node_name=virtual_node_name(spec, deployment.version),
             service_discovery=_service_discovery(spec, deployment),
-            listeners=[_node_listener(spec)],
+            listeners=[_node_listener(spec, self.tls.listener if self.tls else None)],
+            backend_defaults=appmesh.BackendDefaults(tls_client_policy=self.tls.client_policy) if self.tls else None,
         )
+        if self.tls is not None:
+            self.tls.grant(deployment.task_definition.task_role)
         sidecar = envoy.add_envoy_sidecar(
             deployment.task_definition,
             image=envoy_image,
@@ -142,7 +155,7 @@ def _service_discovery(spec: ServiceSpec, deployment: Deployment) -> appmesh.Ser
     return appmesh.ServiceDiscovery.cloud_map(deployment.cloud_map_service)
 
 
-def _node_listener(spec: ServiceSpec) -> appmesh.VirtualNodeListener:
+def _node_listener(spec: ServiceSpec, tls: appmesh.ListenerTlsOptions | None) -> appmesh.VirtualNodeListener:
     port, path = spec.port, spec.health_check_path
     outlier = _outlier_detection(spec)
     pool = spec.connection_pool
@@ -150,6 +163,7 @@ def _node_listener(spec: ServiceSpec) -> appmesh.VirtualNodeListener:
         case ListenerProtocol.HTTP:
             return appmesh.VirtualNodeListener.http(
                 port=port,
+                tls=tls,
                 health_check=appmesh.HealthCheck.http(path=path),
                 outlier_detection=outlier,
                 connection_pool=pool
@@ -160,6 +174,7 @@ def _node_listener(spec: ServiceSpec) -> appmesh.VirtualNodeListener:
         case ListenerProtocol.HTTP2:
             return appmesh.VirtualNodeListener.http2(
                 port=port,
+                tls=tls,
                 health_check=appmesh.HealthCheck.http2(path=path),
                 outlier_detection=outlier,
                 connection_pool=pool and appmesh.Http2ConnectionPool(max_requests=pool.max_requests),
@@ -167,6 +182,7 @@ def _node_listener(spec: ServiceSpec) -> appmesh.VirtualNodeListener:
         case ListenerProtocol.GRPC:
             return appmesh.VirtualNodeListener.grpc(
                 port=port,
+                tls=tls,
                 health_check=appmesh.HealthCheck.grpc(),
                 outlier_detection=outlier,
                 connection_pool=pool and appmesh.GrpcConnectionPool(max_requests=pool.max_requests),
@@ -174,6 +190,7 @@ def _node_listener(spec: ServiceSpec) -> appmesh.VirtualNodeListener:
         case ListenerProtocol.TCP:
             return appmesh.VirtualNodeListener.tcp(
                 port=port,
+                tls=tls,
                 health_check=appmesh.HealthCheck.tcp(),
                 outlier_detection=outlier,
                 connection_pool=pool and appmesh.TcpConnectionPool(max_connections=pool.max_connections),

@@ -1,0 +1,83 @@
+"""TLS inside the mesh: certificate sources, client validation, mutual TLS, strict mode, grants."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from conftest import AUTHORITY_ARN
+from mesh_microservices import MeshTls
+from mesh_microservices.app_mesh.tls import EXPORT_CERTIFICATE_ACTION, GET_CA_CERTIFICATE_ACTION
+from synthesized import Synthesized
+
+Variants = Callable[[str], Synthesized]
+
+
+def _node(synth: Synthesized, path: str) -> dict[str, Any]:
+    return synth.json["Resources"][synth.logical_id("AWS::AppMesh::VirtualNode", path)]["Properties"]["Spec"]
+
+
+def test_each_service_gets_a_private_certificate_for_the_name_callers_dial(variants: Variants) -> None:
+    synth = variants("Tls")
+    certificates = synth.resources("AWS::CertificateManager::Certificate").values()
+    assert sorted(c["Properties"]["DomainName"] for c in certificates) == ["teller.tls.local", "vault.tls.local"]
+    for certificate in certificates:
+        assert certificate["Properties"]["CertificateAuthorityArn"] == AUTHORITY_ARN
+
+
+def test_listeners_serve_the_certificate_strictly(variants: Variants) -> None:
+    synth = variants("Tls")
+    certificate = synth.logical_id("AWS::CertificateManager::Certificate", "/Vault/")
+    for path in ("/Vault/AppMesh/VirtualNode/", "/Vault/AppMesh/VirtualNode-v2/"):
+        tls = _node(synth, path)["Listeners"][0]["TLS"]
+        assert tls["Mode"] == "STRICT"
+        assert tls["Certificate"] == {"ACM": {"CertificateArn": {"Ref": certificate}}}
+
+
+def test_callers_validate_against_the_authority(variants: Variants) -> None:
+    synth = variants("Tls")
+    policy = _node(synth, "/Teller/AppMesh/VirtualNode/")["BackendDefaults"]["ClientPolicy"]["TLS"]
+    assert policy["Validation"]["Trust"] == {"ACM": {"CertificateAuthorityArns": [AUTHORITY_ARN]}}
+    assert policy.get("Enforce", True) is True
+
+
+def test_envoy_may_export_only_its_own_certificate_and_read_the_authority(variants: Variants) -> None:
+    synth = variants("Tls")
+    certificate = synth.logical_id("AWS::CertificateManager::Certificate", "/Vault/")
+    for path in ("/Vault/TaskDefinition/TaskRole/", "/Vault/Version-v2/TaskDefinition/TaskRole/"):
+        policy_id = synth.logical_id("AWS::IAM::Policy", path)
+        statements = synth.json["Resources"][policy_id]["Properties"]["PolicyDocument"]["Statement"]
+        by_action = {s["Action"]: s["Resource"] for s in statements}
+        assert by_action[EXPORT_CERTIFICATE_ACTION] == {"Ref": certificate}
+        assert by_action[GET_CA_CERTIFICATE_ACTION] == AUTHORITY_ARN
+
+
+def test_mutual_tls_from_files_validates_both_sides(variants: Variants) -> None:
+    synth = variants("MutualTls")
+    spec = _node(synth, "/Vault/AppMesh/VirtualNode/")
+    listener_tls = spec["Listeners"][0]["TLS"]
+    assert listener_tls["Certificate"] == {"File": {"CertificateChain": "/certs/chain.pem", "PrivateKey": "/certs/key.pem"}}
+    assert listener_tls["Validation"]["Trust"] == {"File": {"CertificateChain": "/certs/ca.pem"}}
+    client = spec["BackendDefaults"]["ClientPolicy"]["TLS"]
+    assert client["Certificate"] == {"File": {"CertificateChain": "/certs/chain.pem", "PrivateKey": "/certs/key.pem"}}
+    assert client["Validation"]["Trust"] == {"File": {"CertificateChain": "/certs/ca.pem"}}
+    synth.template.resource_count_is("AWS::CertificateManager::Certificate", 0)
+
+
+def test_no_tls_means_no_certificates_or_client_policies(shop: Synthesized) -> None:
+    shop.template.resource_count_is("AWS::CertificateManager::Certificate", 0)
+    for node in shop.resources("AWS::AppMesh::VirtualNode").values():
+        assert "BackendDefaults" not in node["Properties"]["Spec"]
+        assert "TLS" not in node["Properties"]["Spec"]["Listeners"][0]
+    assert EXPORT_CERTIFICATE_ACTION not in str(shop.json)
+
+
+@pytest.mark.parametrize(("build", "fragment"), [
+    (lambda: MeshTls.files(certificate_chain="", private_key="/k", trusted_chain="/c"), "certificate_chain=''"),
+    (lambda: MeshTls.sds(secret_name="svc", trusted_secret_name=" "), "trusted_secret_name=' '"),
+])
+def test_tls_without_a_certificate_source_is_refused(build: Callable[[], MeshTls], fragment: str) -> None:
+    with pytest.raises(ValueError, match="names no certificate source") as raised:
+        build()
+    assert fragment in str(raised.value)
