@@ -14,6 +14,8 @@ from mesh_microservices import (
     ListenerProtocol,
     MeshedCluster,
     MeshedService,
+    RouteRule,
+    ServiceVersion,
     mermaid_topology,
     write_topology,
 )
@@ -55,3 +57,15 @@ def test_write_topology_puts_the_diagram_in_the_given_directory(tmp_path: Path) 
     path = write_topology(app, tmp_path)
     assert path == tmp_path / "topology.mmd"
     assert path.read_text() == mermaid_topology(app)
+
+
+def test_diagram_shows_version_weights_and_route_rules() -> None:
+    stack = cdk.Stack(cdk.App(), "Canary", env=ENV)
+    image = ecs.ContainerImage.from_registry(NGINX)
+    cluster = MeshedCluster(stack, "Cluster", namespace="canary.local")
+    MeshedService(stack, "Orders", cluster=cluster, name="orders", image=image, weight=90,
+                  versions=[ServiceVersion(name="v2", image=image, weight=10)],
+                  routes=[RouteRule(name="testers", headers={"x-canary": "true"}, weights={"v2": 100})])
+    assert '    c0_orders["orders<br/>:8080 http<br/>v1 90 · v2 10<br/>testers: / x-canary=true → v2 100"]' in (
+        mermaid_topology(stack).splitlines()
+    )

@@ -49,6 +49,7 @@ class MeshedService(Construct):
         task_definition: The primary version's Fargate task definition.
         app_container: The primary version's application container.
         service: The primary version's ECS Fargate service.
+        route_rules: The route rules tried before the default route.
         deployments: Every version's deployment (task definition, container, ECS service), by
             version name, the primary version first.
         security_group: The service's security group; only declared callers may reach ``port``.
@@ -189,6 +190,7 @@ class MeshedService(Construct):
         self.service = primary.service
         self.cloud_map_service: servicediscovery.IService | None = primary.cloud_map_service
         self.deployments: dict[str, Deployment] = {version: primary}
+        self.route_rules: tuple[RouteRule, ...] = tuple(routes)
         for extra in versions:
             self.deployments[extra.name] = self._deploy(
                 Construct(self, f"Version-{extra.name}"),

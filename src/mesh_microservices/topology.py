@@ -7,6 +7,7 @@ from pathlib import Path
 from constructs import IConstruct
 
 from .cluster import MeshedCluster
+from .service import MeshedService
 
 TOPOLOGY_FILE = "topology.mmd"
 
@@ -15,7 +16,7 @@ def mermaid_topology(scope: IConstruct) -> str:
     """A Mermaid flowchart of every MeshedCluster below ``scope`` (an app, a stage or a stack).
 
     Each cluster is a box titled with its domain and data plane; each service shows its name,
-    port and protocol; an arrow is a declared call (``connect_to``/``backends``); a peer outside
+    port and protocol, and the weights of its versions and its route rules; an arrow is a declared call (``connect_to``/``backends``); a peer outside
     the mesh that was let in with ``expose_to`` (a load balancer) points at its service.
     """
     clusters = [c for c in scope.node.find_all() if isinstance(c, MeshedCluster)]
@@ -26,7 +27,7 @@ def mermaid_topology(scope: IConstruct) -> str:
         ids = {service.name: f"c{index}_{_safe(service.name)}" for service in cluster.services}
         lines.append(f'  subgraph c{index}["{cluster.service_domain} ({cluster.data_plane!r})"]')
         for service in cluster.services:
-            lines.append(f'    {ids[service.name]}["{service.name}<br/>:{service.port} {service.protocol.value}"]')
+            lines.append(f'    {ids[service.name]}["{_label(service)}"]')
         lines.append("  end")
         for service in cluster.services:
             edges.extend(f"  {ids[service.name]} --> {ids[callee.name]}" for callee in service.callees)
@@ -46,6 +47,18 @@ def write_topology(scope: IConstruct, directory: str | Path) -> Path:
     path = Path(directory) / TOPOLOGY_FILE
     path.write_text(mermaid_topology(scope))
     return path
+
+
+def _label(service: MeshedService) -> str:
+    """Name, port and protocol; with several versions, their weights and the route rules."""
+    parts = [service.name, f":{service.port} {service.protocol.value}"]
+    if len(service.deployments) > 1:
+        parts.append(" · ".join(f"{d.version} {d.weight}" for d in service.deployments.values()))
+    for rule in service.route_rules:
+        match = " ".join([rule.path_prefix, *(f"{k}={v}" for k, v in rule.headers.items())])
+        target = " · ".join(f"{v} {w}" for v, w in rule.weights.items()) if rule.weights else "weights"
+        parts.append(f"{rule.name}: {match} → {target}")
+    return "<br/>".join(parts)
 
 
 def _safe(text: str) -> str:
