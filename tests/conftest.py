@@ -13,21 +13,32 @@ from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_acmpca as acmpca
 from aws_cdk import aws_appmesh as appmesh
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_servicediscovery as servicediscovery
 
+from checked_apps import CheckedApp, check_app
+from gate_counts import report_gate_counts as pytest_terminal_summary  # noqa: F401 (the counts the gates record)
 from mesh_microservices import (
+    ConnectionPool,
     DataPlane,
     Discovery,
     ListenerProtocol,
     MeshedCluster,
     MeshedService,
+    MeshTls,
+    Observability,
+    OutlierDetection,
     RoutePolicy,
+    RouteRule,
     ServiceRepository,
+    ServiceVersion,
 )
-from synthesized import Synthesized, synthesize
+from record_logical_ids import BuildApp
+from record_logical_ids import discover as discover_examples
+from synthesized import Synthesized
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "examples" / "shop"))
@@ -36,6 +47,8 @@ REGION = "eu-west-1"
 ACCOUNT = "123456789012"
 ENV = cdk.Environment(account=ACCOUNT, region=REGION)
 NGINX = "public.ecr.aws/nginx/nginx:1.27"
+NGINX_NEXT = "public.ecr.aws/nginx/nginx:1.28"
+AUTHORITY_ARN = f"arn:aws:acm-pca:{REGION}:{ACCOUNT}:certificate-authority/0123abcd-0123-4567-89ab-0123456789ab"
 
 
 def new_app() -> cdk.App:
@@ -44,13 +57,21 @@ def new_app() -> cdk.App:
 
 
 @pytest.fixture(scope="session")
-def shop() -> Synthesized:
-    """The shop example, synthesized as its app.py does."""
-    from shop_stack import ShopStack
+def example_apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CheckedApp]:
+    """Every app of examples/, built by its own build() as its app.py does, with cdk-nag attached."""
+    apps: dict[str, CheckedApp] = {}
+    for example in discover_examples():
+        def build(app: cdk.App, example_build: BuildApp = example.build) -> None:
+            example_build(app, account=ACCOUNT)
 
-    app = new_app()
-    ShopStack(app, "Shop", env=ENV)
-    return synthesize(app, "Shop")
+        apps[example.name] = check_app(f"examples/{example.name}", build, tmp_path_factory.mktemp(example.name))
+    return apps
+
+
+@pytest.fixture(scope="session")
+def shop(example_apps: dict[str, CheckedApp]) -> Synthesized:
+    """The shop example, synthesized as its app.py does."""
+    return example_apps["shop"].stack("Shop")
 
 
 def _variants(app: cdk.App) -> None:
@@ -65,6 +86,36 @@ def _variants(app: cdk.App) -> None:
     MeshedService(protocols, "Tcp", cluster=cluster, name="db", image=image, port=5432,
                   protocol=ListenerProtocol.TCP, desired_count=4, discovery=Discovery.dns(),
                   route_policy=RoutePolicy(retry_attempts=3, request_timeout=cdk.Duration.seconds(30)))
+
+    traffic = cdk.Stack(app, "Traffic", env=ENV)
+    cluster = MeshedCluster(traffic, "Cluster", namespace="traffic.local")
+    ledger = MeshedService(traffic, "Ledger", cluster=cluster, name="ledger", image=image)
+    MeshedService(
+        traffic, "Orders", cluster=cluster, name="orders", image=image, weight=90,
+        versions=[ServiceVersion(name="v2", image=ecs.ContainerImage.from_registry(NGINX_NEXT), weight=10,
+                                 desired_count=1)],
+        routes=[
+            RouteRule(name="testers", headers={"x-canary": "true"}, weights={"v2": 100}),
+            RouteRule(name="reports", path_prefix="/reports",
+                      policy=RoutePolicy(retry_attempts=4, request_timeout=cdk.Duration.seconds(60))),
+        ],
+        outlier_detection=OutlierDetection(),
+        connection_pool=ConnectionPool(max_connections=100, max_pending_requests=50),
+        backends=[ledger],
+    )
+
+    encrypted = cdk.Stack(app, "Tls", env=ENV)
+    authority = acmpca.CertificateAuthority.from_certificate_authority_arn(encrypted, "Authority", AUTHORITY_ARN)
+    cluster = MeshedCluster(encrypted, "Cluster", namespace="tls.local",
+                            data_plane=DataPlane.app_mesh(tls=MeshTls.private_ca(authority)))
+    vault = MeshedService(encrypted, "Vault", cluster=cluster, name="vault", image=image,
+                          versions=[ServiceVersion(name="v2", image=image, weight=0)])
+    MeshedService(encrypted, "Teller", cluster=cluster, name="teller", image=image, backends=[vault])
+    mutual = cdk.Stack(app, "MutualTls", env=ENV)
+    cluster = MeshedCluster(mutual, "Cluster", namespace="mtls.local", data_plane=DataPlane.app_mesh(
+        tls=MeshTls.files(certificate_chain="/certs/chain.pem", private_key="/certs/key.pem",
+                          trusted_chain="/certs/ca.pem", mutual=True)))
+    MeshedService(mutual, "Vault", cluster=cluster, name="vault", image=image, protocol=ListenerProtocol.GRPC)
 
     imported = cdk.Stack(app, "Imported", env=ENV)
     namespace = servicediscovery.PrivateDnsNamespace.from_private_dns_namespace_attributes(
@@ -103,21 +154,33 @@ def _variants(app: cdk.App) -> None:
         tls_authority_arn=f"arn:aws:acm-pca:{REGION}:{ACCOUNT}:certificate-authority/0123abcd-0123-4567-89ab-0123456789ab"))
     MeshedService(secure, "Vault", cluster=cluster, name="vault", image=image)
 
+    observed = cdk.Stack(app, "Observed", env=ENV)  # tracing on, thresholds of its own
+    cluster = MeshedCluster(observed, "Cluster", namespace="observed.local", data_plane=DataPlane.app_mesh(
+        observability=Observability(tracing=True, metrics_namespace="Observed/Envoy", server_error_percent_threshold=2,
+                                    unhealthy_hosts_threshold=2, alarm_period=cdk.Duration.minutes(2),
+                                    alarm_evaluation_periods=3)))
+    ledger = MeshedService(observed, "Ledger", cluster=cluster, name="ledger", image=image, port=5432,
+                           protocol=ListenerProtocol.TCP)
+    MeshedService(observed, "Orders", cluster=cluster, name="orders", image=image, weight=90,
+                  versions=[ServiceVersion(name="v2", image=image, weight=10)], backends=[ledger])
+
     key = kms.Key(custom, "ImageKey", enable_key_rotation=True)
     ServiceRepository(custom, "Sealed", encryption_key=key)
 
 
 @pytest.fixture(scope="session")
-def variants() -> Callable[[str], Synthesized]:
+def variants_app(tmp_path_factory: pytest.TempPathFactory) -> CheckedApp:
+    """The variant stacks in one app, with cdk-nag attached."""
+    return check_app("variants", _variants, tmp_path_factory.mktemp("variants"))
+
+
+@pytest.fixture(scope="session")
+def variants(variants_app: CheckedApp) -> Callable[[str], Synthesized]:
     """One app of several stacks; returns the synthesized stack of a given name."""
-    app = new_app()
-    _variants(app)
-    assembly = app.synth()
-    cache: dict[str, Synthesized] = {}
+    return variants_app.stack
 
-    def get(stack_name: str) -> Synthesized:
-        if stack_name not in cache:
-            cache[stack_name] = Synthesized.from_assembly(assembly, stack_name)
-        return cache[stack_name]
 
-    return get
+@pytest.fixture(scope="session")
+def checked_apps(example_apps: dict[str, CheckedApp], variants_app: CheckedApp) -> list[CheckedApp]:
+    """Every app the gates check: the examples and the variant stacks."""
+    return [*example_apps.values(), variants_app]

@@ -109,7 +109,7 @@ def test_stream_aggregated_resources_is_granted_on_the_own_virtual_node_only(sho
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
         if "appmesh" in str(statement["Action"])
     ]
-    assert len(statements) == 3
+    assert len(statements) == 4  # the three services' Envoys, and the ingress gateway's (see test_ingress.py)
     for statement in statements:
         assert statement["Action"] == "appmesh:StreamAggregatedResources"
         assert statement["Resource"] != "*"
@@ -119,7 +119,7 @@ def test_stream_aggregated_resources_is_granted_on_the_own_virtual_node_only(sho
     web_policy = shop.template.find_resources("AWS::IAM::Policy", {
         "Properties": {"PolicyDocument": {"Statement": Match.array_with([
             Match.object_like({"Action": "appmesh:StreamAggregatedResources"})])}}})
-    assert len(web_policy) == 3
+    assert len(web_policy) == 4
 
 
 def test_virtual_node_name_matches_the_granted_arn(shop: Synthesized) -> None:

@@ -53,7 +53,7 @@ def test_the_app_mesh_half_keeps_its_sidecars_and_mesh(migration: Synthesized) -
         task = migration.json["Resources"][
             migration.logical_id("AWS::ECS::TaskDefinition", f"/AppMeshShop/{service.title()}/")]["Properties"]
         assert task["ProxyConfiguration"]["Type"] == "APPMESH"
-        assert {c["Name"] for c in task["ContainerDefinitions"]} == {"app", "envoy"}
+        assert {c["Name"] for c in task["ContainerDefinitions"]} == {"app", "envoy", "cloudwatch-agent"}
     names = {r["Properties"]["VirtualServiceName"] for r in migration.resources("AWS::AppMesh::VirtualService").values()}
     assert names == {"web.shop.local", "orders.shop.local", "inventory.shop.local"}
 

@@ -30,3 +30,8 @@ def build_estate(app: cdk.App, *, env: cdk.Environment | None, count: int = SERV
         for callee in callees_of(index, count):
             service.connect_to(services[callee])
     return services
+
+
+def build(app: cdk.App, *, account: str | None = None) -> None:
+    """Add the estate to ``app``, as app.py deploys it (region eu-west-1)."""
+    build_estate(app, env=cdk.Environment(account=account, region="eu-west-1"))

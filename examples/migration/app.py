@@ -1,16 +1,20 @@
-"""CDK app of the migration example: ``cdk synth -c serviceConnectPercent=10`` in this folder."""
+"""CDK app of the migration example: ``cdk synth -c serviceConnectPercent=10`` in this folder.
+
+cdk.json turns on cdk-nag's AwsSolutions checks (context ``awsSolutionsChecks``): synthesis
+fails on any finding not acknowledged; ``cdk synth -c awsSolutionsChecks=false`` skips them.
+"""
 
 import os
 
 import aws_cdk as cdk
+from migration_stack import build
+
 from mesh_microservices import write_topology
-from migration_stack import MigrationStack
 
 app = cdk.App()
-MigrationStack(
-    app,
-    "ShopMigration",
-    service_connect_percent=int(app.node.try_get_context("serviceConnectPercent") or 0),
-    env=cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region="eu-west-1"),
-)
+if str(app.node.try_get_context("awsSolutionsChecks")).lower() == "true":
+    from cdk_nag import AwsSolutionsChecks
+
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+build(app, account=os.environ.get("CDK_DEFAULT_ACCOUNT"))
 write_topology(app, app.synth().directory)

@@ -110,3 +110,17 @@ class MigrationStack(cdk.Stack):
             targets=[web.service.load_balancer_target(container_name="app", container_port=WEB_PORT)],
             health_check=elbv2.HealthCheck(path="/"),
         )
+
+
+def build(app: cdk.App, *, account: str | None = None) -> None:
+    """Add the migration to ``app``, as app.py deploys it (region eu-west-1).
+
+    The share of traffic sent to the Service Connect half comes from the context value
+    ``serviceConnectPercent`` (``cdk deploy -c serviceConnectPercent=10``); default 0.
+    """
+    MigrationStack(
+        app,
+        "ShopMigration",
+        service_connect_percent=int(app.node.try_get_context("serviceConnectPercent") or 0),
+        env=cdk.Environment(account=account, region="eu-west-1"),
+    )

@@ -1,15 +1,19 @@
-"""The shop: web calls orders and inventory, orders calls inventory, each from its own repository."""
+"""The shop: web calls orders and inventory, orders calls inventory, each from its own repository.
+
+The public enters through one door: a load balancer in front of the mesh's virtual gateway, which
+sends every path to web. Only web admits the gateway; orders and inventory stay internal.
+"""
 
 from __future__ import annotations
 
 import aws_cdk as cdk
 from constructs import Construct
 
-from mesh_microservices import MeshedCluster, MeshedService, ServiceRepository
+from mesh_microservices import IngressRoute, MeshedCluster, MeshedService, MeshIngress, ServiceRepository
 
 
 class ShopStack(cdk.Stack):
-    """Three meshed services, each with its own image repository."""
+    """Three meshed services, each with its own image repository, and the public ingress to web."""
 
     def __init__(self, scope: Construct, id: str, *, env: cdk.Environment | None = None) -> None:
         super().__init__(scope, id, env=env)
@@ -33,4 +37,13 @@ class ShopStack(cdk.Stack):
         web = MeshedService(self, "Web", cluster=cluster, name="web", image=web_repo.image("3.1.0"), port=80)
         web.connect_to(orders)
         web.connect_to(inventory)
+        # HTTP on port 80; pass certificate=<an ACM certificate for your domain> to serve HTTPS
+        # on 443 and redirect HTTP to it.
+        self.ingress = MeshIngress(
+            self, "Ingress", cluster=cluster, routes=[IngressRoute(service=web, path_prefix="/")]
+        )
 
+
+def build(app: cdk.App, *, account: str | None = None) -> None:
+    """Add the shop to ``app``, as app.py deploys it (region eu-west-1)."""
+    ShopStack(app, "Shop", env=cdk.Environment(account=account, region="eu-west-1"))

@@ -1,14 +1,17 @@
 """mesh-microservices: ECS Fargate services on Cloud Map and a service mesh, wired correctly.
 
-Public API: ``MeshedCluster``, ``MeshedService``, ``ServiceRepository``, the data-plane choice
+Public API: ``MeshedCluster``, ``MeshedService``, ``ServiceRepository``, the public ingress
+``MeshIngress`` (with ``IngressRoute`` and ``IngressLoadBalancer``), the data-plane choice
 ``DataPlane`` and the option types ``ListenerProtocol``, ``Discovery`` and ``RoutePolicy``.
 """
 
 from .app_mesh import ENVOY_IMAGE_TAG
+from .app_mesh.observability import Observability, ServiceAlarms
 from .app_mesh.tls import MeshTls
 from .cluster import MeshedCluster
 from .data_plane import DataPlane
 from .estate import ServiceStacks
+from .ingress import IngressLoadBalancer, IngressRoute, MeshIngress
 from .options import Discovery, DiscoveryMode, ListenerProtocol, RoutePolicy
 from .repository import ServiceRepository
 from .service import MeshedService
@@ -27,11 +30,16 @@ __all__ = [
     "DataPlane",
     "Discovery",
     "DiscoveryMode",
+    "IngressLoadBalancer",
+    "IngressRoute",
     "ListenerProtocol",
+    "MeshIngress",
     "MeshTls",
     "MeshedCluster",
     "MeshedService",
+    "Observability",
     "RoutePolicy",
+    "ServiceAlarms",
     "ServiceRepository",
     "ServiceStacks",
     "mermaid_topology",

@@ -18,6 +18,12 @@ _DNS_LABEL = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
 _DNS_NAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$")
 # ECR's rule for image tags.
 _IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+# ECR's rule for repository names (2-256 characters), as aws-cdk-lib checks it.
+_REPOSITORY_NAME = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
+# An HTTP path as it goes on the wire: visible ASCII, anything else percent-encoded.
+_HTTP_PATH = re.compile(r"/[!-~]*")
+# Numbers reach aws-cdk-lib as JavaScript numbers: larger integers would silently change.
+MAX_SAFE_INTEGER = 2**53 - 1
 
 # Fargate's supported task sizes: cpu units -> memory (MiB) values allowed with it.
 FARGATE_TASK_SIZES: dict[int, tuple[int, ...]] = {
@@ -75,7 +81,7 @@ def check_service_name(problems: ValidationProblems, parameter: str, name: objec
     assert isinstance(name, str)
     if is_token(name):
         problems.add(f"{parameter} must be a literal string, not a token: it names resources at synth time.")
-    elif not _DNS_LABEL.match(name):
+    elif not _DNS_LABEL.fullmatch(name):
         problems.add(
             f"{parameter}={name!r} is not a DNS label; use 1-63 lower-case letters, digits and hyphens, "
             "starting with a letter and not ending with a hyphen (e.g. 'orders')."
@@ -89,7 +95,7 @@ def check_namespace_name(problems: ValidationProblems, parameter: str, name: obj
     assert isinstance(name, str)
     if is_token(name):
         problems.add(f"{parameter} must be a literal string: services derive their DNS names from it.")
-    elif not _DNS_NAME.match(name):
+    elif not _DNS_NAME.fullmatch(name):
         problems.add(
             f"{parameter}={name!r} is not a DNS name of two or more labels; use lower-case labels "
             "separated by dots, e.g. 'shop.local'."
@@ -129,13 +135,57 @@ def check_task_size(problems: ValidationProblems, cpu: object, memory_mib: objec
         )
 
 
-def check_positive(problems: ValidationProblems, parameter: str, value: object, *, minimum: int = 1) -> None:
-    """An integer count that must be at least ``minimum``."""
+def check_positive(
+    problems: ValidationProblems, parameter: str, value: object, *, minimum: int = 1, maximum: int = MAX_SAFE_INTEGER
+) -> None:
+    """An integer count from ``minimum`` to ``maximum``."""
     if not check_type(problems, parameter, value, int):
         return
     assert isinstance(value, int)
-    if not is_token(value) and value < minimum:
+    if is_token(value):
+        return
+    if value < minimum:
         problems.add(f"{parameter}={value} is too small; use {minimum} or more.")
+    elif value > maximum:
+        problems.add(f"{parameter}={value} is too large; use at most {maximum}.")
+
+
+def check_http_path(problems: ValidationProblems, parameter: str, path: object) -> None:
+    """An HTTP path: starts with '/', visible ASCII only (percent-encode anything else)."""
+    if not check_type(problems, parameter, path, str):
+        return
+    assert isinstance(path, str)
+    if is_token(path):
+        return
+    if not path.startswith("/"):
+        problems.add(f"{parameter}={path!r} must start with '/', e.g. '/health'.")
+    elif not _HTTP_PATH.fullmatch(path):
+        problems.add(
+            f"{parameter}={path!r} has spaces, control or non-ASCII characters; percent-encode them, e.g. '/caf%C3%A9'."
+        )
+
+
+def check_repository_name(problems: ValidationProblems, parameter: str, name: object) -> None:
+    """An ECR repository name: 2-256 lower-case letters, digits, '.', '_', '-' and '/' between parts."""
+    if not check_type(problems, parameter, name, str):
+        return
+    assert isinstance(name, str)
+    if is_token(name):
+        return
+    if not 2 <= len(name) <= 256 or not _REPOSITORY_NAME.fullmatch(name):
+        problems.add(
+            f"{parameter}={name!r} is not an ECR repository name; use 2 to 256 lower-case letters and digits, "
+            "separated by '.', '_', '-' or '/', e.g. 'shop/orders'."
+        )
+
+
+def check_name_length(problems: ValidationProblems, parameter: str, name: object, *, maximum: int) -> None:
+    """A resource name of 1 to ``maximum`` characters."""
+    if not check_type(problems, parameter, name, str):
+        return
+    assert isinstance(name, str)
+    if not is_token(name) and not 1 <= len(name) <= maximum:
+        problems.add(f"{parameter}={name!r} has {len(name)} characters; use 1 to {maximum}.")
 
 
 def check_image_tag(problems: ValidationProblems, parameter: str, tag: object) -> None:
@@ -147,7 +197,7 @@ def check_image_tag(problems: ValidationProblems, parameter: str, tag: object) -
         return
     if not tag:
         problems.add(f"{parameter} is empty; pass the tag of an image you pushed, e.g. '1.4.2'.")
-    elif not _IMAGE_TAG.match(tag):
+    elif not _IMAGE_TAG.fullmatch(tag):
         problems.add(
             f"{parameter}={tag!r} is not a valid image tag; use up to 128 letters, digits, '_', '.' "
             "or '-', not starting with '.' or '-'."

@@ -10,9 +10,10 @@ from aws_cdk import aws_ecs as ecs
 from constructs import Construct
 
 from ._contract import DataPlaneBinding
-from ._validate import ValidationProblems, check_image_tag, check_interface, check_type
+from ._validate import ValidationProblems, check_image_tag, check_interface, check_name_length, check_type
 from .app_mesh import ENVOY_IMAGE_TAG, AppMeshPlane
 from .app_mesh.tls import MeshTls
+from .app_mesh.observability import Observability, check_observability
 from .app_mesh.envoy import ENVOY_PUBLIC_IMAGE, envoy_registry_account
 from .service_connect import ServiceConnectPlane
 
@@ -43,6 +44,7 @@ class DataPlane:
         envoy_image_tag: str = ENVOY_IMAGE_TAG,
         envoy_image: ecs.ContainerImage | None = None,
         tls: MeshTls | None = None,
+        observability: Observability | None = None,
     ) -> DataPlane:
         """AWS App Mesh: an Envoy sidecar in every task, configured by the mesh.
 
@@ -55,6 +57,9 @@ class DataPlane:
                 in your own registry). Default: AWS's image for the stack's region.
             tls: Encrypt traffic between services, e.g. ``MeshTls.private_ca(authority)``.
                 Default: no TLS inside the mesh.
+            observability: Access logs, tracing, Envoy statistics and alarms of every service,
+                e.g. ``Observability(tracing=True)``. Default: ``Observability()``, everything but
+                tracing: access logs, Envoy statistics in CloudWatch, and alarms per service.
         """
 
         def check(problems: ValidationProblems, scope: Construct) -> None:
@@ -65,8 +70,12 @@ class DataPlane:
                 check_type(problems, "envoy_image", envoy_image, ecs.ContainerImage)
             if tls is not None:
                 check_type(problems, "tls", tls, MeshTls)
+            if observability is not None:
+                check_observability(problems, "observability", observability)
             if mesh is not None and mesh_name is not None:
                 problems.add(f"mesh_name={mesh_name!r} is given with an existing mesh; pass one or the other.")
+            elif mesh_name is not None:
+                check_name_length(problems, "mesh_name", mesh_name, maximum=255)  # App Mesh's limit
             region = Stack.of(scope).region
             if envoy_image is None and not Token.is_unresolved(region) and envoy_registry_account(region) is None:
                 problems.add(
@@ -84,6 +93,7 @@ class DataPlane:
                 envoy_image=envoy_image,
                 removal_policy=removal_policy,
                 tls=tls,
+                observability=observability if observability is not None else Observability(),
             )
 
         return cls("DataPlane.app_mesh()", bind, check)

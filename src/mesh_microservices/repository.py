@@ -8,7 +8,14 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from ._validate import ValidationProblems, check_image_tag, check_interface, check_positive, check_type
+from ._validate import (
+    ValidationProblems,
+    check_image_tag,
+    check_interface,
+    check_positive,
+    check_repository_name,
+    check_type,
+)
 
 
 class ServiceRepository(Construct):
@@ -44,7 +51,7 @@ class ServiceRepository(Construct):
         """
         problems = ValidationProblems(f"ServiceRepository {id!r}")
         if repository_name is not None:
-            check_type(problems, "repository_name", repository_name, str)
+            check_repository_name(problems, "repository_name", repository_name)
         if encryption_key is not None:
             check_interface(problems, "encryption_key", encryption_key, kms.IKey)
         check_positive(problems, "max_image_count", max_image_count)

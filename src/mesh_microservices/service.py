@@ -15,9 +15,10 @@ from constructs import Construct
 from ._acknowledgments import acknowledge_unscopable_actions
 from ._contract import ServiceMeshing, ServiceSpec, Workload
 from ._deployment import MIN_HEALTHY_PERCENT, max_healthy_percent
-from ._placement import deploy_after, rule_owner
+from ._placement import deploy_after, depends_on, rule_owner
 from ._validate import (
     ValidationProblems,
+    check_http_path,
     check_port,
     check_positive,
     check_service_name,
@@ -131,11 +132,11 @@ class MeshedService(Construct):
             check_port(problems, "port", port, reserved=cluster._plane.reserved_ports())
         check_type(problems, "image", image, ecs.ContainerImage)
         check_type(problems, "protocol", protocol, ListenerProtocol)
-        if check_type(problems, "health_check_path", health_check_path, str) and not health_check_path.startswith("/"):
-            problems.add(f"health_check_path={health_check_path!r} must start with '/', e.g. '/health'.")
+        check_http_path(problems, "health_check_path", health_check_path)
         check_task_size(problems, cpu, memory_mib)
         check_positive(problems, "desired_count", desired_count)
         _check_string_map(problems, "environment", environment)
+        _check_string_map(problems, "secrets", secrets, value_type=ecs.Secret)
         check_type(problems, "discovery", discovery, Discovery)
         if check_type(problems, "route_policy", route_policy, RoutePolicy):
             _check_route_policy(problems, route_policy)
@@ -356,6 +357,9 @@ class MeshedService(Construct):
     def expose_to(self, peer: ec2.IConnectable, description: str = "ingress") -> None:
         """Let a peer outside the mesh, such as a load balancer, reach this service's port.
 
+        When the peer lives in a stack that deploys after this service's, the rules go to the
+        peer's stack, so that this service's stack never imports from it.
+
         Args:
             peer: The load balancer (or other connectable) that forwards to this service.
             description: Why the peer may connect, recorded on the security-group rule.
@@ -363,19 +367,26 @@ class MeshedService(Construct):
         problems = ValidationProblems(f"MeshedService {self.node.id!r}.expose_to")
         check_interface(problems, "peer", peer, ec2.IConnectable)
         problems.raise_if_any()
-        self.security_group.connections.allow_from(peer, ec2.Port.tcp(self.port), f"{description} to {self.name}")
+        port, reason = ec2.Port.tcp(self.port), f"{description} to {self.name}"
+        peer_stack = Stack.of(peer) if isinstance(peer, Construct) else Stack.of(self)
+        if peer_stack is not Stack.of(self) and depends_on(peer_stack, Stack.of(self)):
+            # The peer's stack deploys after this one: both rules go there, so this stack imports nothing from it.
+            peer.connections.allow_to(self.security_group, port, reason)
+        else:
+            self.security_group.connections.allow_from(peer, port, reason)
         self._exposed_to.append(peer.node.path if isinstance(peer, Construct) else description)
 
 
-def _check_string_map(problems: ValidationProblems, parameter: str, values: object) -> None:
+def _check_string_map(problems: ValidationProblems, parameter: str, values: object, value_type: type = str) -> None:
     if values is None:
         return
+    wanted = f"dict of str to {value_type.__name__}"
     if not isinstance(values, Mapping):
-        problems.add(f"{parameter}={values!r} is a {type(values).__name__}; pass a dict of str to str.", kind=TypeError)
+        problems.add(f"{parameter}={values!r} is a {type(values).__name__}; pass a {wanted}.", kind=TypeError)
         return
     for key, value in values.items():
-        if not isinstance(key, str) or not isinstance(value, str):
-            problems.add(f"{parameter}[{key!r}]={value!r}: names and values must be str.", kind=TypeError)
+        if not isinstance(key, str) or not isinstance(value, value_type):
+            problems.add(f"{parameter}[{key!r}]={value!r}: pass a {wanted}.", kind=TypeError)
 
 
 def _check_route_policy(problems: ValidationProblems, policy: RoutePolicy) -> None:

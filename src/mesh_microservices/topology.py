@@ -7,6 +7,7 @@ from pathlib import Path
 from constructs import IConstruct
 
 from .cluster import MeshedCluster
+from .ingress import MeshIngress
 from .service import MeshedService
 
 TOPOLOGY_FILE = "topology.mmd"
@@ -16,10 +17,13 @@ def mermaid_topology(scope: IConstruct) -> str:
     """A Mermaid flowchart of every MeshedCluster below ``scope`` (an app, a stage or a stack).
 
     Each cluster is a box titled with its domain and data plane; each service shows its name,
-    port and protocol, and the weights of its versions and its route rules; an arrow is a declared call (``connect_to``/``backends``); a peer outside
-    the mesh that was let in with ``expose_to`` (a load balancer) points at its service.
+    port and protocol, and the weights of its versions and its route rules; an arrow is a
+    declared call (``connect_to``/``backends``); a peer outside the mesh that was let in with
+    ``expose_to`` (a load balancer) points at its service; a ``MeshIngress`` shows its load
+    balancer and ports, and each of its arrows what it routes.
     """
     clusters = [c for c in scope.node.find_all() if isinstance(c, MeshedCluster)]
+    ingresses = {i.node.path: i for i in scope.node.root.node.find_all() if isinstance(i, MeshIngress)}
     lines = ["flowchart LR"]
     edges: list[str] = []
     peers: dict[str, str] = {}  # construct path -> diagram id, one node per peer
@@ -34,8 +38,8 @@ def mermaid_topology(scope: IConstruct) -> str:
             for peer in service.exposed_to:
                 if peer not in peers:
                     peers[peer] = f"peer{len(peers)}"
-                    lines.append(f'  {peers[peer]}(["{peer.rsplit("/", 1)[-1]}"])')
-                edges.append(f"  {peers[peer]} ==> {ids[service.name]}")
+                    lines.append(f'  {peers[peer]}(["{_peer_label(peer, ingresses.get(peer))}"])')
+                edges.append(f"  {peers[peer]} ==>{_routes_label(ingresses.get(peer), service)} {ids[service.name]}")
     return "\n".join(lines + edges) + "\n"
 
 
@@ -59,6 +63,23 @@ def _label(service: MeshedService) -> str:
         target = " · ".join(f"{v} {w}" for v, w in rule.weights.items()) if rule.weights else "weights"
         parts.append(f"{rule.name}: {match} → {target}")
     return "<br/>".join(parts)
+
+
+def _peer_label(path: str, ingress: MeshIngress | None) -> str:
+    """The peer's construct id; for an ingress, also its public load balancer and ports."""
+    label = path.rsplit("/", 1)[-1]
+    if ingress is None:
+        return label
+    ports = " ".join(f":{port}" for port in ingress.public_ports)
+    return f"{label}<br/>public {ingress.load_balancer_type.name} {ports}"
+
+
+def _routes_label(ingress: MeshIngress | None, service: MeshedService) -> str:
+    """What an ingress sends to ``service`` (host name and path prefix), as an arrow label."""
+    if ingress is None:
+        return ""
+    matches = " · ".join(route.describe() for route in ingress.routes if route.service is service)
+    return f'|"{matches}"|'
 
 
 def _safe(text: str) -> str:

@@ -6,6 +6,8 @@ Each constant below is the one home of an App Mesh wiring fact (AWS App Mesh use
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Aws, CfnMapping, Duration, Stack, Token
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
@@ -39,8 +41,11 @@ ENVOY_HEALTH_CHECK = ecs.HealthCheck(
     retries=3,
     start_period=Duration.seconds(10),
 )
-# Envoy 1.15+ finds its virtual node through this variable (APPMESH_VIRTUAL_NODE_NAME is gone).
+# Envoy 1.15+ finds its virtual node or gateway through this variable (APPMESH_VIRTUAL_NODE_NAME is gone).
 ENVOY_RESOURCE_ARN_VARIABLE = "APPMESH_RESOURCE_ARN"
+# Envoy's admin interface answers 200 here once it is LIVE (its configuration received), 503 before:
+# what a load balancer in front of a gateway Envoy probes (AWS's App Mesh walkthroughs do the same).
+ENVOY_READINESS_PATH = "/ready"
 
 # Regions whose Envoy registry account aws-cdk-lib's region facts do not (yet) know.
 _ENVOY_ACCOUNTS_MISSING_FROM_REGION_INFO = {"eu-central-2": "704106688930"}
@@ -116,15 +121,50 @@ def add_envoy_sidecar(
     logging: ecs.LogDriver,
 ) -> ecs.ContainerDefinition:
     """Add the Envoy container that serves ``virtual_node_arn`` to ``task_definition``."""
+    return add_envoy_container(
+        task_definition,
+        image=image,
+        resource_arn=virtual_node_arn,
+        logging=logging,
+        sidecar=True,
+        resource_description="the ARN of the virtual node whose configuration Envoy streams",
+    )
+
+
+def add_envoy_container(
+    task_definition: ecs.TaskDefinition,
+    *,
+    image: ecs.ContainerImage,
+    resource_arn: str,
+    logging: ecs.LogDriver,
+    sidecar: bool,
+    resource_description: str,
+    port_mappings: Sequence[ecs.PortMapping] = (),
+) -> ecs.ContainerDefinition:
+    """Add the Envoy container that serves the App Mesh resource ``resource_arn`` to ``task_definition``.
+
+    Args:
+        task_definition: The task definition to add Envoy to.
+        image: The Envoy image.
+        resource_arn: The ARN of the virtual node or virtual gateway Envoy serves.
+        logging: Where Envoy's output goes.
+        sidecar: Whether Envoy runs beside an application behind the task's proxy configuration:
+            it then runs as ``ENVOY_USER_ID``, the uid whose traffic the proxy rules let through.
+            A virtual gateway's Envoy runs alone with no proxy configuration and no user (App
+            Mesh user guide, "Virtual gateways").
+        resource_description: What ``resource_arn`` is, for the acknowledgment of its variable.
+        port_mappings: The ports Envoy listens on for traffic (a gateway's listener). Default: none.
+    """
     envoy = task_definition.add_container(
         "Envoy",
         container_name=ENVOY_CONTAINER_NAME,
         image=image,
         essential=True,
-        user=str(ENVOY_USER_ID),
-        environment={ENVOY_RESOURCE_ARN_VARIABLE: virtual_node_arn},
+        user=str(ENVOY_USER_ID) if sidecar else None,
+        environment={ENVOY_RESOURCE_ARN_VARIABLE: resource_arn},
         health_check=ENVOY_HEALTH_CHECK,
         logging=logging,
+        port_mappings=list(port_mappings) or None,
     )
     envoy.add_ulimits(
         ecs.Ulimit(name=ecs.UlimitName.NOFILE, soft_limit=ENVOY_NOFILE_LIMIT, hard_limit=ENVOY_NOFILE_LIMIT)
@@ -132,6 +172,6 @@ def add_envoy_sidecar(
     acknowledge_sidecar_environment(
         task_definition,
         sidecar=envoy,
-        variables=f"{ENVOY_RESOURCE_ARN_VARIABLE}, the ARN of the virtual node whose configuration Envoy streams",
+        variables=f"{ENVOY_RESOURCE_ARN_VARIABLE}, {resource_description}",
     )
     return envoy

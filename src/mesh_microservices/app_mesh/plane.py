@@ -13,6 +13,7 @@ from .._contract import DataPlaneBinding, Registration, ServiceMeshing, ServiceS
 from .._validate import ValidationProblems
 from . import envoy
 from .end_of_life import acknowledge_shutdown_warnings, warn_end_of_life
+from .observability import Observability
 from .service_meshing import AppMeshService
 from .tls import MeshTls
 
@@ -30,6 +31,7 @@ class AppMeshPlane(DataPlaneBinding):
         envoy_image: ecs.ContainerImage | None,
         removal_policy: RemovalPolicy,
         tls: MeshTls | None = None,
+        observability: Observability | None = None,
     ) -> None:
         if mesh is None:
             mesh = appmesh.Mesh(scope, "Mesh", mesh_name=mesh_name, egress_filter=appmesh.MeshFilterType.DROP_ALL)
@@ -38,11 +40,12 @@ class AppMeshPlane(DataPlaneBinding):
         self._envoy_image_tag = envoy_image_tag
         self._envoy_image = envoy_image
         self.tls = tls
+        self.observability = observability if observability is not None else Observability()
         acknowledge_shutdown_warnings(scope)
         warn_end_of_life(scope)
 
     def reserved_ports(self) -> frozenset[int]:
-        return envoy.reserved_ports()
+        return envoy.reserved_ports() | self.observability.reserved_ports()
 
     def check(self, problems: ValidationProblems, spec: ServiceSpec) -> None:
         if spec.domain != spec.namespace_name:
@@ -62,7 +65,19 @@ class AppMeshPlane(DataPlaneBinding):
         name = spec.registration_name(version)
         return Registration(cloud_map_options=cloud_map_options(name, spec.namespace, task_definition.network_mode))
 
+    def envoy_image(self, scope: Construct) -> ecs.ContainerImage:
+        """The Envoy image of a task in ``scope``: the data plane's override, or AWS's in the stack's region."""
+        return self._envoy_image or envoy.regional_envoy_image(scope, self._envoy_image_tag)
+
     def attach(self, workload: Workload) -> ServiceMeshing:
         scope = workload.spec.scope
-        image = self._envoy_image or envoy.regional_envoy_image(scope, self._envoy_image_tag)
-        return AppMeshService(scope, "AppMesh", mesh=self.mesh, workload=workload, envoy_image=image, tls=self.tls)
+        image = self.envoy_image(scope)
+        return AppMeshService(
+            scope,
+            "AppMesh",
+            mesh=self.mesh,
+            workload=workload,
+            envoy_image=image,
+            tls=self.tls,
+            observability=self.observability,
+        )

@@ -14,6 +14,7 @@ from ..options import DiscoveryMode, ListenerProtocol, RoutePolicy
 from ..traffic import Deployment, RouteRule
 from . import envoy
 from .end_of_life import acknowledge_shutdown_warnings
+from .observability import Observability, ServiceAlarms, VersionTelemetry, access_log, add_alarms, add_telemetry
 from .tls import MeshTls, ServiceTls
 
 # Priorities of the service's routes: rules in the order given, then the default route.
@@ -35,6 +36,9 @@ class AppMeshService(ServiceMeshing):
         envoy_container: The Envoy sidecar of the primary version's task definition.
         envoy_containers: Every version's Envoy sidecar, by version name.
         tls: The service's TLS (listener, client policy, grants), when the mesh uses TLS.
+        observability: What the data plane records about the service.
+        telemetry: Every version's observability sidecars, by version name.
+        alarms: The service's alarms (5xx share, unhealthy tasks), without actions; None when off.
     """
 
     def __init__(
@@ -46,10 +50,13 @@ class AppMeshService(ServiceMeshing):
         workload: Workload,
         envoy_image: ecs.ContainerImage,
         tls: MeshTls | None = None,
+        observability: Observability | None = None,
     ) -> None:
         spec = workload.spec
         self.scope = Construct(scope, id)
         self.tls: ServiceTls | None = tls._for_service(self.scope, spec.dns_name) if tls is not None else None
+        self.observability = observability if observability is not None else Observability()
+        self.telemetry: dict[str, VersionTelemetry] = {}
         self.virtual_nodes: dict[str, appmesh.VirtualNode] = {}
         self.envoy_containers: dict[str, ecs.ContainerDefinition] = {}
         for deployment in workload.deployments:
@@ -83,6 +90,15 @@ class AppMeshService(ServiceMeshing):
             virtual_service_name=spec.dns_name,
             virtual_service_provider=appmesh.VirtualServiceProvider.virtual_router(self.virtual_router),
         )
+        self.alarms: ServiceAlarms | None = add_alarms(
+            self.scope,
+            self.observability,
+            service_name=spec.dns_name,
+            mesh_name=mesh.mesh_name,
+            node_names=[virtual_node_name(spec, deployment.version) for deployment in workload.deployments],
+            protocol=spec.protocol,
+            port=spec.port,
+        )
         acknowledge_shutdown_warnings(self.scope)
 
     def _add_version(
@@ -102,6 +118,7 @@ class AppMeshService(ServiceMeshing):
             service_discovery=_service_discovery(spec, deployment),
             listeners=[_node_listener(spec, self.tls.listener if self.tls else None)],
             backend_defaults=appmesh.BackendDefaults(tls_client_policy=self.tls.client_policy) if self.tls else None,
+            access_log=access_log(self.observability),
         )
         if self.tls is not None:
             self.tls.grant(deployment.task_definition.task_role)
@@ -115,6 +132,13 @@ class AppMeshService(ServiceMeshing):
             ecs.ContainerDependency(container=sidecar, condition=ecs.ContainerDependencyCondition.HEALTHY)
         )
         _grant_envoy_access(self.scope, f"VirtualNodeByName{suffix}", mesh, spec, deployment)
+        self.telemetry[deployment.version] = add_telemetry(
+            self.observability,
+            task_definition=deployment.task_definition,
+            envoy=sidecar,
+            log_group=workload.log_group,
+            stream_suffix=suffix,
+        )
         return node, sidecar
 
     def add_backend(self, callee: ServiceMeshing) -> None:

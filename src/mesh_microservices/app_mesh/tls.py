@@ -18,12 +18,24 @@ GET_CA_CERTIFICATE_ACTION = "acm-pca:GetCertificateAuthorityCertificate"
 
 
 @dataclass(frozen=True)
+class ClientTls:
+    """What a caller that serves nothing (a gateway) needs: how to validate, and its grants."""
+
+    client_policy: appmesh.TlsClientPolicy
+    grant: Callable[[iam.IGrantable], None]
+
+
+@dataclass(frozen=True)
 class ServiceTls:
     """One service's TLS: what its listener serves and how it validates the services it calls."""
 
     listener: appmesh.ListenerTlsOptions
     client_policy: appmesh.TlsClientPolicy
     grant: Callable[[iam.IGrantable], None]
+
+    def as_client(self) -> ClientTls:
+        """The calling half alone (local certificates need no grant)."""
+        return ClientTls(client_policy=self.client_policy, grant=self.grant)
 
 
 class MeshTls:
@@ -34,9 +46,17 @@ class MeshTls:
     mode (the default) refuses plaintext; permissive mode accepts both, for a rollout.
     """
 
-    def __init__(self, description: str, build: Callable[[Construct, str], ServiceTls], *, mutual: bool) -> None:
+    def __init__(
+        self,
+        description: str,
+        build: Callable[[Construct, str], ServiceTls],
+        build_client: Callable[[], ClientTls],
+        *,
+        mutual: bool,
+    ) -> None:
         self._description = description
         self._build = build
+        self._build_client = build_client
         self.mutual = mutual
 
     @classmethod
@@ -58,25 +78,36 @@ class MeshTls:
                 scope, "Certificate", domain_name=dns_name, certificate_authority=authority
             )
 
+            client = build_client()
+
             def grant(grantee: iam.IGrantable) -> None:
                 iam.Grant.add_to_principal(
                     grantee=grantee, actions=[EXPORT_CERTIFICATE_ACTION], resource_arns=[certificate.certificate_arn]
                 )
+                client.grant(grantee)
+
+            return ServiceTls(
+                listener=appmesh.ListenerTlsOptions(certificate=appmesh.TlsCertificate.acm(certificate), mode=_mode(strict)),
+                client_policy=client.client_policy,
+                grant=grant,
+            )
+
+        def build_client() -> ClientTls:
+            def grant(grantee: iam.IGrantable) -> None:
                 iam.Grant.add_to_principal(
                     grantee=grantee,
                     actions=[GET_CA_CERTIFICATE_ACTION],
                     resource_arns=[authority.certificate_authority_arn],
                 )
 
-            return ServiceTls(
-                listener=appmesh.ListenerTlsOptions(certificate=appmesh.TlsCertificate.acm(certificate), mode=_mode(strict)),
+            return ClientTls(
                 client_policy=appmesh.TlsClientPolicy(
                     validation=appmesh.TlsValidation(trust=appmesh.TlsValidationTrust.acm([authority]))
                 ),
                 grant=grant,
             )
 
-        return cls("MeshTls.private_ca()", build, mutual=False)
+        return cls("MeshTls.private_ca()", build, build_client, mutual=False)
 
     @classmethod
     def files(
@@ -101,11 +132,15 @@ class MeshTls:
         _require_text(certificate_chain=certificate_chain, private_key=private_key, trusted_chain=trusted_chain)
 
         def build(scope: Construct, dns_name: str) -> ServiceTls:
-            trust = appmesh.TlsValidationTrust.file(trusted_chain)
-            certificate = appmesh.TlsCertificate.file(certificate_chain, private_key)
-            return _mutual_capable(certificate, trust, mutual=mutual, strict=strict)
+            return _mutual_capable(certificate(), trust(), mutual=mutual, strict=strict)
 
-        return cls("MeshTls.files()", build, mutual=mutual)
+        def certificate() -> appmesh.MutualTlsCertificate:
+            return appmesh.TlsCertificate.file(certificate_chain, private_key)
+
+        def trust() -> appmesh.MutualTlsValidationTrust:
+            return appmesh.TlsValidationTrust.file(trusted_chain)
+
+        return cls("MeshTls.files()", build, lambda: _local_client(certificate(), trust(), mutual), mutual=mutual)
 
     @classmethod
     def sds(cls, *, secret_name: str, trusted_secret_name: str, mutual: bool = False, strict: bool = True) -> MeshTls:
@@ -121,13 +156,22 @@ class MeshTls:
         _require_text(secret_name=secret_name, trusted_secret_name=trusted_secret_name)
 
         def build(scope: Construct, dns_name: str) -> ServiceTls:
-            trust = appmesh.TlsValidationTrust.sds(trusted_secret_name)
-            return _mutual_capable(appmesh.TlsCertificate.sds(secret_name), trust, mutual=mutual, strict=strict)
+            return _mutual_capable(certificate(), trust(), mutual=mutual, strict=strict)
 
-        return cls("MeshTls.sds()", build, mutual=mutual)
+        def certificate() -> appmesh.MutualTlsCertificate:
+            return appmesh.TlsCertificate.sds(secret_name)
+
+        def trust() -> appmesh.MutualTlsValidationTrust:
+            return appmesh.TlsValidationTrust.sds(trusted_secret_name)
+
+        return cls("MeshTls.sds()", build, lambda: _local_client(certificate(), trust(), mutual), mutual=mutual)
 
     def _for_service(self, scope: Construct, dns_name: str) -> ServiceTls:
         return self._build(scope, dns_name)
+
+    def _for_client(self) -> ClientTls:
+        """TLS for a caller that serves no mesh listener itself, such as the ingress gateway."""
+        return self._build_client()
 
     def __repr__(self) -> str:
         return self._description
@@ -142,6 +186,12 @@ def _require_text(**sources: object) -> None:
 
 def _mode(strict: bool) -> appmesh.TlsMode:
     return appmesh.TlsMode.STRICT if strict else appmesh.TlsMode.PERMISSIVE
+
+
+def _local_client(
+    certificate: appmesh.MutualTlsCertificate, trust: appmesh.MutualTlsValidationTrust, mutual: bool
+) -> ClientTls:
+    return _mutual_capable(certificate, trust, mutual=mutual, strict=True).as_client()
 
 
 def _mutual_capable(

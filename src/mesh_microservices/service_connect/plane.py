@@ -13,9 +13,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from .._placement import deploy_after
 from .._acknowledgments import acknowledge_aws_managed_policy
 from .._contract import DataPlaneBinding, Registration, ServiceMeshing, ServiceSpec, Workload
+from .._placement import deploy_after
 from .._validate import ValidationProblems
 from ..options import DiscoveryMode, ListenerProtocol, RoutePolicy
 
@@ -107,6 +107,7 @@ class ServiceConnectMeshing(ServiceMeshing):
 
     def __init__(self, service: ecs.FargateService) -> None:
         self.service = service
+        self._deployed_after: list[ServiceConnectMeshing] = []
 
     def add_backend(self, callee: ServiceMeshing) -> None:
         if not isinstance(callee, ServiceConnectMeshing):
@@ -115,8 +116,26 @@ class ServiceConnectMeshing(ServiceMeshing):
         # Across stacks that is a stack dependency, unless calls run both ways between the two.
         caller_stack, callee_stack = Stack.of(self.service), Stack.of(callee.service)
         if caller_stack is callee_stack:
+            # Calls round a loop leave no order to deploy in (CloudFormation refuses a cycle): the
+            # edges declared first keep theirs.
+            if callee._is_deployed_after(self):
+                return
             resource = self.service.node.default_child
             assert resource is not None
             resource.node.add_dependency(callee.service)
+            self._deployed_after.append(callee)
         else:
             deploy_after(caller_stack, callee_stack)
+
+    def _is_deployed_after(self, other: ServiceConnectMeshing) -> bool:
+        """Whether this service's deployment waits for ``other``'s, directly or through others."""
+        seen: set[int] = set()
+        waiting = [self]
+        while waiting:
+            current = waiting.pop()
+            if current is other:
+                return True
+            if id(current) not in seen:
+                seen.add(id(current))
+                waiting.extend(current._deployed_after)
+        return False

@@ -1,0 +1,261 @@
+"""Synthesis benchmark: the library app against the hand-written one, for several sizes and call graphs.
+
+Each measurement is a fresh ``python`` process that builds one app and calls ``app.synth()``
+(what ``cdk synth`` runs, without the CLI), so it includes starting jsii and importing
+aws_cdk, as every real synth does. Wall time is the whole process; CPU time is user + system
+of python and its node child (which jsii waits for), steadier than wall time when other work
+shares the machine; peak memory is the largest sum of VmRSS over the process tree, sampled
+every 50 ms. The apps of a comparison run alternately, so a change in load hits both.
+
+Usage: python benchmarks/run.py [--sizes 10,50,200] [--graphs chain,random] [--repeat 3] [--src DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+# Each app: module and builder. "library" has the hand-written app's features; "library-defaults"
+# (not run unless asked) takes every library default, to show what the defaults cost.
+IMPLS = {
+    "library": ("library_app", "build"),
+    "library-defaults": ("library_app", "build_with_defaults"),
+    "handwritten": ("handwritten", "build"),
+}
+SAMPLE_SECONDS = 0.05
+MIB = 1024 * 1024
+# Targets the figures are checked against.
+MAX_TIME_RATIO = 1.05
+MAX_PEAK_MIB_AT_200 = 2048
+MAX_SLOPE_SPREAD = 1.5  # "linear": per-service time of the largest step at most 1.5x the smallest
+
+
+@dataclass(frozen=True)
+class Run:
+    """One process: its wall and CPU time, peak memory and the resources it synthesized, by type."""
+
+    seconds: float
+    cpu_seconds: float
+    peak_mib: float
+    types: Counter[str]
+
+
+def child(impl: str, n: int, graph: str, outdir: str) -> None:
+    """In the measured process: build one app and synthesize it (impl "none": only start jsii)."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_appmesh, aws_ec2, aws_ecr, aws_ecs, aws_iam, aws_logs, aws_servicediscovery  # noqa: F401
+
+    if impl == "none":
+        return
+    from importlib import import_module
+
+    from graphs import GRAPHS
+
+    # Path metadata on, as the CDK CLI sets it: templates carry each resource's construct path.
+    app = cdk.App(outdir=outdir, context={"aws:cdk:enable-path-metadata": True})
+    module, builder = IMPLS[impl]
+    getattr(import_module(module), builder)(app, n, GRAPHS[graph](n))
+    app.synth()
+
+
+def tree_rss_bytes(root: int) -> int:
+    """The summed resident memory of ``root`` and all its descendants, now."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                # Field 4 of /proc/PID/stat is the parent; the command name before it may hold spaces.
+                ppid = int(Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue  # the process ended while we looked
+            children.setdefault(ppid, []).append(int(entry.name))
+    total, pending = 0, [root]
+    while pending:
+        pid = pending.pop()
+        pending.extend(children.get(pid, ()))
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            pass
+    return total
+
+
+def measure(impl: str, n: int, graph: str, src: Path) -> Run:
+    """Run one measured process and return its figures; exit with its output if it fails."""
+    outdir = tempfile.mkdtemp(prefix="bench-cdk-out-")
+    # PYTHONPATH comes before site-packages: ``src`` wins over an installed mesh_microservices.
+    env = {
+        **os.environ,
+        "JSII_DEPRECATED": "fail",
+        "PYTHONPATH": os.pathsep.join(p for p in (str(src), os.environ.get("PYTHONPATH")) if p),
+    }
+    command = [sys.executable, str(HERE / "run.py"), "--child", impl, str(n), graph, outdir]
+    peak = 0
+    with tempfile.TemporaryFile() as output:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not done.is_set():
+                peak = max(peak, tree_rss_bytes(process.pid))
+                done.wait(SAMPLE_SECONDS)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        # wait4, not wait(): its usage includes the node child that python waited for.
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start  # before joining the sampler: its last sleep is not ours
+        code = process.returncode = os.waitstatus_to_exitcode(status)
+        done.set()
+        sampler.join()
+        if code != 0:
+            output.seek(0)
+            sys.exit(f"{impl} N={n} {graph} failed ({code}):\n{output.read().decode()[-4000:]}")
+    types: Counter[str] = Counter()
+    for template in Path(outdir).glob("*.template.json"):
+        types.update(r["Type"] for r in json.loads(template.read_text()).get("Resources", {}).values())
+    shutil.rmtree(outdir)
+    return Run(seconds, usage.ru_utime + usage.ru_stime, peak / MIB, types)
+
+
+def median_runs(impls: list[str], n: int, graph: str, repeat: int, src: Path) -> dict[str, Run]:
+    """Per app, the medians of ``repeat`` processes, the apps taking turns."""
+    runs: dict[str, list[Run]] = {impl: [] for impl in impls}
+    for _ in range(repeat):
+        for impl in impls:
+            runs[impl].append(measure(impl, n, graph, src))
+    return {
+        impl: Run(
+            seconds=statistics.median(r.seconds for r in rs),
+            cpu_seconds=statistics.median(r.cpu_seconds for r in rs),
+            peak_mib=statistics.median(r.peak_mib for r in rs),
+            types=rs[0].types,  # the same templates every time
+        )
+        for impl, rs in runs.items()
+    }
+
+
+def slope(points: list[tuple[int, float]]) -> tuple[float, float]:
+    """Least-squares (intercept, seconds per service) of time against N."""
+    if len(points) < 2:
+        return (points[0][1] if points else 0.0), 0.0
+    fit = statistics.linear_regression([p[0] for p in points], [p[1] for p in points])
+    return fit.intercept, fit.slope
+
+
+def main() -> None:
+    """Measure every (N, graph, app) and print the figures, the slopes and the checks."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10,50,200", help="service counts N, comma-separated")
+    parser.add_argument("--graphs", default="chain,random", help="call graphs: chain, random")
+    parser.add_argument("--impls", default="library,handwritten", help="apps: library, handwritten, library-defaults")
+    parser.add_argument("--repeat", type=int, default=3, help="processes per figure; the median is reported")
+    parser.add_argument(
+        "--src",
+        type=Path,
+        default=HERE.parent / "src",
+        help="folder holding the mesh_microservices package to measure (default: this checkout's src)",
+    )
+    parser.add_argument("--child", nargs=4, metavar=("IMPL", "N", "GRAPH", "OUTDIR"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        impl, n, graph, outdir = args.child
+        child(impl, int(n), graph, outdir)
+        return
+    sizes = [int(s) for s in args.sizes.split(",")]
+    graphs, impls = args.graphs.split(","), args.impls.split(",")
+    compare = {"library", "handwritten"} <= set(impls)
+
+    print(f"library: {args.src.resolve() / 'mesh_microservices'}")
+    print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs (other work skews wall time)")
+    fixed = median_runs(["none"], 0, "chain", args.repeat, args.src)["none"]
+    print(
+        f"fixed cost (start jsii, import aws_cdk): {fixed.seconds:.2f} s wall, {fixed.cpu_seconds:.2f} s CPU,"
+        f" {fixed.peak_mib:.0f} MiB\n",
+        flush=True,
+    )
+    results: dict[tuple[int, str, str], Run] = {}
+    print(
+        f"{'N':>5} {'graph':<7} {'impl':<16} {'wall s':>7} {'CPU s':>7} {'peak MiB':>8} {'resources':>9}"
+        f" {'res/svc':>7} {'lib/hand wall':>13} {'lib/hand CPU':>12}",
+        flush=True,
+    )
+    for n in sizes:
+        for graph in graphs:
+            for impl, run in median_runs(impls, n, graph, args.repeat, args.src).items():
+                results[n, graph, impl] = run
+                total = sum(run.types.values())
+                ratios = ""
+                if compare and impl == impls[-1]:
+                    lib, hand = results[n, graph, "library"], results[n, graph, "handwritten"]
+                    ratios = f"{lib.seconds / hand.seconds:>13.3f} {lib.cpu_seconds / hand.cpu_seconds:>12.3f}"
+                print(
+                    f"{n:>5} {graph:<7} {impl:<16} {run.seconds:>7.2f} {run.cpu_seconds:>7.2f} {run.peak_mib:>8.0f}"
+                    f" {total:>9} {total / n:>7.2f} {ratios}",
+                    flush=True,
+                )
+    print(f"load average at end: {os.getloadavg()[0]:.2f}")
+
+    print("\nper-service slope of wall time (least squares over N; then the slope of each step between sizes):")
+    for graph in graphs:
+        for impl in impls:
+            points = [(n, results[n, graph, impl].seconds) for n in sizes]
+            intercept, per_service = slope(points)
+            steps = [(b[1] - a[1]) / (b[0] - a[0]) for a, b in itertools.pairwise(points)]
+            spread = max(steps) / min(steps) if steps and min(steps) > 0 else 1.0
+            print(
+                f"  {graph:<7} {impl:<16} {per_service * 1000:6.1f} ms/service + {intercept:5.2f} s;"
+                f" steps {', '.join(f'{s * 1000:.1f}' for s in steps) or '-'} ms/service"
+                f" ({'linear' if spread <= MAX_SLOPE_SPREAD else 'NOT linear'}: spread {spread:.2f})"
+            )
+
+    if compare:
+        print("\nresource types that differ (library minus hand-written):")
+        for n in sizes:
+            for graph in graphs:
+                lib_types, hand_types = results[n, graph, "library"].types, results[n, graph, "handwritten"].types
+                diff = {
+                    t: lib_types[t] - hand_types[t]
+                    for t in sorted(lib_types | hand_types)
+                    if lib_types[t] != hand_types[t]
+                }
+                print(f"  N={n} {graph}: {', '.join(f'{t} {d:+d}' for t, d in diff.items()) or 'none'}")
+        print(f"\nchecks (time ratio <= {MAX_TIME_RATIO} at N >= 50; peak < {MAX_PEAK_MIB_AT_200} MiB at N >= 200):")
+        for n in sizes:
+            for graph in graphs:
+                lib, hand = results[n, graph, "library"], results[n, graph, "handwritten"]
+                ratio = lib.seconds / hand.seconds
+                lib_total, hand_total = sum(lib.types.values()), sum(hand.types.values())
+                print(
+                    f"  N={n} {graph}: wall ratio {ratio:.3f}"
+                    f" {'ok' if n < 50 or ratio <= MAX_TIME_RATIO else 'OVER'};"
+                    f" resources/service {lib_total / n:.2f} vs {hand_total / n:.2f}"
+                    f" {'ok' if lib_total <= hand_total else 'MORE'}"
+                    + (
+                        f"; peak {lib.peak_mib:.0f} / {hand.peak_mib:.0f} MiB"
+                        f" {'ok' if max(lib.peak_mib, hand.peak_mib) < MAX_PEAK_MIB_AT_200 else 'OVER'}"
+                        if n >= 200
+                        else ""
+                    )
+                )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,469 @@
+"""Observability of the App Mesh data plane: access logs, X-Ray tracing, Envoy statistics, alarms.
+
+``Observability`` is given to ``DataPlane.app_mesh(observability=...)`` and applies to every
+service of the cluster. This module is the one home of how Envoy's statistics reach the alarms:
+
+1. Envoy (``ENABLE_ENVOY_DOG_STATSD=1``, ``ENABLE_ENVOY_STATS_TAGS=1``) sends its statistics
+   over DogStatsD to the CloudWatch agent sidecar at ``STATSD_ADDRESS:STATSD_PORT``, each under
+   its tag-extracted name with its tags: ``http.ingress.downstream_rq_5xx`` arrives as
+   ``envoy.http.downstream_rq_xx`` tagged ``envoy.http_conn_manager_prefix:ingress`` and
+   ``envoy.response_code_class:5``; ``cluster.<name>.membership_healthy`` as
+   ``envoy.cluster.membership_healthy`` tagged ``envoy.cluster_name:<name>``. App Mesh adds
+   ``appmesh.mesh`` and ``appmesh.virtual_node`` (the node's name) to every statistic (App Mesh
+   user guide, "Envoy configuration variables").
+2. The agent's StatsD listener replaces the dots of names with underscores
+   (``envoy_http_downstream_rq_xx``), makes tags dimensions, and publishes into
+   ``Observability.metrics_namespace``: each statistic with all its tags, and also the roll-ups
+   of ``AGGREGATION_DIMENSIONS``, the same statistic with exactly those dimensions. The alarms
+   read the roll-ups, whose dimensions this module chooses, not the full tag sets.
+3. Per service, summed over its versions' virtual nodes:
+
+   - server errors, percent: ``100 * Sum(SERVER_RESPONSES_METRIC)`` with
+     ``{VIRTUAL_NODE_DIMENSION: <node>, CONNECTION_MANAGER_DIMENSION: INGRESS_PREFIX,
+     RESPONSE_CLASS_DIMENSION: "5"}`` over ``Sum(REQUESTS_METRIC)`` with
+     ``{VIRTUAL_NODE_DIMENSION: <node>, CONNECTION_MANAGER_DIMENSION: INGRESS_PREFIX}``: the
+     requests the service's own Envoys answered with 5xx (HTTP, HTTP/2 and gRPC services);
+   - unhealthy hosts: ``Average(HOSTS_METRIC) - Average(HEALTHY_HOSTS_METRIC)`` with
+     ``{CLUSTER_DIMENSION: egress_cluster_name(...)}``: App Mesh runs a listener's health
+     check from the callers' Envoys, each through its egress cluster for the node, so this is
+     how many of the service's tasks its callers' Envoys count as unhealthy, on average.
+
+Envoy emits hundreds of statistics and CloudWatch bills each distinct name and dimension set as
+a custom metric; ``Observability(envoy_metrics=False, alarms=False)`` turns that off.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from aws_cdk import Duration
+from aws_cdk import aws_appmesh as appmesh
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from .._acknowledgments import acknowledge_sidecar_environment
+from .._validate import ValidationProblems, check_type, is_token
+from ..options import ListenerProtocol
+from .envoy import ENVOY_USER_ID
+
+# Envoy writes its access log here; the Envoy container's awslogs driver ships it.
+ACCESS_LOG_PATH = "/dev/stdout"
+
+# X-Ray: Envoy sends segments to the daemon at 127.0.0.1:2000 (App Mesh's default endpoint).
+ENVOY_XRAY_TRACING_VARIABLE = "ENABLE_ENVOY_XRAY_TRACING"
+XRAY_DAEMON_PORT = 2000  # UDP for segments, TCP for the sampling proxy of X-Ray SDKs
+XRAY_DAEMON_CONTAINER_NAME = "xray-daemon"
+XRAY_DAEMON_IMAGE = "public.ecr.aws/xray/aws-xray-daemon:latest"
+XRAY_ACTIONS = (
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+)
+
+# Envoy statistics over DogStatsD to the CloudWatch agent in the same task.
+ENVOY_DOG_STATSD_VARIABLE = "ENABLE_ENVOY_DOG_STATSD"
+ENVOY_STATS_TAGS_VARIABLE = "ENABLE_ENVOY_STATS_TAGS"
+STATSD_ADDRESS = "127.0.0.1"
+STATSD_PORT = 8125
+CLOUDWATCH_AGENT_CONTAINER_NAME = "cloudwatch-agent"
+CLOUDWATCH_AGENT_IMAGE = "public.ecr.aws/cloudwatch-agent/cloudwatch-agent:latest"
+CLOUDWATCH_AGENT_CONFIG_VARIABLE = "CW_CONFIG_CONTENT"
+DEFAULT_METRICS_NAMESPACE = "MeshMicroservices/Envoy"
+# The agent publishes StatsD metrics as 60-second statistic sets: alarm periods are multiples.
+METRICS_AGGREGATION_SECONDS = 60
+PUT_METRIC_DATA_ACTION = "cloudwatch:PutMetricData"
+NAMESPACE_CONDITION_KEY = "cloudwatch:namespace"
+
+# What the alarms read (see the module docstring).
+SERVER_RESPONSES_METRIC = "envoy_http_downstream_rq_xx"
+REQUESTS_METRIC = "envoy_http_downstream_rq_total"
+HEALTHY_HOSTS_METRIC = "envoy_cluster_membership_healthy"
+HOSTS_METRIC = "envoy_cluster_membership_total"
+VIRTUAL_NODE_DIMENSION = "appmesh.virtual_node"
+CONNECTION_MANAGER_DIMENSION = "envoy.http_conn_manager_prefix"
+RESPONSE_CLASS_DIMENSION = "envoy.response_code_class"
+CLUSTER_DIMENSION = "envoy.cluster_name"
+INGRESS_PREFIX = "ingress"  # the stat prefix of the HTTP connection manager of App Mesh's ingress listener
+SERVER_ERROR_CLASS = "5"
+AGGREGATION_DIMENSIONS = (
+    (VIRTUAL_NODE_DIMENSION, CONNECTION_MANAGER_DIMENSION, RESPONSE_CLASS_DIMENSION),
+    (VIRTUAL_NODE_DIMENSION, CONNECTION_MANAGER_DIMENSION),
+    (CLUSTER_DIMENSION,),
+)
+
+# CloudWatch's rules for a namespace; "AWS/" belongs to AWS services.
+_NAMESPACE = re.compile(r"^[0-9A-Za-z.\-_/#: ]{1,255}$")
+_MAX_ALARM_WINDOW_SECONDS = 86400  # evaluation periods times period, at most one day
+
+
+@dataclass(frozen=True, kw_only=True)
+class Observability:
+    """What the App Mesh data plane records about every service of a cluster.
+
+    Given to ``DataPlane.app_mesh(observability=...)``; every service of the cluster gets the
+    same. Service Connect needs none of it: ECS writes its proxy's access logs to each
+    service's log group and publishes its request metrics in ``AWS/ECS`` itself.
+
+    Attributes:
+        access_logs: Every virtual node has Envoy log each request to ``/dev/stdout``, which the
+            Envoy container sends to the service's log group. Default: True.
+        tracing: Envoy traces requests with AWS X-Ray: an X-Ray daemon sidecar (uid 1337, so
+            its calls to X-Ray bypass the proxy) in every task, and the task role may send
+            trace segments. The application's X-Ray SDK reaches the same daemon at
+            127.0.0.1:2000. Default: False.
+        envoy_metrics: Envoy's statistics go to CloudWatch through a CloudWatch agent sidecar
+            in every task, in ``metrics_namespace``; the task role may publish metrics in that
+            namespace only. The agent keeps its image's user (it writes its configuration where
+            root owns it); its calls reach CloudWatch through Envoy, which App Mesh always lets
+            through to ``*.amazonaws.com``, even with egress filter DROP_ALL. Each distinct
+            statistic is a billed custom metric. Default: True.
+        alarms: One alarm per service on the share of requests answered with 5xx (HTTP,
+            HTTP/2 and gRPC services) and one on unhealthy tasks, read from the agent's
+            metrics (needs ``envoy_metrics``). They have no actions: add yours through
+            ``service.app_mesh.alarms``. Default: True.
+        metrics_namespace: The CloudWatch namespace of Envoy's statistics.
+            Default: "MeshMicroservices/Envoy".
+        server_error_percent_threshold: The alarm fires when more than this percentage of a
+            service's requests get a 5xx answer; at least 0 and below 100. Default: 5.
+        unhealthy_hosts_threshold: The alarm fires when callers' Envoys count at least this
+            many of a service's tasks as unhealthy. Default: 1.
+        alarm_period: The period over which each alarm's metrics are aggregated, a multiple of
+            one minute. Default: one minute.
+        alarm_evaluation_periods: How many consecutive periods must breach before an alarm
+            fires. Default: 5.
+        xray_daemon_image: The X-Ray daemon image. Default:
+            ``public.ecr.aws/xray/aws-xray-daemon:latest``, the image AWS's ECS guide names;
+            pass a pinned tag or a copy in your registry for repeatable deployments.
+        cloudwatch_agent_image: The CloudWatch agent image. Default:
+            ``public.ecr.aws/cloudwatch-agent/cloudwatch-agent:latest``; pin it the same way.
+    """
+
+    access_logs: bool = True
+    tracing: bool = False
+    envoy_metrics: bool = True
+    alarms: bool = True
+    metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
+    server_error_percent_threshold: float = 5.0
+    unhealthy_hosts_threshold: int = 1
+    alarm_period: Duration = Duration.minutes(1)
+    alarm_evaluation_periods: int = 5
+    xray_daemon_image: ecs.ContainerImage | None = None
+    cloudwatch_agent_image: ecs.ContainerImage | None = None
+
+    def reserved_ports(self) -> frozenset[int]:
+        """Ports the observability sidecars listen on inside every task."""
+        return frozenset({XRAY_DAEMON_PORT}) if self.tracing else frozenset()
+
+
+@dataclass(frozen=True)
+class VersionTelemetry:
+    """The observability sidecars of one version's task (their grants are on its task role).
+
+    Attributes:
+        xray_daemon: The X-Ray daemon sidecar; None unless ``tracing``.
+        cloudwatch_agent: The CloudWatch agent sidecar; None unless ``envoy_metrics``.
+    """
+
+    xray_daemon: ecs.ContainerDefinition | None
+    cloudwatch_agent: ecs.ContainerDefinition | None
+
+
+@dataclass(frozen=True)
+class ServiceAlarms:
+    """The alarms of one service; they have no actions until you add some.
+
+    Attributes:
+        server_errors: The share of requests answered with 5xx, in percent; None for TCP services.
+        unhealthy_hosts: How many of the service's tasks its callers' Envoys count as unhealthy.
+    """
+
+    server_errors: cloudwatch.Alarm | None
+    unhealthy_hosts: cloudwatch.Alarm
+
+    @property
+    def all(self) -> list[cloudwatch.Alarm]:
+        """Every alarm of the service, e.g. to add one SNS action to each."""
+        return [alarm for alarm in (self.server_errors, self.unhealthy_hosts) if alarm is not None]
+
+
+def check_observability(problems: ValidationProblems, parameter: str, value: object) -> None:
+    """Record what is wrong with an ``Observability`` option, naming each field."""
+    if not check_type(problems, parameter, value, Observability):
+        return
+    assert isinstance(value, Observability)
+    for name in ("access_logs", "tracing", "envoy_metrics", "alarms"):
+        check_type(problems, f"{parameter}.{name}", getattr(value, name), bool)
+    if value.alarms is True and value.envoy_metrics is False:
+        problems.add(
+            f"{parameter}: alarms=True reads the Envoy statistics that envoy_metrics=False turns off; "
+            "pass alarms=False as well, or keep envoy_metrics=True."
+        )
+    _check_namespace(problems, f"{parameter}.metrics_namespace", value.metrics_namespace)
+    percent = value.server_error_percent_threshold
+    if isinstance(percent, bool) or not isinstance(percent, (int, float)):
+        problems.add(
+            f"{parameter}.server_error_percent_threshold={percent!r} is a {type(percent).__name__}; pass a number.",
+            kind=TypeError,
+        )
+    elif not (is_token(percent) or 0 <= percent < 100):
+        problems.add(
+            f"{parameter}.server_error_percent_threshold={percent} is not a percentage from 0 to 100 (exclusive); "
+            "pass e.g. 5 to be alerted when more than 5% of requests fail."
+        )
+    _check_count(problems, f"{parameter}.unhealthy_hosts_threshold", value.unhealthy_hosts_threshold)
+    _check_count(problems, f"{parameter}.alarm_evaluation_periods", value.alarm_evaluation_periods)
+    _check_period(problems, parameter, value)
+    for name in ("xray_daemon_image", "cloudwatch_agent_image"):
+        image = getattr(value, name)
+        if image is not None:
+            check_type(problems, f"{parameter}.{name}", image, ecs.ContainerImage)
+
+
+def _check_namespace(problems: ValidationProblems, parameter: str, namespace: object) -> None:
+    if not check_type(problems, parameter, namespace, str):
+        return
+    assert isinstance(namespace, str)
+    if is_token(namespace):
+        problems.add(f"{parameter} must be a literal string: it is written into the agent's configuration.")
+    elif not _NAMESPACE.match(namespace) or not namespace.strip() or namespace.startswith("AWS/"):
+        problems.add(
+            f"{parameter}={namespace!r} is not a CloudWatch namespace of your own; use up to 255 letters, digits "
+            "and . - _ / # : or spaces, not starting with 'AWS/', e.g. 'Shop/Envoy'."
+        )
+
+
+def _check_count(problems: ValidationProblems, parameter: str, value: object) -> None:
+    if check_type(problems, parameter, value, int) and not is_token(value) and isinstance(value, int) and value < 1:
+        problems.add(f"{parameter}={value} is too small; use 1 or more.")
+
+
+def _check_period(problems: ValidationProblems, parameter: str, value: Observability) -> None:
+    period = value.alarm_period
+    if not check_type(problems, f"{parameter}.alarm_period", period, Duration) or period.is_unresolved():
+        return
+    seconds = period.to_seconds()
+    if seconds < METRICS_AGGREGATION_SECONDS or seconds % METRICS_AGGREGATION_SECONDS:
+        problems.add(
+            f"{parameter}.alarm_period={period.to_human_string()} is not a whole number of minutes; the agent "
+            "publishes Envoy's statistics once a minute, so use e.g. Duration.minutes(1)."
+        )
+        return
+    periods = value.alarm_evaluation_periods
+    countable = isinstance(periods, int) and not isinstance(periods, bool) and not is_token(periods)
+    if countable and seconds * periods > _MAX_ALARM_WINDOW_SECONDS:
+        problems.add(
+            f"{parameter}: alarm_evaluation_periods={periods} periods of {period.to_human_string()} exceed "
+            "the one day CloudWatch alarms evaluate; shorten the period or evaluate fewer periods."
+        )
+
+
+def access_log(observability: Observability) -> appmesh.AccessLog | None:
+    """The access log of every virtual node: Envoy's standard output, or none."""
+    return appmesh.AccessLog.from_file_path(ACCESS_LOG_PATH) if observability.access_logs else None
+
+
+def add_telemetry(
+    observability: Observability,
+    *,
+    task_definition: ecs.TaskDefinition,
+    envoy: ecs.ContainerDefinition,
+    log_group: logs.ILogGroup,
+    stream_suffix: str,
+) -> VersionTelemetry:
+    """Turn on Envoy's tracing and statistics in one task, with the sidecars and grants they need.
+
+    The grants join the task role's default policy (no resource of their own: a stack holds at
+    most 500), where ``acknowledge_unscopable_actions`` acknowledges them.
+
+    Args:
+        observability: What to record.
+        task_definition: The task holding ``envoy``.
+        envoy: The task's Envoy container.
+        log_group: Where the sidecars' output goes.
+        stream_suffix: Appended to the sidecars' log stream prefixes (a version's "-v2").
+    """
+    statements: list[iam.PolicyStatement] = []
+    variables: list[str] = []
+    daemon = agent = None
+    if observability.tracing:
+        envoy.add_environment(ENVOY_XRAY_TRACING_VARIABLE, "1")
+        variables.append(ENVOY_XRAY_TRACING_VARIABLE)
+        daemon = task_definition.add_container(
+            "XRayDaemon",
+            container_name=XRAY_DAEMON_CONTAINER_NAME,
+            image=observability.xray_daemon_image or ecs.ContainerImage.from_registry(XRAY_DAEMON_IMAGE),
+            # Essential: a task never serves without the tracing it was declared with, and a
+            # daemon that cannot start fails the deployment, which the circuit breaker rolls back.
+            essential=True,
+            user=str(ENVOY_USER_ID),  # the proxy's ignored uid: its calls to X-Ray bypass Envoy
+            logging=ecs.LogDrivers.aws_logs(
+                stream_prefix=f"{XRAY_DAEMON_CONTAINER_NAME}{stream_suffix}", log_group=log_group
+            ),
+        )
+        # Envoy sends its first segments as soon as it starts.
+        envoy.add_container_dependencies(
+            ecs.ContainerDependency(container=daemon, condition=ecs.ContainerDependencyCondition.START)
+        )
+        statements.append(iam.PolicyStatement(actions=list(XRAY_ACTIONS), resources=["*"]))
+    if observability.envoy_metrics:
+        for name, value in (
+            (ENVOY_DOG_STATSD_VARIABLE, "1"),
+            (ENVOY_STATS_TAGS_VARIABLE, "1"),
+            ("STATSD_ADDRESS", STATSD_ADDRESS),
+            ("STATSD_PORT", str(STATSD_PORT)),
+        ):
+            envoy.add_environment(name, value)
+            variables.append(name)
+        agent = task_definition.add_container(
+            "CloudWatchAgent",
+            container_name=CLOUDWATCH_AGENT_CONTAINER_NAME,
+            image=observability.cloudwatch_agent_image or ecs.ContainerImage.from_registry(CLOUDWATCH_AGENT_IMAGE),
+            essential=True,  # as the X-Ray daemon: the alarms go blind without it
+            # The image's own user: it writes its translated configuration to a directory root
+            # owns, so it cannot run as 1337. Its calls to CloudWatch pass through Envoy, which
+            # App Mesh always lets reach *.amazonaws.com, even with egress filter DROP_ALL.
+            environment={CLOUDWATCH_AGENT_CONFIG_VARIABLE: cloudwatch_agent_config(observability.metrics_namespace)},
+            logging=ecs.LogDrivers.aws_logs(
+                stream_prefix=f"{CLOUDWATCH_AGENT_CONTAINER_NAME}{stream_suffix}", log_group=log_group
+            ),
+        )
+        acknowledge_sidecar_environment(
+            task_definition,
+            sidecar=agent,
+            variables=f"{CLOUDWATCH_AGENT_CONFIG_VARIABLE}, the agent's configuration (StatsD listener, namespace)",
+        )
+        statements.append(
+            iam.PolicyStatement(
+                actions=[PUT_METRIC_DATA_ACTION],
+                resources=["*"],
+                conditions={"StringEquals": {NAMESPACE_CONDITION_KEY: observability.metrics_namespace}},
+            )
+        )
+    if variables:
+        acknowledge_sidecar_environment(
+            task_definition,
+            sidecar=envoy,
+            variables=f"{', '.join(variables)}, switches and the local address of its telemetry sidecars",
+        )
+    for statement in statements:
+        task_definition.add_to_task_role_policy(statement)
+    return VersionTelemetry(xray_daemon=daemon, cloudwatch_agent=agent)
+
+
+def cloudwatch_agent_config(namespace: str) -> str:
+    """The CloudWatch agent's JSON configuration: a StatsD listener for Envoy, publishing in ``namespace``."""
+    config = {
+        # No "host" dimension: every task of a version publishes into the same metrics.
+        "agent": {"omit_hostname": True},
+        "metrics": {
+            "namespace": namespace,
+            "aggregation_dimensions": [list(dimensions) for dimensions in AGGREGATION_DIMENSIONS],
+            "metrics_collected": {
+                "statsd": {
+                    "service_address": f"{STATSD_ADDRESS}:{STATSD_PORT}",
+                    "metrics_aggregation_interval": METRICS_AGGREGATION_SECONDS,
+                }
+            },
+        },
+    }
+    return json.dumps(config, separators=(",", ":"))
+
+
+def egress_cluster_name(mesh_name: str, node_name: str, protocol: ListenerProtocol, port: int) -> str:
+    """The name of a caller's Envoy cluster for a virtual node: App Mesh's ``cds_egress_...``."""
+    return f"cds_egress_{mesh_name}_{node_name}_{protocol.value}_{port}"
+
+
+def add_alarms(
+    scope: Construct,
+    observability: Observability,
+    *,
+    service_name: str,
+    mesh_name: str,
+    node_names: list[str],
+    protocol: ListenerProtocol,
+    port: int,
+) -> ServiceAlarms | None:
+    """The alarms of one service, over the virtual nodes of all its versions; None when off.
+
+    Args:
+        scope: Where the alarms' construct ("Alarms") is created.
+        observability: Thresholds and periods.
+        service_name: The name callers dial, for the alarms' descriptions.
+        mesh_name: The mesh's name (part of callers' cluster names).
+        node_names: The virtual node name of each version.
+        protocol: The service's listener protocol.
+        port: The service's listener port.
+    """
+    if not (observability.alarms and observability.envoy_metrics):
+        return None
+    scope = Construct(scope, "Alarms")
+    namespace, period = observability.metrics_namespace, observability.alarm_period
+    periods = observability.alarm_evaluation_periods
+
+    def metric(name: str, statistic: str, dimensions: dict[str, str]) -> cloudwatch.Metric:
+        return cloudwatch.Metric(
+            namespace=namespace, metric_name=name, dimensions_map=dimensions, statistic=statistic, period=period
+        )
+
+    def total(prefix: str, count: int) -> str:
+        return " + ".join(f"FILL({prefix}{index}, 0)" for index in range(count))
+
+    server_errors = None
+    if protocol is not ListenerProtocol.TCP:
+        using: dict[str, cloudwatch.IMetric] = {}
+        for index, node in enumerate(node_names):
+            ingress = {VIRTUAL_NODE_DIMENSION: node, CONNECTION_MANAGER_DIMENSION: INGRESS_PREFIX}
+            using[f"errors{index}"] = metric(
+                SERVER_RESPONSES_METRIC, "Sum", {**ingress, RESPONSE_CLASS_DIMENSION: SERVER_ERROR_CLASS}
+            )
+            using[f"requests{index}"] = metric(REQUESTS_METRIC, "Sum", ingress)
+        errors, requests = total("errors", len(node_names)), total("requests", len(node_names))
+        server_errors = cloudwatch.Alarm(
+            scope,
+            "ServerErrors",
+            metric=cloudwatch.MathExpression(
+                expression=f"IF(({requests}) > 0, 100 * ({errors}) / ({requests}), 0)",
+                using_metrics=using,
+                period=period,
+                label="5xx responses (%)",
+            ),
+            threshold=observability.server_error_percent_threshold,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=periods,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=(
+                f"{service_name}: more than {observability.server_error_percent_threshold:g}% of its requests "
+                f"answered with 5xx by its Envoys, for {periods} periods of {period.to_human_string()}."
+            ),
+        )
+    using = {}
+    for index, node in enumerate(node_names):
+        cluster = {CLUSTER_DIMENSION: egress_cluster_name(mesh_name, node, protocol, port)}
+        using[f"hosts{index}"] = metric(HOSTS_METRIC, "Average", cluster)
+        using[f"healthy{index}"] = metric(HEALTHY_HOSTS_METRIC, "Average", cluster)
+    unhealthy_hosts = cloudwatch.Alarm(
+        scope,
+        "UnhealthyHosts",
+        metric=cloudwatch.MathExpression(
+            expression=f"({total('hosts', len(node_names))}) - ({total('healthy', len(node_names))})",
+            using_metrics=using,
+            period=period,
+            label="Unhealthy tasks",
+        ),
+        threshold=observability.unhealthy_hosts_threshold,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluation_periods=periods,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarm_description=(
+            f"{service_name}: its callers' Envoys count {observability.unhealthy_hosts_threshold} or more of its "
+            f"tasks as unhealthy, for {periods} periods of {period.to_human_string()}."
+        ),
+    )
+    return ServiceAlarms(server_errors=server_errors, unhealthy_hosts=unhealthy_hosts)

@@ -1,0 +1,84 @@
+"""The ingress rules of a synthesized app, named by construct paths so they compare across stacks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from checked_apps import CheckedApp
+from mesh_microservices import MeshedService
+
+Rule = tuple[str, str, int, int, str]  # source group path, target group path, from port, to port, protocol
+
+
+def ingress_rules(app: CheckedApp) -> tuple[set[Rule], list[tuple[str, dict[str, Any]]]]:
+    """Every ingress rule of ``app``'s stacks by construct paths: from groups, and from CIDRs or prefix lists."""
+    paths: dict[tuple[str, str], str] = {}  # (stack, logical id) -> construct path
+    exports: dict[str, str] = {}  # export name -> construct path of the exported resource
+    for name, stack in app.stacks():
+        for logical_id, resource in stack.json["Resources"].items():
+            paths[(name, logical_id)] = resource.get("Metadata", {}).get("aws:cdk:path", f"{name}/{logical_id}")
+    for name, stack in app.stacks():
+        for output in stack.json.get("Outputs", {}).values():
+            value, export = output.get("Value"), output.get("Export", {}).get("Name")
+            if export and isinstance(value, dict) and "Fn::GetAtt" in value:
+                exports[export] = paths[(name, value["Fn::GetAtt"][0])]
+
+    def group(stack: str, reference: Any) -> str:
+        assert isinstance(reference, dict), f"{stack}: ingress names group {reference!r}"
+        if "Fn::GetAtt" in reference:
+            return paths[(stack, reference["Fn::GetAtt"][0])]
+        if "Ref" in reference:
+            return paths[(stack, reference["Ref"])]
+        return exports[reference["Fn::ImportValue"]]
+
+    group_rules: set[Rule] = set()
+    cidr_rules: list[tuple[str, dict[str, Any]]] = []
+    for name, stack in app.stacks():
+        found = [
+            (group(name, r["Properties"]["GroupId"]), r["Properties"])
+            for r in stack.resources("AWS::EC2::SecurityGroupIngress").values()
+        ]
+        for logical_id, resource in stack.resources("AWS::EC2::SecurityGroup").items():
+            found.extend((paths[(name, logical_id)], r) for r in resource["Properties"].get("SecurityGroupIngress", []))
+        for target, rule in found:
+            if "SourceSecurityGroupId" in rule:
+                group_rules.add(
+                    (
+                        group(name, rule["SourceSecurityGroupId"]),
+                        target,
+                        rule["FromPort"],
+                        rule["ToPort"],
+                        rule["IpProtocol"],
+                    )
+                )
+            else:
+                cidr_rules.append((target, rule))
+    return group_rules, cidr_rules
+
+
+def service_ingress_problems(app: CheckedApp) -> list[str]:
+    """How the ingress of ``app``'s services differs from what was declared.
+
+    A service's port admits exactly the callers declared with ``connect_to``/``backends`` and
+    the peers let in with ``expose_to``, on that port, from their security groups: no CIDR.
+    """
+    services = [c for c in app.app.node.find_all() if isinstance(c, MeshedService)]
+    group_of = {s: f"{s.security_group.node.path}/Resource" for s in services}
+    declared = {
+        (group_of[caller], group_of[callee], callee.port, callee.port, "tcp")
+        for caller in services
+        for callee in caller.callees
+    }
+    exposed = {group_of[s]: (s.exposed_to, s.port) for s in services}
+    group_rules, cidr_rules = ingress_rules(app)
+    to_services = {rule for rule in group_rules if rule[1] in exposed}
+    from_peers = {rule for rule in to_services if any(rule[0].startswith(f"{peer}/") for peer in exposed[rule[1]][0])}
+    problems = [f"undeclared: {rule}" for rule in sorted(to_services - from_peers - declared)]
+    problems += [f"missing: {rule}" for rule in sorted(declared - to_services)]
+    problems += [
+        f"peer on another port: {rule}"
+        for rule in sorted(from_peers)
+        if rule[2:] != (exposed[rule[1]][1], exposed[rule[1]][1], "tcp")
+    ]
+    problems += [f"{target} admits {rule}" for target, rule in cidr_rules if target in exposed]
+    return problems

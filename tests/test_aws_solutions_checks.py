@@ -1,0 +1,140 @@
+"""cdk-nag's AwsSolutions pack finds nothing unacknowledged, and each acknowledgment is narrow and says why.
+
+The library acknowledges the findings its design causes on the resource that causes them
+(``mesh_microservices._acknowledgments``); examples acknowledge only their own constructs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+import mesh_microservices
+from checked_apps import CheckedApp, check_app
+from conftest import ENV, NGINX
+from gate_counts import count
+from mesh_microservices import MeshedCluster, MeshedService, ServiceRepository
+from mesh_microservices._acknowledgments import (
+    CONTAINER_ENVIRONMENT_RULE,
+    WILDCARD_RESOURCE_RULE,
+)
+from record_logical_ids import discover as discover_examples
+
+PLUGIN = "AwsSolutions"
+# Every construct the library exports: what it acknowledges inside them is its own doing.
+LIBRARY_CONSTRUCTS = tuple(
+    exported
+    for exported in (getattr(mesh_microservices, name) for name in mesh_microservices.__all__)
+    if isinstance(exported, type) and issubclass(exported, Construct)
+)
+
+
+def _rule(acknowledged_id: str) -> str:
+    return acknowledged_id.split("::", 1)[1]
+
+
+def _describe(findings: list[dict[str, Any]]) -> str:
+    return "\n".join(f"  {f['rule']} at {f['path']}" for f in findings)
+
+
+@pytest.mark.parametrize("example", [e.name for e in discover_examples()])
+def test_example_has_no_unacknowledged_finding(example_apps: dict[str, CheckedApp], example: str) -> None:
+    checked = example_apps[example]
+    findings = [f for _, stack in checked.stacks() for f in stack.findings]
+    assert findings == [], f"examples/{example} has findings to fix in the library:\n{_describe(findings)}"
+
+
+def test_variant_stacks_have_no_unacknowledged_finding(variants_app: CheckedApp) -> None:
+    findings = [f for _, stack in variants_app.stacks() for f in stack.findings]
+    assert findings == [], _describe(findings)
+
+
+def test_nag_ran_and_its_acknowledged_findings_are_reported_with_reasons(checked_apps: list[CheckedApp]) -> None:
+    acknowledged = [
+        f for app in checked_apps for _, stack in app.stacks() for f in stack.acknowledged if f["plugin"] == PLUGIN
+    ]
+    assert acknowledged, "no AwsSolutions finding reached the report: is cdk-nag attached?"
+    for finding in acknowledged:
+        assert len(finding["reason"]) >= 40, finding
+    count("cdk-nag findings acknowledged (checked apps)", len(acknowledged))
+
+
+def test_every_acknowledgment_says_why(checked_apps: list[CheckedApp]) -> None:
+    recorded = [(c.node.path, rule, reason) for app in checked_apps for c, rule, reason in app.acknowledgments()]
+    assert recorded
+    for path, rule, reason in recorded:
+        # A reason is a sentence of its own, not the rule id again or a placeholder.
+        assert len(reason) >= 40 and _rule(rule) not in reason, (path, rule, reason)
+    count("acknowledgments recorded in construct trees (checked apps)", len(recorded))
+
+
+def test_library_acknowledges_on_the_resource_that_causes_the_finding(checked_apps: list[CheckedApp]) -> None:
+    for app in checked_apps:
+        for _, stack in app.stacks():
+            for finding in stack.acknowledged:
+                if finding["plugin"] == PLUGIN and _is_library_path(app, finding["acknowledged_at"]):
+                    # Acknowledged on the CloudFormation resource itself, never on a parent.
+                    assert finding["acknowledged_at"] == finding["path"], finding
+
+
+def test_apps_acknowledge_nothing_that_contains_a_library_construct(checked_apps: list[CheckedApp]) -> None:
+    for app in checked_apps:
+        library_paths = [c.node.path for c in app.app.node.find_all() if isinstance(c, LIBRARY_CONSTRUCTS)]
+        for construct, rule, _ in app.acknowledgments():
+            if PLUGIN not in rule or _is_library_path(app, construct.node.path):
+                continue  # aws-cdk-lib's own acknowledgments (e.g. W3010 for looked-up AZs) are not ours
+            covered = [p for p in library_paths if p == construct.node.path or p.startswith(construct.node.path + "/")]
+            assert not covered, f"{app.label}: {rule} acknowledged at {construct.node.path!r} also hides {covered}"
+
+
+def _is_library_path(app: CheckedApp, path: str) -> bool:
+    construct = app.app.node.try_find_child(path.split("/")[0]) if path else None
+    for part in path.split("/")[1:]:
+        if construct is None or isinstance(construct, LIBRARY_CONSTRUCTS):
+            break
+        construct = construct.node.try_find_child(part)
+    return isinstance(construct, LIBRARY_CONSTRUCTS)
+
+
+@pytest.fixture(scope="module")
+def own_choices(tmp_path_factory: pytest.TempPathFactory) -> CheckedApp:
+    """Services whose application adds plain variables and a wildcard grant of its own."""
+
+    def build(app: cdk.App) -> None:
+        stack = cdk.Stack(app, "OwnChoices", env=ENV)
+        cluster = MeshedCluster(stack, "Cluster", namespace="own.local")
+        image = ecs.ContainerImage.from_registry(NGINX)
+        MeshedService(
+            stack, "Configured", cluster=cluster, name="configured", image=image, environment={"LOG_LEVEL": "debug"}
+        )
+        granted = MeshedService(stack, "Granted", cluster=cluster, name="granted", image=image)
+        granted.task_definition.add_to_execution_role_policy(
+            iam.PolicyStatement(actions=["ssm:GetParameters"], resources=["*"])
+        )
+        repository = ServiceRepository(stack, "Repo")
+        MeshedService(stack, "Pulled", cluster=cluster, name="pulled", image=repository.image("1.0.0"))
+
+    return check_app("own choices", build, Path(tmp_path_factory.mktemp("own-choices")))
+
+
+def test_application_variables_are_left_for_the_application_to_judge(own_choices: CheckedApp) -> None:
+    stack = own_choices.stack("OwnChoices")
+    rules = {(f["rule"], f["path"].split("/")[1]) for f in stack.findings}
+    assert (_rule(CONTAINER_ENVIRONMENT_RULE), "Configured") in rules
+    acknowledged = {(f["rule"], f["path"].split("/")[1]) for f in stack.acknowledged}
+    assert (_rule(CONTAINER_ENVIRONMENT_RULE), "Granted") in acknowledged  # only Envoy's variable there
+
+
+def test_wildcard_grants_the_library_did_not_make_stay_reported(own_choices: CheckedApp) -> None:
+    stack = own_choices.stack("OwnChoices")
+    # Granted added ssm:GetParameters on "*" itself: the finding stays. Pulled only pulls from ECR.
+    assert (_rule(WILDCARD_RESOURCE_RULE), "Granted") in {(f["rule"], f["path"].split("/")[1]) for f in stack.findings}
+    assert (_rule(WILDCARD_RESOURCE_RULE), "Pulled") in {
+        (f["rule"], f["path"].split("/")[1]) for f in stack.acknowledged
+    }

@@ -1,0 +1,678 @@
+"""Public ingress: a load balancer in front of an App Mesh virtual gateway that routes into the mesh."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+from aws_cdk import aws_acmpca as acmpca
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_ecs as ecs
+
+from checked_apps import CheckedApp, check_app
+from conftest import ENV, NGINX, REGION
+from mesh_microservices import (
+    DataPlane,
+    IngressLoadBalancer,
+    IngressRoute,
+    ListenerProtocol,
+    MeshedCluster,
+    MeshedService,
+    MeshIngress,
+    MeshTls,
+    Observability,
+    mermaid_topology,
+)
+from mesh_microservices._acknowledgments import OPEN_INGRESS_RULE, SERVER_ACCESS_LOGS_RULE
+from mesh_microservices.app_mesh import envoy
+from mesh_microservices.app_mesh import observability as obs
+from mesh_microservices.app_mesh.end_of_life import SHUTDOWN_RULE_ID
+from synthesized import Synthesized
+
+CERTIFICATE_ARN = f"arn:aws:acm:{REGION}:123456789012:certificate/0123abcd-0123-4567-89ab-0123456789ab"
+ANYWHERE = "0.0.0.0/0"
+
+
+@dataclass(frozen=True)
+class IngressApp:
+    """The synthesized app, and the constructs the tests compare its templates with."""
+
+    checked: CheckedApp
+    ingress: MeshIngress
+    services: dict[str, MeshedService]
+
+    def stack(self, name: str) -> Synthesized:
+        return self.checked.stack(name)
+
+
+def _build(app: cdk.App) -> dict[str, Any]:
+    image = ecs.ContainerImage.from_registry(NGINX)
+    built: dict[str, Any] = {}
+
+    stack = cdk.Stack(app, "Ingress", env=ENV)
+    cluster = MeshedCluster(stack, "Cluster", namespace="edge.local")
+    ledger = MeshedService(
+        stack, "Ledger", cluster=cluster, name="ledger", image=image, port=5432, protocol=ListenerProtocol.TCP
+    )
+    api = MeshedService(stack, "Api", cluster=cluster, name="api", image=image, backends=[ledger])
+    web = MeshedService(stack, "Web", cluster=cluster, name="web", image=image, port=80)
+    built["services"] = {"ledger": ledger, "api": api, "web": web}
+    built["ingress"] = MeshIngress(
+        stack,
+        "Ingress",
+        cluster=cluster,
+        routes=[
+            IngressRoute(service=api, path_prefix="/api/", hostname="shop.example.com"),
+            IngressRoute(service=web, path_prefix="/docs", strip_prefix=False, name="docs"),
+            IngressRoute(service=web),
+        ],
+    )
+
+    variants = cdk.Stack(app, "IngressVariants", env=ENV)
+    observed = DataPlane.app_mesh(
+        observability=Observability(tracing=True, envoy_metrics=False, alarms=False, access_logs=False)
+    )
+    cluster = MeshedCluster(variants, "Cluster", namespace="variants.local", data_plane=observed)
+    site = MeshedService(variants, "Site", cluster=cluster, name="site", image=image)
+    certificate = acm.Certificate.from_certificate_arn(variants, "Certificate", CERTIFICATE_ARN)
+    MeshIngress(variants, "Secure", cluster=cluster, routes=[IngressRoute(service=site)], certificate=certificate)
+    MeshIngress(
+        variants,
+        "Tcp",
+        cluster=cluster,
+        routes=[IngressRoute(service=site)],
+        load_balancer=IngressLoadBalancer.NLB,
+        desired_count=3,
+    )
+    MeshIngress(
+        variants,
+        "Tls",
+        cluster=cluster,
+        routes=[IngressRoute(service=site)],
+        load_balancer=IngressLoadBalancer.NLB,
+        certificate=certificate,
+    )
+
+    # The ingress in a stack of its own, after the services' stack.
+    platform = cdk.Stack(app, "IngressPlatform", env=ENV)
+    cluster = MeshedCluster(platform, "Cluster", namespace="split.local")
+    services = cdk.Stack(app, "IngressServices", env=ENV)
+    shop = MeshedService(services, "Shop", cluster=cluster, name="shop", image=image)
+    edge = cdk.Stack(app, "IngressEdge", env=ENV)
+    MeshIngress(edge, "Ingress", cluster=cluster, routes=[IngressRoute(service=shop)])
+    built["split_shop"] = shop
+    return built
+
+
+@pytest.fixture(scope="module")
+def ingress_app(tmp_path_factory: pytest.TempPathFactory) -> IngressApp:
+    built: dict[str, Any] = {}
+    checked = check_app("ingress", lambda app: built.update(_build(app)), tmp_path_factory.mktemp("ingress"))
+    return IngressApp(checked, built["ingress"], built["services"])
+
+
+@pytest.fixture(scope="module")
+def main(ingress_app: IngressApp) -> Synthesized:
+    return ingress_app.stack("Ingress")
+
+
+@pytest.fixture(scope="module")
+def variants(ingress_app: IngressApp) -> Synthesized:
+    return ingress_app.stack("IngressVariants")
+
+
+def _resource(synth: Synthesized, resource_type: str, path: str) -> dict[str, Any]:
+    resource: dict[str, Any] = synth.json["Resources"][synth.logical_id(resource_type, path)]
+    return resource
+
+
+def _gateway_task(synth: Synthesized) -> dict[str, Any]:
+    task: dict[str, Any] = _resource(synth, "AWS::ECS::TaskDefinition", "/Ingress/TaskDefinition/")["Properties"]
+    return task
+
+
+def _containers(synth: Synthesized, ingress: str = "Ingress") -> dict[str, dict[str, Any]]:
+    task = _resource(synth, "AWS::ECS::TaskDefinition", f"/{ingress}/TaskDefinition/")["Properties"]
+    return {container["Name"]: container for container in task["ContainerDefinitions"]}
+
+
+def _envoy(synth: Synthesized) -> dict[str, Any]:
+    return _containers(synth)[envoy.ENVOY_CONTAINER_NAME]
+
+
+def _group_id(synth: Synthesized, path: str) -> str:
+    return synth.logical_id("AWS::EC2::SecurityGroup", path)
+
+
+def _rules(synth: Synthesized, direction: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(logical id of the group, rule) for every ingress or egress rule of the stack."""
+    inline, standalone = {
+        "ingress": ("SecurityGroupIngress", "AWS::EC2::SecurityGroupIngress"),
+        "egress": ("SecurityGroupEgress", "AWS::EC2::SecurityGroupEgress"),
+    }[direction]
+    for logical_id, group in synth.resources("AWS::EC2::SecurityGroup").items():
+        for rule in group["Properties"].get(inline, []):
+            yield logical_id, rule
+    for rule in synth.resources(standalone).values():
+        yield _group(rule["Properties"]["GroupId"]), rule["Properties"]
+
+
+def _group(reference: dict[str, Any]) -> str:
+    """The logical id of a group of this stack, or the import of another stack's group."""
+    return str(reference["Fn::GetAtt"][0]) if "Fn::GetAtt" in reference else str(reference)
+
+
+def _peer(rule: dict[str, Any]) -> str:
+    for key in ("SourceSecurityGroupId", "DestinationSecurityGroupId"):
+        if key in rule:
+            return _group(rule[key])
+    return str(rule.get("CidrIp") or rule.get("CidrIpv6"))
+
+
+def _ports(synth: Synthesized, direction: str, group: str) -> set[tuple[str, int]]:
+    """(peer, port) of every rule of ``group`` in one direction."""
+    return {
+        (_peer(rule), rule["FromPort"])
+        for owner, rule in _rules(synth, direction)
+        if owner == group and rule.get("IpProtocol") == "tcp" and rule["FromPort"] == rule["ToPort"]
+    }
+
+
+# The gateway's Envoy
+
+
+def test_gateway_envoy_runs_alone_without_proxy_configuration_or_user(main: Synthesized) -> None:
+    task = _gateway_task(main)
+    assert "ProxyConfiguration" not in task
+    assert task["NetworkMode"] == "awsvpc" and task["RequiresCompatibilities"] == ["FARGATE"]
+    # Envoy, and the one sidecar the data plane's default Observability adds to every Envoy task.
+    assert set(_containers(main)) == {envoy.ENVOY_CONTAINER_NAME, obs.CLOUDWATCH_AGENT_CONTAINER_NAME}
+    container = _envoy(main)
+    assert container["Essential"] is True
+    assert "User" not in container  # App Mesh: a virtual gateway's Envoy sets neither user nor proxy
+    assert container["Ulimits"] == [{"Name": "nofile", "SoftLimit": 15000, "HardLimit": 15000}]
+    assert container["PortMappings"] == [
+        {"ContainerPort": 8080, "Name": "gateway", "Protocol": "tcp", "AppProtocol": "http"}
+    ]
+
+
+def test_gateway_envoy_has_envoys_health_check(main: Synthesized) -> None:
+    assert _envoy(main)["HealthCheck"] == {
+        "Command": list(envoy.ENVOY_HEALTH_CHECK_COMMAND),
+        "Interval": 5,
+        "Timeout": 2,
+        "Retries": 3,
+        "StartPeriod": 10,
+    }
+
+
+def test_gateway_envoy_streams_the_virtual_gateways_configuration(main: Synthesized) -> None:
+    gateway = main.logical_id("AWS::AppMesh::VirtualGateway", "/Ingress/")
+    variables = {v["Name"]: v["Value"] for v in _envoy(main)["Environment"]}
+    assert variables[envoy.ENVOY_RESOURCE_ARN_VARIABLE] == {"Ref": gateway}
+    assert "APPMESH_VIRTUAL_NODE_NAME" not in variables
+
+
+def test_gateway_envoy_image_is_the_regional_one(main: Synthesized) -> None:
+    image = str(_envoy(main)["Image"])
+    assert f"840364872350.dkr.ecr.{REGION}." in image
+    assert f"{envoy.ENVOY_REPOSITORY_NAME}:{envoy.ENVOY_IMAGE_TAG}" in image
+
+
+def test_gateway_envoy_may_stream_only_its_own_gateway(main: Synthesized) -> None:
+    policy = _resource(main, "AWS::IAM::Policy", "/Ingress/TaskDefinition/TaskRole/")["Properties"]["PolicyDocument"]
+    gateway = main.logical_id("AWS::AppMesh::VirtualGateway", "/Ingress/")
+    mesh_statements = [s for s in policy["Statement"] if "appmesh" in str(s["Action"])]
+    assert mesh_statements == [
+        {"Action": "appmesh:StreamAggregatedResources", "Effect": "Allow", "Resource": {"Ref": gateway}}
+    ]
+
+
+def test_gateway_envoy_logs_are_kept(main: Synthesized) -> None:
+    log_group = main.logical_id("AWS::Logs::LogGroup", "/Ingress/Logs/")
+    for container in _containers(main).values():
+        assert container["LogConfiguration"]["Options"]["awslogs-group"] == {"Ref": log_group}
+    resource = main.json["Resources"][log_group]
+    assert resource["Properties"]["RetentionInDays"] == 30
+    assert resource["DeletionPolicy"] == "Retain"
+
+
+def test_gateway_envoy_follows_the_data_planes_observability(main: Synthesized, variants: Synthesized) -> None:
+    metrics = {v["Name"] for v in _envoy(main)["Environment"]}
+    assert {obs.ENVOY_DOG_STATSD_VARIABLE, obs.ENVOY_STATS_TAGS_VARIABLE} <= metrics
+    policy = _resource(main, "AWS::IAM::Policy", "/Ingress/TaskDefinition/TaskRole/")["Properties"]["PolicyDocument"]
+    assert any(s["Action"] == obs.PUT_METRIC_DATA_ACTION for s in policy["Statement"])
+    # A cluster that traces and neither measures nor logs requests: so does its gateway.
+    traced = _containers(variants, "Secure")
+    assert set(traced) == {envoy.ENVOY_CONTAINER_NAME, obs.XRAY_DAEMON_CONTAINER_NAME}
+    assert {"Name": obs.ENVOY_XRAY_TRACING_VARIABLE, "Value": "1"} in traced[envoy.ENVOY_CONTAINER_NAME]["Environment"]
+    spec = _resource(variants, "AWS::AppMesh::VirtualGateway", "/Secure/")["Properties"]["Spec"]
+    assert "Logging" not in spec
+
+
+def test_gateway_service_runs_private_with_a_circuit_breaker(main: Synthesized) -> None:
+    service = _resource(main, "AWS::ECS::Service", "/Ingress/Service/")["Properties"]
+    network = service["NetworkConfiguration"]["AwsvpcConfiguration"]
+    assert network["AssignPublicIp"] == "DISABLED"
+    private = {main.logical_id("AWS::EC2::Subnet", f"/PrivateSubnet{n}/") for n in (1, 2)}
+    assert {subnet["Ref"] for subnet in network["Subnets"]} == private
+    assert network["SecurityGroups"] == [{"Fn::GetAtt": [_group_id(main, "/Ingress/SecurityGroup/"), "GroupId"]}]
+    deployment = service["DeploymentConfiguration"]
+    assert deployment["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
+    assert (deployment["MinimumHealthyPercent"], deployment["MaximumPercent"]) == (100, 150)
+    assert service["DesiredCount"] == 2
+    assert service["HealthCheckGracePeriodSeconds"] == 60
+
+
+# The virtual gateway and its gateway routes
+
+
+def test_virtual_gateway_listens_on_http_with_a_health_check_and_logs_requests(main: Synthesized) -> None:
+    spec = _resource(main, "AWS::AppMesh::VirtualGateway", "/Ingress/")["Properties"]["Spec"]
+    (listener,) = spec["Listeners"]
+    assert listener["PortMapping"] == {"Port": 8080, "Protocol": "http"}
+    assert listener["HealthCheck"]["Protocol"] == "http" and listener["HealthCheck"]["Port"] == 8080
+    assert spec["Logging"] == {"AccessLog": {"File": {"Path": "/dev/stdout"}}}
+
+
+def test_gateway_routes_match_host_name_and_path_prefix_in_the_order_given(main: Synthesized) -> None:
+    api = _resource(main, "AWS::AppMesh::GatewayRoute", "/Route-api/")["Properties"]["Spec"]
+    assert api["Priority"] == 10
+    assert api["HttpRoute"]["Match"] == {"Prefix": "/api/", "Hostname": {"Exact": "shop.example.com"}}
+    assert api["HttpRoute"]["Action"] == {"Target": {"VirtualService": {"VirtualServiceName": "api.edge.local"}}}
+    web = _resource(main, "AWS::AppMesh::GatewayRoute", "/Route-web/")["Properties"]["Spec"]
+    assert web["Priority"] == 30
+    assert web["HttpRoute"]["Match"] == {"Prefix": "/"}
+    assert web["HttpRoute"]["Action"]["Target"] == {"VirtualService": {"VirtualServiceName": "web.edge.local"}}
+
+
+def test_a_route_can_keep_the_path_unchanged(main: Synthesized) -> None:
+    docs = _resource(main, "AWS::AppMesh::GatewayRoute", "/Route-docs/")["Properties"]["Spec"]
+    assert docs["Priority"] == 20 and docs["HttpRoute"]["Match"] == {"Prefix": "/docs"}
+    assert docs["HttpRoute"]["Action"]["Rewrite"] == {"Prefix": {"DefaultPrefix": "DISABLED"}}
+    web = _resource(main, "AWS::AppMesh::GatewayRoute", "/Route-web/")["Properties"]["Spec"]
+    assert "Rewrite" not in web["HttpRoute"]["Action"]  # App Mesh's default: the prefix becomes "/"
+
+
+def test_gateway_routes_are_created_after_the_virtual_services_they_name(main: Synthesized) -> None:
+    for route, service in (("api", "Api"), ("web", "Web")):
+        resource = _resource(main, "AWS::AppMesh::GatewayRoute", f"/Route-{route}/")
+        assert main.logical_id("AWS::AppMesh::VirtualService", f"/{service}/") in resource["DependsOn"]
+
+
+def test_gateway_resources_acknowledge_app_mesh_end_of_life(main: Synthesized) -> None:
+    acknowledged = {f["path"] for f in main.acknowledged if f["rule"] == SHUTDOWN_RULE_ID.split("::", 1)[1]}
+    for resource_type in ("AWS::AppMesh::VirtualGateway", "AWS::AppMesh::GatewayRoute"):
+        for resource in main.resources(resource_type).values():
+            assert resource["Metadata"]["aws:cdk:path"] in acknowledged
+    assert main.findings == []
+
+
+# The load balancer, and who reaches whom
+
+
+def test_only_the_load_balancer_is_open_to_the_internet(main: Synthesized) -> None:
+    load_balancer_group = _group_id(main, "/Ingress/LoadBalancerSecurityGroup/")
+    open_rules = [(group, rule) for group, rule in _rules(main, "ingress") if "CidrIp" in rule or "CidrIpv6" in rule]
+    assert [(group, rule["CidrIp"], rule["FromPort"]) for group, rule in open_rules] == [
+        (load_balancer_group, ANYWHERE, 80)
+    ]
+    load_balancer = _resource(main, "AWS::ElasticLoadBalancingV2::LoadBalancer", "/Ingress/")["Properties"]
+    assert load_balancer["Scheme"] == "internet-facing"
+    assert load_balancer["SecurityGroups"] == [{"Fn::GetAtt": [load_balancer_group, "GroupId"]}]
+
+
+def test_load_balancer_reaches_only_the_gateway_listener_and_envoys_readiness(main: Synthesized) -> None:
+    load_balancer, gateway = (_group_id(main, f"/Ingress/{g}/") for g in ("LoadBalancerSecurityGroup", "SecurityGroup"))
+    assert _ports(main, "egress", load_balancer) == {(gateway, 8080), (gateway, envoy.ENVOY_ADMIN_PORT)}
+    assert _ports(main, "ingress", gateway) == {(load_balancer, 8080), (load_balancer, envoy.ENVOY_ADMIN_PORT)}
+    target_group = _resource(main, "AWS::ElasticLoadBalancingV2::TargetGroup", "/Ingress/")["Properties"]
+    assert (target_group["Port"], target_group["Protocol"], target_group["TargetType"]) == (8080, "HTTP", "ip")
+    assert (target_group["HealthCheckPort"], target_group["HealthCheckPath"]) == ("9901", envoy.ENVOY_READINESS_PATH)
+    assert target_group["Matcher"] == {"HttpCode": "200"}
+
+
+def test_gateway_reaches_only_the_services_it_routes_to(main: Synthesized, ingress_app: IngressApp) -> None:
+    gateway = _group_id(main, "/Ingress/SecurityGroup/")
+    group = {name: _group_id(main, f"/{name.title()}/SecurityGroup/") for name in ingress_app.services}
+    assert _ports(main, "egress", gateway) == {(ANYWHERE, 443), (group["api"], 8080), (group["web"], 80)}
+    for name, port in (("api", 8080), ("web", 80)):
+        assert (gateway, port) in _ports(main, "ingress", group[name])
+    assert not any(_peer(rule) == gateway for owner, rule in _rules(main, "ingress") if owner == group["ledger"])
+
+
+def test_routed_services_are_exposed_to_the_ingress(ingress_app: IngressApp) -> None:
+    path = ingress_app.ingress.node.path
+    assert ingress_app.services["api"].exposed_to == [path]
+    assert ingress_app.services["web"].exposed_to == [path]  # once, though routed twice
+    assert ingress_app.services["ledger"].exposed_to == []
+
+
+def test_alb_drops_invalid_headers_and_logs_to_a_private_encrypted_retained_bucket(main: Synthesized) -> None:
+    load_balancer = _resource(main, "AWS::ElasticLoadBalancingV2::LoadBalancer", "/Ingress/")["Properties"]
+    attributes = {a["Key"]: a["Value"] for a in load_balancer["LoadBalancerAttributes"]}
+    bucket_id = main.logical_id("AWS::S3::Bucket", "/Ingress/AccessLogs/")
+    assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
+    assert attributes["access_logs.s3.enabled"] == "true"
+    assert attributes["access_logs.s3.bucket"] == {"Ref": bucket_id}
+    bucket = main.json["Resources"][bucket_id]
+    assert bucket["DeletionPolicy"] == "Retain"
+    encryption = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption == [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+    assert set(bucket["Properties"]["PublicAccessBlockConfiguration"].values()) == {True}
+    (policy,) = main.resources("AWS::S3::BucketPolicy").values()
+    assert {"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}.items() <= next(
+        s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"
+    ).items()
+
+
+def test_http_listener_forwards_to_the_gateway_without_a_certificate(main: Synthesized) -> None:
+    (listener,) = main.resources("AWS::ElasticLoadBalancingV2::Listener").values()
+    target_group = main.logical_id("AWS::ElasticLoadBalancingV2::TargetGroup", "/Ingress/")
+    assert (listener["Properties"]["Port"], listener["Properties"]["Protocol"]) == (80, "HTTP")
+    assert listener["Properties"]["DefaultActions"] == [{"TargetGroupArn": {"Ref": target_group}, "Type": "forward"}]
+
+
+def test_certificate_serves_https_on_443_and_redirects_http(variants: Synthesized) -> None:
+    https = _resource(variants, "AWS::ElasticLoadBalancingV2::Listener", "/Secure/LoadBalancer/Https/")["Properties"]
+    assert (https["Port"], https["Protocol"]) == (443, "HTTPS")
+    assert https["Certificates"] == [{"CertificateArn": CERTIFICATE_ARN}]
+    assert https["SslPolicy"].startswith("ELBSecurityPolicy-TLS13")
+    redirect = _resource(variants, "AWS::ElasticLoadBalancingV2::Listener", "/Secure/LoadBalancer/Redirect")
+    assert (redirect["Properties"]["Port"], redirect["Properties"]["Protocol"]) == (80, "HTTP")
+    assert redirect["Properties"]["DefaultActions"] == [
+        {"Type": "redirect", "RedirectConfig": {"Port": "443", "Protocol": "HTTPS", "StatusCode": "HTTP_301"}}
+    ]
+    group = _group_id(variants, "/Secure/LoadBalancerSecurityGroup/")
+    assert _ports(variants, "ingress", group) == {(ANYWHERE, 80), (ANYWHERE, 443)}
+
+
+def test_nlb_passes_tcp_to_the_gateway_listener_only(variants: Synthesized) -> None:
+    load_balancer = _resource(variants, "AWS::ElasticLoadBalancingV2::LoadBalancer", "/Tcp/")["Properties"]
+    assert (load_balancer["Type"], load_balancer["Scheme"]) == ("network", "internet-facing")
+    listener = _resource(variants, "AWS::ElasticLoadBalancingV2::Listener", "/Tcp/LoadBalancer/")["Properties"]
+    assert (listener["Port"], listener["Protocol"]) == (80, "TCP")
+    target_group = _resource(variants, "AWS::ElasticLoadBalancingV2::TargetGroup", "/Tcp/")["Properties"]
+    assert (target_group["Port"], target_group["Protocol"], target_group["HealthCheckProtocol"]) == (8080, "TCP", "TCP")
+    load_balancer_group, gateway = (
+        _group_id(variants, f"/Tcp/{g}/") for g in ("LoadBalancerSecurityGroup", "SecurityGroup")
+    )
+    assert _ports(variants, "ingress", load_balancer_group) == {(ANYWHERE, 80)}
+    assert _ports(variants, "egress", load_balancer_group) == {(gateway, 8080)}
+    assert _ports(variants, "ingress", gateway) == {(load_balancer_group, 8080)}
+    attributes = {a["Key"]: a["Value"] for a in load_balancer["LoadBalancerAttributes"]}
+    assert attributes["access_logs.s3.enabled"] == "true"
+    service = _resource(variants, "AWS::ECS::Service", "/Tcp/Service/")["Properties"]
+    assert service["DesiredCount"] == 3 and service["DeploymentConfiguration"]["MaximumPercent"] == 150
+
+
+def test_nlb_with_a_certificate_terminates_tls_on_443(variants: Synthesized) -> None:
+    listener = _resource(variants, "AWS::ElasticLoadBalancingV2::Listener", "/Tls/LoadBalancer/")["Properties"]
+    assert (listener["Port"], listener["Protocol"]) == (443, "TLS")
+    assert listener["Certificates"] == [{"CertificateArn": CERTIFICATE_ARN}]
+    group = _group_id(variants, "/Tls/LoadBalancerSecurityGroup/")
+    assert _ports(variants, "ingress", group) == {(ANYWHERE, 443)}
+
+
+# Checks over the whole app
+
+
+def test_cdk_nag_finds_nothing_and_the_open_group_and_log_bucket_say_why(ingress_app: IngressApp) -> None:
+    for name, stack in ingress_app.checked.stacks():
+        assert stack.findings == [], name
+    acknowledged = {(f["rule"], f["path"]): f for f in ingress_app.stack("Ingress").acknowledged}
+    for rule, path in (
+        (OPEN_INGRESS_RULE, "Ingress/Ingress/LoadBalancerSecurityGroup/Resource"),
+        (SERVER_ACCESS_LOGS_RULE, "Ingress/Ingress/AccessLogs/Resource"),
+    ):
+        finding = acknowledged[(rule.split("::", 1)[1], path)]
+        assert finding["acknowledged_at"] == path  # on the resource itself
+        assert len(finding["reason"]) >= 40
+
+
+def test_an_ingress_in_its_own_stack_deploys_after_the_services_and_is_not_imported(
+    ingress_app: IngressApp,
+) -> None:
+    stacks = {s.stack_name: s for s in ingress_app.checked.app.node.children if isinstance(s, cdk.Stack)}
+    assert {s.stack_name for s in stacks["IngressEdge"].dependencies} == {"IngressPlatform", "IngressServices"}
+    assert "IngressEdge" not in {s.stack_name for s in stacks["IngressServices"].dependencies}
+    services = ingress_app.stack("IngressServices").json
+    assert "IngressEdge" not in str(services)  # no rule and no import of the edge's groups
+    edge = ingress_app.stack("IngressEdge")
+    route = next(iter(edge.resources("AWS::AppMesh::GatewayRoute").values()))["Properties"]["Spec"]
+    assert route["HttpRoute"]["Action"]["Target"]["VirtualService"]["VirtualServiceName"] == "shop.split.local"
+    rules = [rule for _, rule in _rules(edge, "ingress")] + [rule for _, rule in _rules(edge, "egress")]
+    assert sum("Fn::ImportValue" in str(rule) and rule["FromPort"] == 8080 for rule in rules) == 2
+
+
+def test_topology_draws_the_ingress_in_front_of_the_services_it_routes_to(ingress_app: IngressApp) -> None:
+    stack = ingress_app.checked.app.node.find_child("Ingress")
+    lines = mermaid_topology(stack).splitlines()
+    assert '  peer0(["Ingress<br/>public ALB :80"])' in lines
+    assert '  peer0 ==>|"shop.example.com/api/"| c0_api' in lines
+    assert '  peer0 ==>|"/docs · /"| c0_web' in lines
+    assert not any("c0_ledger" in line and "peer0" in line for line in lines)
+
+
+def test_shop_has_a_public_ingress_in_front_of_web_only(shop: Synthesized) -> None:
+    (route,) = shop.resources("AWS::AppMesh::GatewayRoute").values()
+    assert route["Properties"]["Spec"]["HttpRoute"]["Match"] == {"Prefix": "/"}
+    target = route["Properties"]["Spec"]["HttpRoute"]["Action"]["Target"]
+    assert target == {"VirtualService": {"VirtualServiceName": "web.shop.local"}}
+    gateway = _group_id(shop, "/Ingress/SecurityGroup/")
+    web, orders = (_group_id(shop, f"/{name}/SecurityGroup/") for name in ("Web", "Orders"))
+    assert (gateway, 80) in _ports(shop, "ingress", web)
+    assert not any(_peer(rule) == gateway for owner, rule in _rules(shop, "ingress") if owner == orders)
+    assert shop.findings == []
+
+
+# Refusals: each names the parameter, the value and the fix, and creates nothing.
+
+
+@pytest.fixture(scope="module")
+def refusals() -> dict[str, Any]:
+    """One stack with the clusters and services that bad ingresses are tried against."""
+    stack = cdk.Stack(cdk.App(), "Refusals", env=ENV)
+    image = ecs.ContainerImage.from_registry(NGINX)
+    cluster = MeshedCluster(stack, "Cluster", namespace="refusals.local")
+    other = MeshedCluster(stack, "Other", namespace="other.local", vpc=cluster.vpc)
+    connect = MeshedCluster(
+        stack, "Connect", namespace="connect.local", vpc=cluster.vpc, data_plane=DataPlane.service_connect()
+    )
+    authority = acmpca.CertificateAuthority.from_certificate_authority_arn(
+        stack, "Authority", f"arn:aws:acm-pca:{REGION}:123456789012:certificate-authority/0123abcd"
+    )
+    secure = MeshedCluster(
+        stack,
+        "Secure",
+        namespace="secure.local",
+        vpc=cluster.vpc,
+        data_plane=DataPlane.app_mesh(tls=MeshTls.private_ca(authority)),
+    )
+    return {
+        "stack": stack,
+        "cluster": cluster,
+        "web": MeshedService(stack, "Web", cluster=cluster, name="web", image=image),
+        "db": MeshedService(
+            stack, "Db", cluster=cluster, name="db", image=image, port=5432, protocol=ListenerProtocol.TCP
+        ),
+        "stranger": MeshedService(stack, "Stranger", cluster=other, name="stranger", image=image),
+        "connect_cluster": connect,
+        "connected": MeshedService(stack, "Connected", cluster=connect, name="connected", image=image),
+        "secure_cluster": secure,
+        "secured": MeshedService(stack, "Secured", cluster=secure, name="secured", image=image),
+    }
+
+
+def _refused(refusals: dict[str, Any], error: type[Exception], fragments: list[str], **overrides: Any) -> None:
+    stack = refusals["stack"]
+    before = [c.node.path for c in stack.node.find_all()]
+    arguments = {"cluster": refusals["cluster"], "routes": [IngressRoute(service=refusals["web"])], **overrides}
+    with pytest.raises(error) as raised:
+        MeshIngress(stack, "Ingress", **arguments)
+    for fragment in fragments:
+        assert fragment in str(raised.value)
+    assert [c.node.path for c in stack.node.find_all()] == before
+
+
+def test_a_path_prefix_must_start_with_a_slash(refusals: dict[str, Any]) -> None:
+    _refused(
+        refusals,
+        ValueError,
+        ["routes[0].path_prefix='api'", "must start with '/'", "e.g. '/api/'"],
+        routes=[IngressRoute(service=refusals["web"], path_prefix="api")],
+    )
+
+
+def test_a_host_name_must_be_a_lower_case_dns_name(refusals: dict[str, Any]) -> None:
+    _refused(
+        refusals,
+        ValueError,
+        ["routes[0].hostname='Shop Example'", "e.g. 'shop.example.com'"],
+        routes=[IngressRoute(service=refusals["web"], hostname="Shop Example")],
+    )
+
+
+def test_a_route_to_a_service_of_another_cluster_is_refused(refusals: dict[str, Any]) -> None:
+    _refused(
+        refusals,
+        ValueError,
+        ["routes[0].service 'stranger'", "'Refusals/Other'", "'Refusals/Cluster'", "ingress of its own"],
+        routes=[IngressRoute(service=refusals["stranger"])],
+    )
+
+
+def test_an_ingress_needs_a_route(refusals: dict[str, Any]) -> None:
+    _refused(refusals, ValueError, ["routes is empty", "[IngressRoute(service=web)]"], routes=[])
+
+
+def test_a_route_needs_a_meshed_service(refusals: dict[str, Any]) -> None:
+    _refused(
+        refusals,
+        TypeError,
+        ["routes[0].service='web'", "is a str", "pass a MeshedService"],
+        routes=[IngressRoute(service="web")],  # type: ignore[arg-type]
+    )
+
+
+def test_routes_must_be_ingress_routes(refusals: dict[str, Any]) -> None:
+    _refused(refusals, TypeError, ["routes[0]=", "pass a IngressRoute"], routes=[refusals["web"]])
+
+
+def test_service_connect_clusters_are_refused_with_the_load_balancer_alternative(refusals: dict[str, Any]) -> None:
+    _refused(
+        refusals,
+        ValueError,
+        [
+            "cluster='Refusals/Connect'",
+            "DataPlane.service_connect()",
+            "gateway routes are an App Mesh feature",
+            "service.expose_to(load_balancer)",
+            "load_balancer_target(",
+            "examples/migration",
+        ],
+        cluster=refusals["connect_cluster"],
+        routes=[IngressRoute(service=refusals["connected"])],
+    )
+
+
+def test_gateway_validates_the_services_certificates_in_a_tls_mesh() -> None:
+    stack = cdk.Stack(cdk.App(), "SecureIngress", env=cdk.Environment(account="123456789012", region=REGION))
+    authority_arn = f"arn:aws:acm-pca:{REGION}:123456789012:certificate-authority/0123abcd"
+    authority = acmpca.CertificateAuthority.from_certificate_authority_arn(stack, "Authority", authority_arn)
+    cluster = MeshedCluster(
+        stack, "Cluster", namespace="secure.local", data_plane=DataPlane.app_mesh(tls=MeshTls.private_ca(authority))
+    )
+    web = MeshedService(stack, "Web", cluster=cluster, name="web", image=ecs.ContainerImage.from_registry(NGINX))
+    MeshIngress(stack, "Ingress", cluster=cluster, routes=[IngressRoute(service=web)])
+    template = Template.from_stack(stack).to_json()
+    (gateway,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::AppMesh::VirtualGateway"]
+    policy = gateway["Properties"]["Spec"]["BackendDefaults"]["ClientPolicy"]["TLS"]
+    assert policy["Validation"]["Trust"] == {"ACM": {"CertificateAuthorityArns": [authority_arn]}}
+    gateway_policies = [
+        r["Properties"]["PolicyDocument"]["Statement"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::IAM::Policy" and "Ingress" in str(r["Properties"]["Roles"])
+    ]
+    actions = {str(s["Action"]) for statements in gateway_policies for s in statements}
+    assert "acm-pca:GetCertificateAuthorityCertificate" in actions
+    assert "acm:ExportCertificate" not in actions  # the gateway serves no mesh certificate
+
+
+def test_only_http_services_can_be_routed_to(refusals: dict[str, Any]) -> None:
+    _refused(
+        refusals,
+        ValueError,
+        ["routes[0].service 'db' listens with tcp", "expose_to(load_balancer)"],
+        routes=[IngressRoute(service=refusals["db"])],
+    )
+
+
+def test_route_names_are_unique(refusals: dict[str, Any]) -> None:
+    web = refusals["web"]
+    _refused(
+        refusals,
+        ValueError,
+        ["routes[1] is named 'web' like routes[0]", "IngressRoute(name=...)"],
+        routes=[IngressRoute(service=web, path_prefix="/a"), IngressRoute(service=web, path_prefix="/b")],
+    )
+
+
+def test_a_route_that_an_earlier_one_hides_is_refused(refusals: dict[str, Any]) -> None:
+    web = refusals["web"]
+    _refused(
+        refusals,
+        ValueError,
+        ["routes[1] (shop.example.com/api) is never reached", "routes[0] (/)", "List the more specific route first"],
+        routes=[
+            IngressRoute(service=web, name="all"),
+            IngressRoute(service=web, path_prefix="/api", hostname="shop.example.com"),
+        ],
+    )
+
+
+def test_the_listener_port_must_not_be_one_envoy_uses(refusals: dict[str, Any]) -> None:
+    _refused(refusals, ValueError, [f"port={envoy.ENVOY_ADMIN_PORT} is reserved"], port=envoy.ENVOY_ADMIN_PORT)
+
+
+def test_load_balancer_and_certificate_types_are_checked(refusals: dict[str, Any]) -> None:
+    _refused(
+        refusals,
+        TypeError,
+        ["load_balancer='alb'", "pass a IngressLoadBalancer", "certificate='arn:aws:acm:x'", "pass an ICertificate"],
+        load_balancer="alb",
+        certificate="arn:aws:acm:x",
+    )
+
+
+def test_every_problem_is_reported_at_once(refusals: dict[str, Any]) -> None:
+    _refused(
+        refusals,
+        ValueError,
+        ["routes[0].path_prefix='x'", "routes[1].hostname='-bad-'", "memory_mib=100", "desired_count=0"],
+        routes=[
+            IngressRoute(service=refusals["web"], path_prefix="x"),
+            IngressRoute(service=refusals["web"], hostname="-bad-", name="other"),
+        ],
+        memory_mib=100,
+        desired_count=0,
+    )
+
+
+def test_a_stack_without_a_region_is_refused() -> None:
+    stack = cdk.Stack(cdk.App(), "Anywhere")
+    cluster = MeshedCluster(stack, "Cluster", namespace="anywhere.local")
+    web = MeshedService(stack, "Web", cluster=cluster, name="web", image=ecs.ContainerImage.from_registry(NGINX))
+    with pytest.raises(ValueError, match=r"stack 'Anywhere' has no region.*env=cdk.Environment\(region="):
+        MeshIngress(stack, "Ingress", cluster=cluster, routes=[IngressRoute(service=web)])
+    assert stack.node.try_find_child("Ingress") is None
+
+
+def test_exports_are_public() -> None:
+    import mesh_microservices
+
+    assert {"MeshIngress", "IngressRoute", "IngressLoadBalancer"} <= set(mesh_microservices.__all__)

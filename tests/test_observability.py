@@ -1,0 +1,476 @@
+"""Observability of the App Mesh data plane: access logs, X-Ray tracing, Envoy statistics, alarms.
+
+The shop example runs the defaults (everything but tracing); the variant stack "Observed" turns
+tracing on and sets its own namespace and thresholds; a stack of this module opts out.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import cx_api
+
+from checked_apps import CheckedApp
+from conftest import ENV, NGINX, new_app
+from mesh_microservices import (
+    DataPlane,
+    MeshedCluster,
+    MeshedService,
+    Observability,
+    ServiceAlarms,
+)
+from mesh_microservices._acknowledgments import UNSCOPABLE_ACTIONS
+from mesh_microservices.app_mesh import observability as obs
+from mesh_microservices.app_mesh.envoy import ENVOY_CONTAINER_NAME, ENVOY_USER_ID
+from synthesized import Synthesized
+
+Variants = Callable[[str], Synthesized]
+IMAGE = ecs.ContainerImage.from_registry(NGINX)
+
+
+def _task_definitions(synth: Synthesized) -> Iterator[tuple[str, dict[str, dict[str, Any]]]]:
+    """(construct path, containers by name) of every task definition of ``synth``."""
+    for resource in synth.resources("AWS::ECS::TaskDefinition").values():
+        containers = {c["Name"]: c for c in resource["Properties"]["ContainerDefinitions"]}
+        yield resource["Metadata"]["aws:cdk:path"], containers
+
+
+def _containers(synth: Synthesized, path: str) -> dict[str, dict[str, Any]]:
+    task = synth.json["Resources"][synth.logical_id("AWS::ECS::TaskDefinition", path)]
+    return {c["Name"]: c for c in task["Properties"]["ContainerDefinitions"]}
+
+
+def _environment(container: dict[str, Any]) -> dict[str, Any]:
+    return {variable["Name"]: variable["Value"] for variable in container.get("Environment", [])}
+
+
+def _agent_config(container: dict[str, Any]) -> dict[str, Any]:
+    config: dict[str, Any] = json.loads(_environment(container)[obs.CLOUDWATCH_AGENT_CONFIG_VARIABLE])
+    return config
+
+
+def _statements(synth: Synthesized) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(construct path of the policy, statement) of every IAM policy of ``synth``."""
+    for resource in synth.resources("AWS::IAM::Policy").values():
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
+            yield resource["Metadata"]["aws:cdk:path"], statement
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    actions = statement["Action"]
+    return actions if isinstance(actions, list) else [actions]
+
+
+def _alarms(synth: Synthesized, path_part: str = "") -> dict[str, dict[str, Any]]:
+    """The alarms whose construct path contains ``path_part``, by the last part of their path."""
+    return {
+        resource["Metadata"]["aws:cdk:path"].split("/")[-2]: resource["Properties"]
+        for resource in synth.resources("AWS::CloudWatch::Alarm").values()
+        if path_part in resource["Metadata"]["aws:cdk:path"]
+    }
+
+
+def _metric_stats(alarm: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The alarm's metrics by id: namespace, name, dimensions (name -> value), statistic, period."""
+    return {
+        query["Id"]: {
+            "namespace": query["MetricStat"]["Metric"]["Namespace"],
+            "name": query["MetricStat"]["Metric"]["MetricName"],
+            "dimensions": {d["Name"]: d["Value"] for d in query["MetricStat"]["Metric"]["Dimensions"]},
+            "stat": query["MetricStat"]["Stat"],
+            "period": query["MetricStat"]["Period"],
+        }
+        for query in alarm["Metrics"]
+        if "MetricStat" in query
+    }
+
+
+def _expression(alarm: dict[str, Any]) -> str:
+    (expression,) = [query["Expression"] for query in alarm["Metrics"] if "Expression" in query]
+    return str(expression)
+
+
+def _services(app: CheckedApp, stack_name: str) -> dict[str, MeshedService]:
+    return {
+        construct.name: construct
+        for construct in app.app.node.find_all()
+        if isinstance(construct, MeshedService) and construct.node.path.startswith(f"{stack_name}/")
+    }
+
+
+@pytest.fixture(scope="module")
+def opted_out_assembly() -> cx_api.CloudAssembly:
+    """Stack "Quiet" opts out of access logs, statistics and alarms; "Unalarmed" of alarms only."""
+    app = new_app()
+    for name, observability in (
+        ("Quiet", Observability(access_logs=False, envoy_metrics=False, alarms=False)),
+        ("Unalarmed", Observability(alarms=False)),
+    ):
+        stack = cdk.Stack(app, name, env=ENV)
+        cluster = MeshedCluster(
+            stack,
+            "Cluster",
+            namespace=f"{name.lower()}.local",
+            data_plane=DataPlane.app_mesh(observability=observability),
+        )
+        MeshedService(stack, "Api", cluster=cluster, name="api", image=IMAGE)
+    return app.synth()
+
+
+@pytest.fixture(scope="module")
+def opted_out(opted_out_assembly: cx_api.CloudAssembly) -> Synthesized:
+    return Synthesized.from_assembly(opted_out_assembly, "Quiet")
+
+
+@pytest.fixture(scope="module")
+def unalarmed(opted_out_assembly: cx_api.CloudAssembly) -> Synthesized:
+    return Synthesized.from_assembly(opted_out_assembly, "Unalarmed")
+
+
+# Access logs
+
+
+def test_every_virtual_node_logs_access_to_envoys_standard_output(shop: Synthesized, variants: Variants) -> None:
+    nodes = [
+        *shop.resources("AWS::AppMesh::VirtualNode").values(),
+        *variants("Observed").resources("AWS::AppMesh::VirtualNode").values(),
+    ]
+    assert len(nodes) == 3 + 3  # shop: web, orders, inventory; Observed: ledger, orders, orders-v2
+    for node in nodes:
+        assert node["Properties"]["Spec"]["Logging"] == {"AccessLog": {"File": {"Path": obs.ACCESS_LOG_PATH}}}
+
+
+def test_envoys_standard_output_goes_to_the_services_retained_log_group(shop: Synthesized) -> None:
+    for service in ("Web", "Orders", "Inventory"):
+        options = _containers(shop, f"/{service}/")[ENVOY_CONTAINER_NAME]["LogConfiguration"]
+        log_group = shop.logical_id("AWS::Logs::LogGroup", f"/{service}/")
+        assert options["LogDriver"] == "awslogs"
+        assert options["Options"]["awslogs-group"] == {"Ref": log_group}
+        assert shop.json["Resources"][log_group]["DeletionPolicy"] == "Retain"
+
+
+# Tracing
+
+
+def test_tracing_turns_on_envoys_xray_tracer_in_every_version(variants: Variants) -> None:
+    synth = variants("Observed")
+    for path, containers in _task_definitions(synth):
+        assert _environment(containers[ENVOY_CONTAINER_NAME])[obs.ENVOY_XRAY_TRACING_VARIABLE] == "1", path
+
+
+def test_tracing_adds_an_xray_daemon_whose_calls_bypass_envoy(variants: Variants) -> None:
+    synth = variants("Observed")
+    for path, containers in _task_definitions(synth):
+        daemon = containers[obs.XRAY_DAEMON_CONTAINER_NAME]
+        assert daemon["User"] == str(ENVOY_USER_ID), path  # the proxy configuration's ignored uid
+        assert daemon["Essential"] is True
+        assert daemon["Image"] == obs.XRAY_DAEMON_IMAGE
+        assert daemon["LogConfiguration"]["LogDriver"] == "awslogs"
+        # Envoy sends segments from its start; the application still waits for Envoy only.
+        assert {"ContainerName": obs.XRAY_DAEMON_CONTAINER_NAME, "Condition": "START"} in (
+            containers[ENVOY_CONTAINER_NAME]["DependsOn"]
+        )
+        assert containers["app"]["DependsOn"] == [{"ContainerName": ENVOY_CONTAINER_NAME, "Condition": "HEALTHY"}]
+
+
+def test_tracing_lets_each_versions_task_role_send_traces(variants: Variants) -> None:
+    synth = variants("Observed")
+    granted = {
+        path
+        for path, statement in _statements(synth)
+        if sorted(_actions(statement)) == sorted(obs.XRAY_ACTIONS) and statement["Resource"] == "*"
+    }
+    assert granted == {
+        "Observed/Orders/TaskDefinition/TaskRole/DefaultPolicy/Resource",
+        "Observed/Orders/Version-v2/TaskDefinition/TaskRole/DefaultPolicy/Resource",
+        "Observed/Ledger/TaskDefinition/TaskRole/DefaultPolicy/Resource",
+    }
+
+
+def test_tracing_is_off_by_default(shop: Synthesized) -> None:
+    for path, containers in _task_definitions(shop):
+        assert obs.XRAY_DAEMON_CONTAINER_NAME not in containers, path
+        assert obs.ENVOY_XRAY_TRACING_VARIABLE not in _environment(containers[ENVOY_CONTAINER_NAME])
+    assert not [s for _, s in _statements(shop) if any(a.startswith("xray:") for a in _actions(s))]
+
+
+def test_tracing_reserves_the_daemons_port_for_itself() -> None:
+    stack = cdk.Stack(new_app(), "Clash", env=ENV)
+    cluster = MeshedCluster(
+        stack,
+        "Cluster",
+        namespace="clash.local",
+        data_plane=DataPlane.app_mesh(observability=Observability(tracing=True)),
+    )
+    with pytest.raises(ValueError, match=f"port={obs.XRAY_DAEMON_PORT} is reserved"):
+        MeshedService(stack, "Api", cluster=cluster, name="api", image=IMAGE, port=obs.XRAY_DAEMON_PORT)
+
+
+# Envoy statistics
+
+
+def test_envoy_sends_its_statistics_to_the_agent_in_its_task(shop: Synthesized) -> None:
+    for path, containers in _task_definitions(shop):
+        environment = _environment(containers[ENVOY_CONTAINER_NAME])
+        assert environment[obs.ENVOY_DOG_STATSD_VARIABLE] == "1", path
+        assert environment[obs.ENVOY_STATS_TAGS_VARIABLE] == "1"  # appmesh.virtual_node on every statistic
+        listener = _agent_config(containers[obs.CLOUDWATCH_AGENT_CONTAINER_NAME])["metrics"]["metrics_collected"]
+        assert listener["statsd"]["service_address"] == f"{environment['STATSD_ADDRESS']}:{environment['STATSD_PORT']}"
+
+
+def test_the_agent_publishes_envoys_statistics_in_one_namespace(shop: Synthesized, variants: Variants) -> None:
+    for synth, namespace in ((shop, obs.DEFAULT_METRICS_NAMESPACE), (variants("Observed"), "Observed/Envoy")):
+        for path, containers in _task_definitions(synth):
+            agent = containers[obs.CLOUDWATCH_AGENT_CONTAINER_NAME]
+            config = _agent_config(agent)
+            assert config["metrics"]["namespace"] == namespace, path
+            assert config["agent"]["omit_hostname"] is True  # tasks share metrics; no per-host dimension
+            assert agent["Essential"] is True
+            assert agent["Image"] == obs.CLOUDWATCH_AGENT_IMAGE
+            assert agent["LogConfiguration"]["LogDriver"] == "awslogs"
+            # The image writes its configuration where root owns it; its calls to CloudWatch
+            # reach *.amazonaws.com through Envoy, which App Mesh always allows.
+            assert "User" not in agent
+
+
+def test_metrics_may_be_published_in_the_agents_namespace_only(shop: Synthesized, variants: Variants) -> None:
+    for synth, namespace in ((shop, obs.DEFAULT_METRICS_NAMESPACE), (variants("Observed"), "Observed/Envoy")):
+        granted = [(path, s) for path, s in _statements(synth) if obs.PUT_METRIC_DATA_ACTION in _actions(s)]
+        assert len(granted) == len(list(_task_definitions(synth)))  # one per version's task role
+        for path, statement in granted:
+            assert path.endswith("/TaskRole/DefaultPolicy/Resource")
+            assert _actions(statement) == [obs.PUT_METRIC_DATA_ACTION]
+            assert statement["Condition"] == {"StringEquals": {obs.NAMESPACE_CONDITION_KEY: namespace}}
+
+
+def test_the_telemetry_grants_are_acknowledged_on_the_task_role_policy_with_reasons(variants: Variants) -> None:
+    synth = variants("Observed")
+    acknowledged = {f["path"]: f["reason"] for f in synth.acknowledged if f["rule"] == "AwsSolutions-IAM5[Resource::*]"}
+    policies = [
+        r["Metadata"]["aws:cdk:path"]
+        for r in synth.resources("AWS::IAM::Policy").values()
+        if r["Metadata"]["aws:cdk:path"].endswith("/TaskRole/DefaultPolicy/Resource")
+    ]
+    assert len(policies) == 3
+    for path in policies:
+        for action in (*obs.XRAY_ACTIONS, obs.PUT_METRIC_DATA_ACTION):
+            assert UNSCOPABLE_ACTIONS[action] in acknowledged[path]
+    assert synth.findings == []
+
+
+def test_the_sidecars_variables_are_acknowledged_together(shop: Synthesized) -> None:
+    reasons = {f["path"]: f["reason"] for f in shop.acknowledged if f["rule"] == "AwsSolutions-ECS2"}
+    for service in ("Web", "Orders", "Inventory"):
+        reason = reasons[f"Shop/{service}/TaskDefinition/Resource"]
+        assert obs.CLOUDWATCH_AGENT_CONFIG_VARIABLE in reason and obs.ENVOY_DOG_STATSD_VARIABLE in reason
+
+
+# Alarms
+
+
+def test_each_service_has_a_5xx_alarm_and_an_unhealthy_hosts_alarm(shop: Synthesized) -> None:
+    for service in ("Web", "Orders", "Inventory"):
+        assert set(_alarms(shop, f"/{service}/AppMesh/Alarms/")) == {"ServerErrors", "UnhealthyHosts"}
+    assert len(shop.resources("AWS::CloudWatch::Alarm")) == 6
+
+
+def test_alarms_read_exactly_what_the_agent_publishes(shop: Synthesized, variants: Variants) -> None:
+    for synth in (shop, variants("Observed")):
+        configs = [_agent_config(c[obs.CLOUDWATCH_AGENT_CONTAINER_NAME]) for _, c in _task_definitions(synth)]
+        namespaces = {config["metrics"]["namespace"] for config in configs}
+        rollups = {frozenset(d) for config in configs for d in config["metrics"]["aggregation_dimensions"]}
+        for alarm in _alarms(synth).values():
+            for metric in _metric_stats(alarm).values():
+                assert metric["namespace"] in namespaces
+                # A roll-up the agent publishes has exactly these dimensions.
+                assert frozenset(metric["dimensions"]) in rollups
+                assert metric["name"] in {
+                    obs.SERVER_RESPONSES_METRIC,
+                    obs.REQUESTS_METRIC,
+                    obs.HEALTHY_HOSTS_METRIC,
+                    obs.HOSTS_METRIC,
+                }
+
+
+def test_the_5xx_alarm_divides_the_ingress_5xx_by_all_ingress_requests(shop: Synthesized) -> None:
+    alarm = _alarms(shop, "/Orders/AppMesh/Alarms/")["ServerErrors"]
+    metrics = _metric_stats(alarm)
+    assert metrics["errors0"]["name"] == obs.SERVER_RESPONSES_METRIC
+    assert metrics["errors0"]["dimensions"] == {
+        obs.VIRTUAL_NODE_DIMENSION: "orders_shop.local",
+        obs.CONNECTION_MANAGER_DIMENSION: obs.INGRESS_PREFIX,
+        obs.RESPONSE_CLASS_DIMENSION: obs.SERVER_ERROR_CLASS,
+    }
+    assert metrics["requests0"]["name"] == obs.REQUESTS_METRIC
+    assert metrics["requests0"]["dimensions"] == {
+        obs.VIRTUAL_NODE_DIMENSION: "orders_shop.local",
+        obs.CONNECTION_MANAGER_DIMENSION: obs.INGRESS_PREFIX,
+    }
+    assert {m["stat"] for m in metrics.values()} == {"Sum"}
+    assert _expression(alarm) == "IF((FILL(requests0, 0)) > 0, 100 * (FILL(errors0, 0)) / (FILL(requests0, 0)), 0)"
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (5, "GreaterThanThreshold")
+    assert (alarm["EvaluationPeriods"], {m["period"] for m in metrics.values()}) == (5, {60})
+
+
+def test_the_5xx_alarm_counts_every_versions_requests(variants: Variants) -> None:
+    alarm = _alarms(variants("Observed"), "/Orders/AppMesh/Alarms/")["ServerErrors"]
+    nodes = {m["dimensions"][obs.VIRTUAL_NODE_DIMENSION] for m in _metric_stats(alarm).values()}
+    assert nodes == {"orders_observed.local", "orders-v2_observed.local"}
+    assert "FILL(errors0, 0) + FILL(errors1, 0)" in _expression(alarm)
+
+
+def test_the_unhealthy_hosts_alarm_reads_callers_health_checks_of_every_version(variants: Variants) -> None:
+    synth = variants("Observed")
+    alarm = _alarms(synth, "/Orders/AppMesh/Alarms/")["UnhealthyHosts"]
+    metrics = _metric_stats(alarm)
+    mesh = synth.logical_id("AWS::AppMesh::Mesh", "/Cluster/")
+    for index, node in enumerate(("orders_observed.local", "orders-v2_observed.local")):
+        cluster = {"Fn::Join": ["", ["cds_egress_", {"Fn::GetAtt": [mesh, "MeshName"]}, f"_{node}_http_8080"]]}
+        assert metrics[f"hosts{index}"] == {
+            "namespace": "Observed/Envoy",
+            "name": obs.HOSTS_METRIC,
+            "dimensions": {obs.CLUSTER_DIMENSION: cluster},
+            "stat": "Average",
+            "period": 120,
+        }
+        assert metrics[f"healthy{index}"]["name"] == obs.HEALTHY_HOSTS_METRIC
+        assert metrics[f"healthy{index}"]["dimensions"] == {obs.CLUSTER_DIMENSION: cluster}
+    assert _expression(alarm) == "(FILL(hosts0, 0) + FILL(hosts1, 0)) - (FILL(healthy0, 0) + FILL(healthy1, 0))"
+
+
+def test_alarm_thresholds_and_periods_follow_the_options(variants: Variants) -> None:
+    alarms = _alarms(variants("Observed"), "/Orders/AppMesh/Alarms/")
+    assert alarms["ServerErrors"]["Threshold"] == 2
+    assert (alarms["UnhealthyHosts"]["Threshold"], alarms["UnhealthyHosts"]["ComparisonOperator"]) == (
+        2,
+        "GreaterThanOrEqualToThreshold",
+    )
+    for alarm in alarms.values():
+        assert alarm["EvaluationPeriods"] == 3
+        assert {m["period"] for m in _metric_stats(alarm).values()} == {120}
+        assert alarm["TreatMissingData"] == "notBreaching"
+
+
+def test_alarms_have_no_actions_until_the_application_adds_them(shop: Synthesized) -> None:
+    for alarm in _alarms(shop).values():
+        assert not {"AlarmActions", "OKActions", "InsufficientDataActions"} & set(alarm)
+
+
+def test_tcp_services_have_no_5xx_alarm(variants: Variants) -> None:
+    synth = variants("Observed")
+    assert set(_alarms(synth, "/Ledger/AppMesh/Alarms/")) == {"UnhealthyHosts"}
+    cluster = _metric_stats(_alarms(synth, "/Ledger/")["UnhealthyHosts"])["hosts0"]["dimensions"]
+    assert cluster[obs.CLUSTER_DIMENSION]["Fn::Join"][1][-1] == "_ledger_observed.local_tcp_5432"
+
+
+def test_alarms_are_typed_attributes_an_application_can_act_on(variants_app: CheckedApp) -> None:
+    services = _services(variants_app, "Observed")
+    orders, ledger = services["orders"].app_mesh.alarms, services["ledger"].app_mesh.alarms
+    assert isinstance(orders, ServiceAlarms) and isinstance(ledger, ServiceAlarms)
+    assert isinstance(orders.server_errors, cloudwatch.Alarm)
+    assert isinstance(orders.unhealthy_hosts, cloudwatch.Alarm)
+    assert orders.all == [orders.server_errors, orders.unhealthy_hosts]
+    assert ledger.server_errors is None and ledger.all == [ledger.unhealthy_hosts]
+    telemetry = services["orders"].app_mesh.telemetry
+    assert set(telemetry) == {"v1", "v2"}
+    assert all(t.xray_daemon is not None and t.cloudwatch_agent is not None for t in telemetry.values())
+
+
+# Opting out
+
+
+def test_opting_out_removes_access_logs_sidecars_grants_and_alarms(opted_out: Synthesized) -> None:
+    (node,) = opted_out.resources("AWS::AppMesh::VirtualNode").values()
+    assert "Logging" not in node["Properties"]["Spec"]
+    ((_, containers),) = _task_definitions(opted_out)
+    assert set(containers) == {"app", ENVOY_CONTAINER_NAME}
+    assert set(_environment(containers[ENVOY_CONTAINER_NAME])) == {"APPMESH_RESOURCE_ARN"}
+    assert not [s for _, s in _statements(opted_out) if obs.PUT_METRIC_DATA_ACTION in _actions(s)]
+    assert opted_out.resources("AWS::CloudWatch::Alarm") == {}
+
+
+def test_alarms_can_be_turned_off_alone(unalarmed: Synthesized) -> None:
+    assert unalarmed.resources("AWS::CloudWatch::Alarm") == {}
+    ((_, containers),) = _task_definitions(unalarmed)
+    assert obs.CLOUDWATCH_AGENT_CONTAINER_NAME in containers
+
+
+def test_service_connect_has_no_observability_option_its_proxy_logs_already(variants: Variants) -> None:
+    with pytest.raises(TypeError, match="observability"):
+        DataPlane.service_connect(observability=Observability())  # type: ignore[call-arg]
+    for service in variants("ServiceConnect").resources("AWS::ECS::Service").values():
+        assert "AccessLogConfiguration" in service["Properties"]["ServiceConnectConfiguration"]
+
+
+# Bad input
+
+
+@pytest.mark.parametrize(
+    ("observability", "error", "fragment"),
+    [
+        ("on", TypeError, "observability='on' is a str"),
+        (Observability(tracing="yes"), TypeError, "observability.tracing='yes'"),  # type: ignore[arg-type]
+        (Observability(server_error_percent_threshold=-1), ValueError, "server_error_percent_threshold=-1"),
+        (Observability(server_error_percent_threshold=100), ValueError, "server_error_percent_threshold=100"),
+        (
+            Observability(server_error_percent_threshold="5"),  # type: ignore[arg-type]
+            TypeError,
+            "server_error_percent_threshold='5'",
+        ),
+        (Observability(unhealthy_hosts_threshold=0), ValueError, "unhealthy_hosts_threshold=0"),
+        (Observability(unhealthy_hosts_threshold=1.5), TypeError, "unhealthy_hosts_threshold=1.5"),  # type: ignore[arg-type]
+        (Observability(alarm_evaluation_periods=-2), ValueError, "alarm_evaluation_periods=-2"),
+        (Observability(alarm_period=cdk.Duration.seconds(90)), ValueError, "alarm_period=1 minute 30 seconds"),
+        (Observability(alarm_period=cdk.Duration.hours(12), alarm_evaluation_periods=3), ValueError, "exceed"),
+        (Observability(alarm_period=60), TypeError, "alarm_period=60"),  # type: ignore[arg-type]
+        (Observability(metrics_namespace="AWS/ECS"), ValueError, "metrics_namespace='AWS/ECS'"),
+        (Observability(metrics_namespace=""), ValueError, "metrics_namespace=''"),
+        (Observability(envoy_metrics=False), ValueError, "alarms=True reads the Envoy statistics"),
+        (
+            Observability(xray_daemon_image="public.ecr.aws/xray/aws-xray-daemon"),  # type: ignore[arg-type]
+            TypeError,
+            "observability.xray_daemon_image=",
+        ),
+    ],
+)
+def test_bad_observability_is_refused_before_anything_is_created(
+    observability: Any, error: type[Exception], fragment: str
+) -> None:
+    stack = cdk.Stack(new_app(), "Refused", env=ENV)
+    before = [c.node.path for c in stack.node.find_all()]
+    with pytest.raises(error) as raised:
+        MeshedCluster(
+            stack, "Cluster", namespace="refused.local", data_plane=DataPlane.app_mesh(observability=observability)
+        )
+    assert fragment in str(raised.value)
+    assert [c.node.path for c in stack.node.find_all()] == before
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    stack = cdk.Stack(new_app(), "Refused", env=ENV)
+    with pytest.raises(ValueError) as raised:
+        MeshedCluster(
+            stack,
+            "Cluster",
+            namespace="refused.local",
+            data_plane=DataPlane.app_mesh(
+                observability=Observability(unhealthy_hosts_threshold=0, metrics_namespace="AWS/Mine")
+            ),
+        )
+    assert "unhealthy_hosts_threshold=0" in str(raised.value) and "metrics_namespace='AWS/Mine'" in str(raised.value)
+
+
+def test_http2_and_grpc_services_get_a_5xx_alarm_too(variants: Variants) -> None:
+    # HTTP/2 and gRPC go through Envoy's HTTP connection manager, with its status classes; TCP does not.
+    synth = variants("Protocols")
+    assert set(_alarms(synth, "/Http2/")) == {"ServerErrors", "UnhealthyHosts"}
+    assert set(_alarms(synth, "/Grpc/")) == {"ServerErrors", "UnhealthyHosts"}
+    assert set(_alarms(synth, "/Tcp/")) == {"UnhealthyHosts"}
+    grpc = _metric_stats(_alarms(synth, "/Grpc/")["UnhealthyHosts"])["hosts0"]["dimensions"]
+    assert grpc[obs.CLUSTER_DIMENSION]["Fn::Join"][1][-1] == "_rpc_proto.local_grpc_50051"

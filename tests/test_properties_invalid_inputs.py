@@ -1,0 +1,319 @@
+"""Property: any invalid input raises ValueError/TypeError naming the parameter, and builds nothing.
+
+Hypothesis draws one to three bad arguments at a time from each parameter's own strategy (bad
+DNS names, ports, task sizes, image tags, counts, wrong types). Whatever it draws, the
+construct must refuse it before any jsii call: no jsii RuntimeError, no construct left behind
+in the tree, no service registered in the cluster. The examples are derandomized, so every run
+tries the same inputs; how many ran is printed in the "gate counts" summary.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_logs as logs
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import ENV, NGINX
+from gate_counts import count
+from mesh_microservices import (
+    DataPlane,
+    Discovery,
+    ListenerProtocol,
+    MeshedCluster,
+    MeshedService,
+    RoutePolicy,
+    ServiceRepository,
+)
+from mesh_microservices._validate import FARGATE_TASK_SIZES
+from mesh_microservices.app_mesh.envoy import reserved_ports
+
+# Derandomized: CI tries the same inputs on every run, and a failure reproduces.
+SETTINGS = settings(derandomize=True, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SERVICE_EXAMPLES = 800
+CLUSTER_EXAMPLES = 400
+REPOSITORY_EXAMPLES = 400
+TAG_EXAMPLES = 300
+
+DNS_LABEL = re.compile(r"[a-z]([a-z0-9-]{0,61}[a-z0-9])?")
+DNS_NAME = re.compile(r"(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+")
+IMAGE_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+ECR_NAME = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
+MAX_SAFE_INTEGER = 2**53 - 1  # larger counts lose precision on their way through jsii
+
+
+@dataclass(frozen=True)
+class Bad:
+    """One invalid argument: which parameter, its value, and the exception it must raise."""
+
+    parameter: str
+    value: Any
+    error: type[Exception]
+    names: tuple[str, ...] = ()  # what the message must name; default: the parameter
+    extra: tuple[tuple[str, Any], ...] = ()  # arguments that go with it (memory_mib with cpu)
+
+    @property
+    def named(self) -> tuple[str, ...]:
+        return self.names or (self.parameter,)
+
+    def arguments(self) -> dict[str, Any]:
+        return {self.parameter: self.value, **dict(self.extra)}
+
+
+def wrong_type(parameter: str, *values: Any, none: bool = False, integer: bool = False) -> st.SearchStrategy[Bad]:
+    """Values of the wrong type: common mistakes and arbitrary objects.
+
+    ``none``: None is wrong too (it is no default); ``integer``: the parameter takes an int, so ints are right.
+    """
+    others = st.one_of(
+        st.booleans() if integer else st.integers(),
+        st.floats(),
+        st.binary(max_size=4),
+        st.lists(st.integers(), min_size=1, max_size=2),
+        st.dictionaries(st.text(max_size=3), st.integers(), min_size=1, max_size=1),
+        st.sampled_from(values or (object(),)),
+        *([st.none()] if none else []),
+    )
+    return others.map(lambda value: Bad(parameter, value, TypeError))
+
+
+def bad_text(parameter: str, valid: re.Pattern[str], *extra: str) -> st.SearchStrategy[Bad]:
+    """Strings that do not fully match ``valid``: arbitrary text, and valid text with a trailing newline."""
+    text = st.one_of(
+        st.text(max_size=70).filter(lambda s: not valid.fullmatch(s)),
+        st.from_regex(valid, fullmatch=True).map(lambda s: s + "\n"),
+        st.sampled_from(extra or ("",)).filter(lambda s: not valid.fullmatch(s)),
+    )
+    return text.map(lambda value: Bad(parameter, value, ValueError))
+
+
+def bad_count(parameter: str, minimum: int = 1) -> st.SearchStrategy[Bad]:
+    values = st.one_of(st.integers(max_value=minimum - 1), st.integers(min_value=MAX_SAFE_INTEGER + 1))
+    return st.one_of(
+        values.map(lambda v: Bad(parameter, v, ValueError)), wrong_type(parameter, "3", 2.0, none=True, integer=True)
+    )
+
+
+def bad_port() -> st.SearchStrategy[Bad]:
+    out_of_range = st.one_of(st.integers(max_value=0), st.integers(min_value=65536))
+    return st.one_of(
+        st.one_of(out_of_range, st.sampled_from(sorted(reserved_ports()))).map(lambda v: Bad("port", v, ValueError)),
+        wrong_type("port", "8080", 8080.0, none=True, integer=True),
+    )
+
+
+def bad_task_size() -> st.SearchStrategy[Bad]:
+    # A pair Fargate does not offer: the message names cpu, and memory_mib when cpu itself is valid.
+    pairs = st.tuples(st.integers(), st.integers()).filter(lambda p: p[1] not in FARGATE_TASK_SIZES.get(p[0], ()))
+    return st.one_of(
+        pairs.map(lambda p: Bad("cpu", p[0], ValueError, extra=(("memory_mib", p[1]),))),
+        wrong_type("cpu", "256", none=True, integer=True),
+        wrong_type("memory_mib", "512", 512.0, none=True, integer=True),
+    )
+
+
+def bad_path() -> st.SearchStrategy[Bad]:
+    no_slash = st.text(max_size=20).filter(lambda s: not s.startswith("/"))
+    invisible = (
+        st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=10)
+        .filter(lambda s: any(not ("!" <= ch <= "~") for ch in s))
+        .map(lambda s: "/" + s)
+    )
+    return st.one_of(
+        st.one_of(no_slash, invisible).map(lambda v: Bad("health_check_path", v, ValueError)),
+        wrong_type("health_check_path", b"/health", none=True),
+    )
+
+
+def service_arguments() -> st.SearchStrategy[Bad]:
+    """One bad argument of MeshedService."""
+    return st.one_of(
+        st.one_of(
+            bad_text("name", DNS_LABEL, "Orders", "orders.v2", "a" * 64, "orders-"),
+            st.just(Bad("name", "orders", ValueError)),  # taken by the world's service
+            wrong_type("name", b"orders", none=True),
+        ),
+        bad_port(),
+        bad_task_size(),
+        bad_count("desired_count"),
+        bad_path(),
+        wrong_type("image", "nginx:latest", NGINX, none=True),
+        wrong_type("protocol", "http", "grpc", none=True),
+        wrong_type("environment", "A=1", [("A", "1")]),
+        st.dictionaries(
+            st.text(max_size=5), st.one_of(st.integers(), st.none(), st.binary(max_size=2)), min_size=1, max_size=2
+        ).map(lambda v: Bad("environment", v, TypeError)),
+        st.dictionaries(st.text(max_size=5), st.one_of(st.text(max_size=5), st.integers()), min_size=1, max_size=2).map(
+            lambda v: Bad("secrets", v, TypeError)
+        ),
+        wrong_type("secrets", "DB_PASSWORD"),
+        wrong_type("discovery", "dns", Discovery),
+        st.integers(max_value=-1).map(
+            lambda v: Bad("route_policy", RoutePolicy(retry_attempts=v), ValueError, ("route_policy.retry_attempts",))
+        ),
+        wrong_type("route_policy", {"retry_attempts": 2}),
+        st.one_of(st.text(max_size=10), st.integers(), st.none()).map(lambda v: Bad("backends", v, TypeError)),
+        st.lists(st.one_of(st.integers(), st.none(), st.floats()), min_size=1, max_size=2).map(
+            lambda v: Bad("backends", v, TypeError)
+        ),
+        st.lists(st.from_regex(DNS_LABEL, fullmatch=True).filter(lambda n: n != "orders"), min_size=1, max_size=2).map(
+            lambda v: Bad("backends", v, ValueError)
+        ),  # names of services that do not exist
+        wrong_type("log_retention", 30, "ONE_MONTH", none=True),
+        wrong_type("removal_policy", "retain", "RETAIN", none=True),
+    )
+
+
+def distinct(bad: list[Bad]) -> bool:
+    """No parameter is given twice (cpu brings memory_mib along)."""
+    names = [name for b in bad for name in b.arguments()]
+    return len(names) == len(set(names))
+
+
+@dataclass
+class World:
+    """A stack with one cluster, one service and one repository; invalid inputs must not change it."""
+
+    app: cdk.App
+    stack: cdk.Stack
+    cluster: MeshedCluster
+    repository: ServiceRepository
+    image: ecs.ContainerImage
+
+    def construct_count(self) -> int:
+        return len(self.app.node.find_all())
+
+
+@cache
+def world() -> World:
+    return new_world()
+
+
+def new_world() -> World:
+    app = cdk.App()
+    stack = cdk.Stack(app, "Invalid", env=ENV)
+    cluster = MeshedCluster(stack, "Cluster", namespace="shop.local")
+    image = ecs.ContainerImage.from_registry(NGINX)
+    MeshedService(stack, "Orders", cluster=cluster, name="orders", image=image)
+    return World(app, stack, cluster, ServiceRepository(stack, "Repo"), image)
+
+
+def refuses(label: str, build: Callable[[], object], bad: list[Bad]) -> None:
+    """``build`` must raise the error ``bad`` calls for, naming each parameter, and create nothing."""
+    w = world()
+    before, services = w.construct_count(), w.cluster.services
+    expected = TypeError if any(b.error is TypeError for b in bad) else ValueError
+    try:
+        build()
+    except (ValueError, TypeError) as error:
+        message = str(error)
+        assert type(error) is expected, f"{bad}: {type(error).__name__} instead of {expected.__name__}: {message}"
+        assert message.startswith(f"{label}: invalid input:"), f"{bad}: not refused by the library: {message}"
+        for b in bad:
+            for name in b.named:
+                assert re.search(rf"(?<![\w.]){re.escape(name)}\b", message), f"{name} not named in: {message}"
+    except Exception as error:  # a jsii RuntimeError means an input reached aws-cdk-lib unchecked
+        world.cache_clear()  # the next example gets an untouched world
+        pytest.fail(f"{bad}: {type(error).__name__} instead of a ValueError/TypeError: {error}")
+    else:
+        world.cache_clear()
+        pytest.fail(f"{bad}: accepted")
+    finally:
+        assert w.construct_count() == before, f"{bad}: left constructs behind"
+        assert w.cluster.services == services, f"{bad}: registered a service"
+
+
+@settings(SETTINGS, max_examples=SERVICE_EXAMPLES)
+@given(st.lists(service_arguments(), min_size=1, max_size=3).filter(distinct))
+def test_invalid_service_arguments_are_refused(bad: list[Bad]) -> None:
+    w = world()
+    arguments: dict[str, Any] = {"cluster": w.cluster, "name": "payments", "image": w.image}
+    for b in bad:
+        arguments.update(b.arguments())
+    count("invalid inputs tried: MeshedService")
+    refuses("MeshedService 'Candidate'", lambda: MeshedService(w.stack, "Candidate", **arguments), bad)
+
+
+def cluster_arguments() -> st.SearchStrategy[Bad]:
+    return st.one_of(
+        bad_text("namespace", DNS_NAME, "shop", "Shop.Local", "shop..local", "-shop.local", "shop.local."),
+        wrong_type("namespace", b"shop.local", 42, none=True),
+        wrong_type("vpc", "vpc-123"),
+        wrong_type("data_plane", "app_mesh", DataPlane),
+        bad_text("envoy_image_tag", IMAGE_TAG, "", "-x", "v1:2", "a" * 129).map(
+            lambda b: Bad("data_plane", DataPlane.app_mesh(envoy_image_tag=b.value), ValueError, ("envoy_image_tag",))
+        ),
+        st.one_of(st.just(""), st.text(min_size=256, max_size=300)).map(
+            lambda v: Bad("data_plane", DataPlane.app_mesh(mesh_name=v), ValueError, ("mesh_name",))
+        ),
+        wrong_type("mesh_name", 7, ["mesh"]).map(
+            lambda b: Bad("data_plane", DataPlane.app_mesh(mesh_name=b.value), TypeError, ("mesh_name",))
+        ),
+        bad_text("service_domain", DNS_NAME, "shop", "Shop.Local"),
+        wrong_type("removal_policy", "retain", none=True),
+        wrong_type("flow_log_retention", 365, "ONE_YEAR", none=True),
+    )
+
+
+@settings(SETTINGS, max_examples=CLUSTER_EXAMPLES)
+@given(st.lists(cluster_arguments(), min_size=1, max_size=3, unique_by=lambda bad: bad.parameter))
+def test_invalid_cluster_arguments_are_refused(bad: list[Bad]) -> None:
+    arguments: dict[str, Any] = {"namespace": "next.local", **{b.parameter: b.value for b in bad}}
+    count("invalid inputs tried: MeshedCluster")
+    refuses("MeshedCluster 'Candidate'", lambda: MeshedCluster(world().stack, "Candidate", **arguments), bad)
+
+
+def repository_arguments() -> st.SearchStrategy[Bad]:
+    return st.one_of(
+        bad_text("repository_name", ECR_NAME, "Orders", "orders/", "a", "orders//v2", "-orders"),
+        st.from_regex(ECR_NAME, fullmatch=True)
+        .filter(lambda s: len(s) < 2)
+        .map(lambda v: Bad("repository_name", v, ValueError)),
+        wrong_type("repository_name", b"orders", 42),
+        wrong_type("encryption_key", "alias/images", "arn:aws:kms:eu-west-1:123456789012:key/1"),
+        bad_count("max_image_count"),
+        bad_count("untagged_image_expiry_days"),
+        wrong_type("destroy_on_delete", "yes", 1, 0, none=True),
+    )
+
+
+@settings(SETTINGS, max_examples=REPOSITORY_EXAMPLES)
+@given(st.lists(repository_arguments(), min_size=1, max_size=3, unique_by=lambda bad: bad.parameter))
+def test_invalid_repository_arguments_are_refused(bad: list[Bad]) -> None:
+    arguments = {b.parameter: b.value for b in bad}
+    count("invalid inputs tried: ServiceRepository")
+    refuses("ServiceRepository 'Candidate'", lambda: ServiceRepository(world().stack, "Candidate", **arguments), bad)
+
+
+@settings(SETTINGS, max_examples=TAG_EXAMPLES)
+@given(st.one_of(bad_text("tag", IMAGE_TAG, "", " ", "-x", "v1:2", "a" * 129), wrong_type("tag", 1, b"1.0", none=True)))
+def test_invalid_image_tags_are_refused(bad: Bad) -> None:
+    count("invalid inputs tried: ServiceRepository.image")
+    refuses("ServiceRepository 'Repo'.image", lambda: world().repository.image(bad.value), [bad])
+
+
+def test_the_world_accepts_valid_input() -> None:
+    # The refusals above mean something only if such a world accepts valid input.
+    w = new_world()
+    built = MeshedService(
+        w.stack,
+        "Valid",
+        cluster=w.cluster,
+        name="valid",
+        image=w.image,
+        port=9000,
+        protocol=ListenerProtocol.TCP,
+        log_retention=logs.RetentionDays.ONE_WEEK,
+        removal_policy=RemovalPolicy.DESTROY,
+        backends=["orders"],
+    )
+    assert built in w.cluster.services
