@@ -32,6 +32,7 @@ PROJEN_VERSION = "0.104.17"
 DEPENDENCIES = [
     "aws-cdk-lib>=2.275.0,<3",
     "constructs>=10.8.1,<11",
+    "typing-extensions>=4.6",  # typing.override before Python 3.12
 ]
 
 # Everything a developer and CI need, installed by `pip install -e '.[dev]'`.

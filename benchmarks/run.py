@@ -160,6 +160,25 @@ def slope(points: list[tuple[int, float]]) -> tuple[float, float]:
     return fit.intercept, fit.slope
 
 
+def verdict(n: int, ratio: float) -> str:
+    """Whether a library/hand-written time ratio meets the target (checked from N=50 on)."""
+    return "-" if n < 50 else "ok" if ratio <= MAX_TIME_RATIO else "OVER"
+
+
+def linearity(points: list[tuple[int, float]]) -> str:
+    """The fitted per-service cost and fixed cost, each step's per-service cost, and a verdict."""
+    intercept, per_service = slope(points)
+    steps = [(b[1] - a[1]) / (b[0] - a[0]) for a, b in itertools.pairwise(points)]
+    if len(steps) < 2:
+        verdict = "one step: no verdict"
+    elif min(steps) <= 0:
+        verdict = "a step does not grow: noise"  # another process took the CPU from a smaller size
+    else:
+        verdict = "linear" if max(steps) / min(steps) <= MAX_SLOPE_SPREAD else "NOT linear"
+    shown = ", ".join(f"{s * 1000:.1f}" for s in steps) or "-"
+    return f"{per_service * 1000:6.1f} ms/service + {intercept:5.2f} s; steps {shown} ms/service ({verdict})"
+
+
 def main() -> None:
     """Measure every (N, graph, app) and print the figures, the slopes and the checks."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -213,18 +232,12 @@ def main() -> None:
                 )
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
 
-    print("\nper-service slope of wall time (least squares over N; then the slope of each step between sizes):")
+    print("\nper-service slope (least squares over N, and of each step between sizes; linear: steps within 1.5x):")
     for graph in graphs:
         for impl in impls:
-            points = [(n, results[n, graph, impl].seconds) for n in sizes]
-            intercept, per_service = slope(points)
-            steps = [(b[1] - a[1]) / (b[0] - a[0]) for a, b in itertools.pairwise(points)]
-            spread = max(steps) / min(steps) if steps and min(steps) > 0 else 1.0
-            print(
-                f"  {graph:<7} {impl:<16} {per_service * 1000:6.1f} ms/service + {intercept:5.2f} s;"
-                f" steps {', '.join(f'{s * 1000:.1f}' for s in steps) or '-'} ms/service"
-                f" ({'linear' if spread <= MAX_SLOPE_SPREAD else 'NOT linear'}: spread {spread:.2f})"
-            )
+            for label, metric in (("wall", "seconds"), ("CPU", "cpu_seconds")):
+                points = [(n, float(getattr(results[n, graph, impl], metric))) for n in sizes]
+                print(f"  {graph:<7} {impl:<16} {label:<4} {linearity(points)}")
 
     if compare:
         print("\nresource types that differ (library minus hand-written):")
@@ -241,11 +254,11 @@ def main() -> None:
         for n in sizes:
             for graph in graphs:
                 lib, hand = results[n, graph, "library"], results[n, graph, "handwritten"]
-                ratio = lib.seconds / hand.seconds
+                ratio, cpu_ratio = lib.seconds / hand.seconds, lib.cpu_seconds / hand.cpu_seconds
                 lib_total, hand_total = sum(lib.types.values()), sum(hand.types.values())
                 print(
-                    f"  N={n} {graph}: wall ratio {ratio:.3f}"
-                    f" {'ok' if n < 50 or ratio <= MAX_TIME_RATIO else 'OVER'};"
+                    f"  N={n} {graph}: wall ratio {ratio:.3f} {verdict(n, ratio)}, CPU ratio {cpu_ratio:.3f}"
+                    f" {verdict(n, cpu_ratio)};"
                     f" resources/service {lib_total / n:.2f} vs {hand_total / n:.2f}"
                     f" {'ok' if lib_total <= hand_total else 'MORE'}"
                     + (

@@ -61,6 +61,7 @@ def example_apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CheckedA
     """Every app of examples/, built by its own build() as its app.py does, with cdk-nag attached."""
     apps: dict[str, CheckedApp] = {}
     for example in discover_examples():
+
         def build(app: cdk.App, example_build: BuildApp = example.build) -> None:
             example_build(app, account=ACCOUNT)
 
@@ -79,25 +80,59 @@ def _variants(app: cdk.App) -> None:
     protocols = cdk.Stack(app, "Protocols", env=ENV)
     cluster = MeshedCluster(protocols, "Cluster", namespace="proto.local")
     image = ecs.ContainerImage.from_registry(NGINX)
-    MeshedService(protocols, "Http2", cluster=cluster, name="h2", image=image, protocol=ListenerProtocol.HTTP2,
-                  health_check_path="/healthz", desired_count=1)
-    MeshedService(protocols, "Grpc", cluster=cluster, name="rpc", image=image, port=50051,
-                  protocol=ListenerProtocol.GRPC, desired_count=3)
-    MeshedService(protocols, "Tcp", cluster=cluster, name="db", image=image, port=5432,
-                  protocol=ListenerProtocol.TCP, desired_count=4, discovery=Discovery.dns(),
-                  route_policy=RoutePolicy(retry_attempts=3, request_timeout=cdk.Duration.seconds(30)))
+    MeshedService(
+        protocols,
+        "Http2",
+        cluster=cluster,
+        name="h2",
+        image=image,
+        protocol=ListenerProtocol.HTTP2,
+        health_check_path="/healthz",
+        desired_count=1,
+    )
+    MeshedService(
+        protocols,
+        "Grpc",
+        cluster=cluster,
+        name="rpc",
+        image=image,
+        port=50051,
+        protocol=ListenerProtocol.GRPC,
+        desired_count=3,
+    )
+    MeshedService(
+        protocols,
+        "Tcp",
+        cluster=cluster,
+        name="db",
+        image=image,
+        port=5432,
+        protocol=ListenerProtocol.TCP,
+        desired_count=4,
+        discovery=Discovery.dns(),
+        route_policy=RoutePolicy(retry_attempts=3, request_timeout=cdk.Duration.seconds(30)),
+    )
 
     traffic = cdk.Stack(app, "Traffic", env=ENV)
     cluster = MeshedCluster(traffic, "Cluster", namespace="traffic.local")
     ledger = MeshedService(traffic, "Ledger", cluster=cluster, name="ledger", image=image)
     MeshedService(
-        traffic, "Orders", cluster=cluster, name="orders", image=image, weight=90,
-        versions=[ServiceVersion(name="v2", image=ecs.ContainerImage.from_registry(NGINX_NEXT), weight=10,
-                                 desired_count=1)],
+        traffic,
+        "Orders",
+        cluster=cluster,
+        name="orders",
+        image=image,
+        weight=90,
+        versions=[
+            ServiceVersion(name="v2", image=ecs.ContainerImage.from_registry(NGINX_NEXT), weight=10, desired_count=1)
+        ],
         routes=[
             RouteRule(name="testers", headers={"x-canary": "true"}, weights={"v2": 100}),
-            RouteRule(name="reports", path_prefix="/reports",
-                      policy=RoutePolicy(retry_attempts=4, request_timeout=cdk.Duration.seconds(60))),
+            RouteRule(
+                name="reports",
+                path_prefix="/reports",
+                policy=RoutePolicy(retry_attempts=4, request_timeout=cdk.Duration.seconds(60)),
+            ),
         ],
         outlier_detection=OutlierDetection(),
         connection_pool=ConnectionPool(max_connections=100, max_pending_requests=50),
@@ -106,25 +141,49 @@ def _variants(app: cdk.App) -> None:
 
     encrypted = cdk.Stack(app, "Tls", env=ENV)
     authority = acmpca.CertificateAuthority.from_certificate_authority_arn(encrypted, "Authority", AUTHORITY_ARN)
-    cluster = MeshedCluster(encrypted, "Cluster", namespace="tls.local",
-                            data_plane=DataPlane.app_mesh(tls=MeshTls.private_ca(authority)))
-    vault = MeshedService(encrypted, "Vault", cluster=cluster, name="vault", image=image,
-                          versions=[ServiceVersion(name="v2", image=image, weight=0)])
+    cluster = MeshedCluster(
+        encrypted, "Cluster", namespace="tls.local", data_plane=DataPlane.app_mesh(tls=MeshTls.private_ca(authority))
+    )
+    vault = MeshedService(
+        encrypted,
+        "Vault",
+        cluster=cluster,
+        name="vault",
+        image=image,
+        versions=[ServiceVersion(name="v2", image=image, weight=0)],
+    )
     MeshedService(encrypted, "Teller", cluster=cluster, name="teller", image=image, backends=[vault])
     mutual = cdk.Stack(app, "MutualTls", env=ENV)
-    cluster = MeshedCluster(mutual, "Cluster", namespace="mtls.local", data_plane=DataPlane.app_mesh(
-        tls=MeshTls.files(certificate_chain="/certs/chain.pem", private_key="/certs/key.pem",
-                          trusted_chain="/certs/ca.pem", mutual=True)))
+    cluster = MeshedCluster(
+        mutual,
+        "Cluster",
+        namespace="mtls.local",
+        data_plane=DataPlane.app_mesh(
+            tls=MeshTls.files(
+                certificate_chain="/certs/chain.pem",
+                private_key="/certs/key.pem",
+                trusted_chain="/certs/ca.pem",
+                mutual=True,
+            )
+        ),
+    )
     MeshedService(mutual, "Vault", cluster=cluster, name="vault", image=image, protocol=ListenerProtocol.GRPC)
 
     imported = cdk.Stack(app, "Imported", env=ENV)
     namespace = servicediscovery.PrivateDnsNamespace.from_private_dns_namespace_attributes(
-        imported, "Namespace", namespace_name="corp.internal", namespace_id="ns-1234567890", namespace_arn=
-        f"arn:aws:servicediscovery:{REGION}:{ACCOUNT}:namespace/ns-1234567890"
+        imported,
+        "Namespace",
+        namespace_name="corp.internal",
+        namespace_id="ns-1234567890",
+        namespace_arn=f"arn:aws:servicediscovery:{REGION}:{ACCOUNT}:namespace/ns-1234567890",
     )
     mesh = appmesh.Mesh.from_mesh_name(imported, "Mesh", "corp-mesh")
-    shared = MeshedCluster(imported, "Cluster", namespace=namespace,
-                           data_plane=DataPlane.app_mesh(mesh=mesh, envoy_image_tag="v1.34.13.0-prod"))
+    shared = MeshedCluster(
+        imported,
+        "Cluster",
+        namespace=namespace,
+        data_plane=DataPlane.app_mesh(mesh=mesh, envoy_image_tag="v1.34.13.0-prod"),
+    )
     MeshedService(imported, "Billing", cluster=shared, name="billing", image=image)
 
     anywhere = cdk.Stack(app, "AnyRegion")  # region unknown until deployment
@@ -133,36 +192,74 @@ def _variants(app: cdk.App) -> None:
 
     custom = cdk.Stack(app, "CustomEnvoy", env=cdk.Environment(account=ACCOUNT, region="eu-central-2"))
     own_envoy = ecs.ContainerImage.from_registry("registry.example.com/envoy:v1.39.1.0-prod")
-    cluster = MeshedCluster(custom, "Cluster", namespace="own.local", data_plane=DataPlane.app_mesh(
-        envoy_image=own_envoy, mesh_name="own-mesh"))
+    cluster = MeshedCluster(
+        custom,
+        "Cluster",
+        namespace="own.local",
+        data_plane=DataPlane.app_mesh(envoy_image=own_envoy, mesh_name="own-mesh"),
+    )
     MeshedService(custom, "Api", cluster=cluster, name="api", image=image)
     throwaway = ServiceRepository(custom, "Scratch", destroy_on_delete=True)
     MeshedService(custom, "Worker", cluster=cluster, name="worker", image=throwaway.image("latest"))
     connect = cdk.Stack(app, "ServiceConnect", env=ENV)
     cluster = MeshedCluster(connect, "Cluster", namespace="shop.local", data_plane=DataPlane.service_connect())
     inventory = MeshedService(connect, "Inventory", cluster=cluster, name="inventory", image=image)
-    orders = MeshedService(connect, "Orders", cluster=cluster, name="orders", image=image, backends=[inventory],
-                           route_policy=RoutePolicy(request_timeout=cdk.Duration.seconds(20)))
-    MeshedService(connect, "Ledger", cluster=cluster, name="ledger", image=image, port=5432,
-                  protocol=ListenerProtocol.TCP)
+    orders = MeshedService(
+        connect,
+        "Orders",
+        cluster=cluster,
+        name="orders",
+        image=image,
+        backends=[inventory],
+        route_policy=RoutePolicy(request_timeout=cdk.Duration.seconds(20)),
+    )
+    MeshedService(
+        connect, "Ledger", cluster=cluster, name="ledger", image=image, port=5432, protocol=ListenerProtocol.TCP
+    )
     web = MeshedService(connect, "Web", cluster=cluster, name="web", image=image, port=80)
     web.connect_to(orders)
     web.connect_to(inventory)
 
     secure = cdk.Stack(app, "ServiceConnectTls", env=ENV)
-    cluster = MeshedCluster(secure, "Cluster", namespace="secure.local", data_plane=DataPlane.service_connect(
-        tls_authority_arn=f"arn:aws:acm-pca:{REGION}:{ACCOUNT}:certificate-authority/0123abcd-0123-4567-89ab-0123456789ab"))
+    cluster = MeshedCluster(
+        secure,
+        "Cluster",
+        namespace="secure.local",
+        data_plane=DataPlane.service_connect(
+            tls_authority_arn=f"arn:aws:acm-pca:{REGION}:{ACCOUNT}:certificate-authority/0123abcd-0123-4567-89ab-0123456789ab"
+        ),
+    )
     MeshedService(secure, "Vault", cluster=cluster, name="vault", image=image)
 
     observed = cdk.Stack(app, "Observed", env=ENV)  # tracing on, thresholds of its own
-    cluster = MeshedCluster(observed, "Cluster", namespace="observed.local", data_plane=DataPlane.app_mesh(
-        observability=Observability(tracing=True, metrics_namespace="Observed/Envoy", server_error_percent_threshold=2,
-                                    unhealthy_hosts_threshold=2, alarm_period=cdk.Duration.minutes(2),
-                                    alarm_evaluation_periods=3)))
-    ledger = MeshedService(observed, "Ledger", cluster=cluster, name="ledger", image=image, port=5432,
-                           protocol=ListenerProtocol.TCP)
-    MeshedService(observed, "Orders", cluster=cluster, name="orders", image=image, weight=90,
-                  versions=[ServiceVersion(name="v2", image=image, weight=10)], backends=[ledger])
+    cluster = MeshedCluster(
+        observed,
+        "Cluster",
+        namespace="observed.local",
+        data_plane=DataPlane.app_mesh(
+            observability=Observability(
+                tracing=True,
+                metrics_namespace="Observed/Envoy",
+                server_error_percent_threshold=2,
+                unhealthy_hosts_threshold=2,
+                alarm_period=cdk.Duration.minutes(2),
+                alarm_evaluation_periods=3,
+            )
+        ),
+    )
+    ledger = MeshedService(
+        observed, "Ledger", cluster=cluster, name="ledger", image=image, port=5432, protocol=ListenerProtocol.TCP
+    )
+    MeshedService(
+        observed,
+        "Orders",
+        cluster=cluster,
+        name="orders",
+        image=image,
+        weight=90,
+        versions=[ServiceVersion(name="v2", image=image, weight=10)],
+        backends=[ledger],
+    )
 
     key = kms.Key(custom, "ImageKey", enable_key_rotation=True)
     ServiceRepository(custom, "Sealed", encryption_key=key)

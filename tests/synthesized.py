@@ -36,15 +36,25 @@ class Synthesized:
                 for violation in plugin["violations"]:
                     for construct in violation["violatingConstructs"]:
                         if construct["constructPath"].split("/")[0] == stack_name:
-                            findings.append({"plugin": plugin["pluginName"], "rule": violation["ruleName"],
-                                             "path": construct["constructPath"]})
+                            findings.append(
+                                {
+                                    "plugin": plugin["pluginName"],
+                                    "rule": violation["ruleName"],
+                                    "path": construct["constructPath"],
+                                }
+                            )
                 for violation in plugin.get("suppressedViolations") or []:
                     for construct in violation["violatingConstructs"]:
                         if construct["constructPath"].split("/")[0] == stack_name:
-                            acknowledged.append({"plugin": plugin["pluginName"], "rule": violation["ruleName"],
-                                                 "path": construct["constructPath"],
-                                                 "acknowledged_at": violation.get("acknowledgedAt", ""),
-                                                 "reason": violation.get("reason", "")})
+                            acknowledged.append(
+                                {
+                                    "plugin": plugin["pluginName"],
+                                    "rule": violation["ruleName"],
+                                    "path": construct["constructPath"],
+                                    "acknowledged_at": violation.get("acknowledgedAt", ""),
+                                    "reason": violation.get("reason", ""),
+                                }
+                            )
         return cls(Template.from_json(template_json), template_json, messages, findings, acknowledged)
 
     def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
@@ -59,8 +69,11 @@ class Synthesized:
 
     def logical_id(self, resource_type: str, path_part: str) -> str:
         """The logical id of the resource of ``resource_type`` whose construct path contains ``path_part``."""
-        matches = [k for k, v in self.resources(resource_type).items()
-                   if path_part in v.get("Metadata", {}).get("aws:cdk:path", "")]
+        matches = [
+            k
+            for k, v in self.resources(resource_type).items()
+            if path_part in v.get("Metadata", {}).get("aws:cdk:path", "")
+        ]
         assert len(matches) == 1, f"{resource_type} at *{path_part}*: {matches}"
         return matches[0]
 

@@ -116,9 +116,16 @@ def test_stream_aggregated_resources_is_granted_on_the_own_virtual_node_only(sho
     resources = sorted(str(s["Resource"]) for s in statements)
     for name in ("inventory_shop.local", "orders_shop.local", "web_shop.local"):
         assert sum(f"/virtualNode/{name}" in r for r in resources) == 1
-    web_policy = shop.template.find_resources("AWS::IAM::Policy", {
-        "Properties": {"PolicyDocument": {"Statement": Match.array_with([
-            Match.object_like({"Action": "appmesh:StreamAggregatedResources"})])}}})
+    web_policy = shop.template.find_resources(
+        "AWS::IAM::Policy",
+        {
+            "Properties": {
+                "PolicyDocument": {
+                    "Statement": Match.array_with([Match.object_like({"Action": "appmesh:StreamAggregatedResources"})])
+                }
+            }
+        },
+    )
     assert len(web_policy) == 4
 
 

@@ -30,8 +30,12 @@ def test_namespace_always_exists_and_is_retained(shop: Synthesized) -> None:
 
 
 def test_stateful_resources_are_retained_by_default(shop: Synthesized) -> None:
-    for resource_type in ("AWS::Logs::LogGroup", "AWS::ECR::Repository", "AWS::AppMesh::Mesh",
-                          "AWS::ServiceDiscovery::PrivateDnsNamespace"):
+    for resource_type in (
+        "AWS::Logs::LogGroup",
+        "AWS::ECR::Repository",
+        "AWS::AppMesh::Mesh",
+        "AWS::ServiceDiscovery::PrivateDnsNamespace",
+    ):
         resources = shop.resources(resource_type)
         assert resources, resource_type
         for logical_id, resource in resources.items():
@@ -42,7 +46,7 @@ def test_stateful_resources_are_retained_by_default(shop: Synthesized) -> None:
 def test_app_mesh_end_of_life_is_said_once_per_cluster(shop: Synthesized) -> None:
     warnings = [m for m in shop.messages if m[0] == "warning"]
     assert len(warnings) == 1
-    level, path, text = warnings[0]
+    _, path, text = warnings[0]
     assert path == "/Shop/Cluster"
     assert END_OF_LIFE_WARNING_ID in text and "Service Connect" in text
 

@@ -38,7 +38,8 @@ def test_envoy_finds_its_own_virtual_node_by_resource_arn(shop: Synthesized) -> 
     node_id = shop.logical_id("AWS::AppMesh::VirtualNode", "/Orders/")
     # Observability adds its switches beside it (tests/test_observability.py).
     assert [v for v in environment if v["Name"].startswith("APPMESH_")] == [
-        {"Name": "APPMESH_RESOURCE_ARN", "Value": {"Ref": node_id}}]
+        {"Name": "APPMESH_RESOURCE_ARN", "Value": {"Ref": node_id}}
+    ]
     assert "APPMESH_VIRTUAL_NODE_NAME" not in str(shop.json)
 
 
@@ -75,13 +76,29 @@ def test_envoy_image_pull_is_granted_on_the_envoy_repository_only(shop: Synthesi
         "AWS::IAM::Policy",
         {
             "PolicyDocument": {
-                "Statement": Match.array_with([
-                    Match.object_like({
-                        "Action": ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
-                        "Resource": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"},
-                                                       ":ecr:eu-west-1:840364872350:repository/aws-appmesh-envoy"]]},
-                    })
-                ])
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Action": [
+                                    "ecr:BatchCheckLayerAvailability",
+                                    "ecr:GetDownloadUrlForLayer",
+                                    "ecr:BatchGetImage",
+                                ],
+                                "Resource": {
+                                    "Fn::Join": [
+                                        "",
+                                        [
+                                            "arn:",
+                                            {"Ref": "AWS::Partition"},
+                                            ":ecr:eu-west-1:840364872350:repository/aws-appmesh-envoy",
+                                        ],
+                                    ]
+                                },
+                            }
+                        )
+                    ]
+                )
             }
         },
     )

@@ -29,8 +29,9 @@ class Estate:
         image = ecs.ContainerImage.from_registry(NGINX)
         stacks = ServiceStacks(app, "Services", env=ENV)
         names = [f"svc-{i:03d}" for i in range(ESTATE_SIZE)]
-        services = [MeshedService(stacks.next(), f"S{i:03d}", cluster=cluster, name=n, image=image)
-                    for i, n in enumerate(names)]
+        services = [
+            MeshedService(stacks.next(), f"S{i:03d}", cluster=cluster, name=n, image=image) for i, n in enumerate(names)
+        ]
         choose = random.Random(20261129)
         self.calls: set[tuple[str, str]] = set()
         for caller in services:

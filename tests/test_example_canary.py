@@ -12,7 +12,7 @@ from aws_cdk.assertions import Template
 from conftest import ENV, ROOT
 
 sys.path.insert(0, str(ROOT / "examples" / "canary"))
-from canary_stack import CanaryStack  # noqa: E402
+from canary_stack import CanaryStack
 
 
 def _default_route_weights(template: dict[str, Any]) -> dict[str, int]:
@@ -22,7 +22,8 @@ def _default_route_weights(template: dict[str, Any]) -> dict[str, int]:
         if r["Type"] == "AWS::AppMesh::VirtualNode"
     }
     (route,) = [
-        r for r in template["Resources"].values()
+        r
+        for r in template["Resources"].values()
         if r["Type"] == "AWS::AppMesh::Route" and r["Properties"]["Spec"].get("Priority") == 1000
     ]
     targets = route["Properties"]["Spec"]["HttpRoute"]["Action"]["WeightedTargets"]

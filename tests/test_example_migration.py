@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any
 
@@ -13,7 +14,7 @@ from conftest import ENV, ROOT, new_app
 from synthesized import Synthesized, synthesize
 
 sys.path.insert(0, str(ROOT / "examples" / "migration"))
-from migration_stack import MigrationStack  # noqa: E402
+from migration_stack import MigrationStack
 
 
 @pytest.fixture(scope="session")
@@ -51,10 +52,13 @@ def test_percent_outside_0_to_100_is_refused(percent: int) -> None:
 def test_the_app_mesh_half_keeps_its_sidecars_and_mesh(migration: Synthesized) -> None:
     for service in ("web", "orders", "inventory"):
         task = migration.json["Resources"][
-            migration.logical_id("AWS::ECS::TaskDefinition", f"/AppMeshShop/{service.title()}/")]["Properties"]
+            migration.logical_id("AWS::ECS::TaskDefinition", f"/AppMeshShop/{service.title()}/")
+        ]["Properties"]
         assert task["ProxyConfiguration"]["Type"] == "APPMESH"
         assert {c["Name"] for c in task["ContainerDefinitions"]} == {"app", "envoy", "cloudwatch-agent"}
-    names = {r["Properties"]["VirtualServiceName"] for r in migration.resources("AWS::AppMesh::VirtualService").values()}
+    names = {
+        r["Properties"]["VirtualServiceName"] for r in migration.resources("AWS::AppMesh::VirtualService").values()
+    }
     assert names == {"web.shop.local", "orders.shop.local", "inventory.shop.local"}
 
 
@@ -62,7 +66,8 @@ def test_the_service_connect_half_answers_to_the_same_names(migration: Synthesiz
     aliases = set()
     for service in ("Web", "Orders", "Inventory"):
         properties = migration.json["Resources"][
-            migration.logical_id("AWS::ECS::Service", f"/ServiceConnectShop/{service}/")]["Properties"]
+            migration.logical_id("AWS::ECS::Service", f"/ServiceConnectShop/{service}/")
+        ]["Properties"]
         (server,) = properties["ServiceConnectConfiguration"]["Services"]
         aliases.add(server["ClientAliases"][0]["DnsName"])
         task_id = migration.logical_id("AWS::ECS::TaskDefinition", f"/ServiceConnectShop/{service}/")
@@ -96,6 +101,11 @@ def test_service_domain_is_refused_on_app_mesh() -> None:
 
     stack = cdk.Stack(cdk.App(), "Refusal", env=ENV)
     cluster = MeshedCluster(stack, "Cluster", namespace="shop-next.local", service_domain="shop.local")
-    with pytest.raises(ValueError, match="service_domain='shop.local' differs from namespace"):
-        MeshedService(stack, "Web", cluster=cluster, name="web",
-                      image=ecs.ContainerImage.from_registry("public.ecr.aws/nginx/nginx:1.27"))
+    with pytest.raises(ValueError, match=re.escape("service_domain='shop.local' differs from namespace")):
+        MeshedService(
+            stack,
+            "Web",
+            cluster=cluster,
+            name="web",
+            image=ecs.ContainerImage.from_registry("public.ecr.aws/nginx/nginx:1.27"),
+        )

@@ -8,10 +8,10 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk.assertions import Template
 from aws_cdk import aws_acmpca as acmpca
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ecs as ecs
+from aws_cdk.assertions import Template
 
 from checked_apps import CheckedApp, check_app
 from conftest import ENV, NGINX, REGION

@@ -26,9 +26,7 @@ def test_repository_encrypts_with_a_given_kms_key(variants: Any) -> None:
     synth = variants("CustomEnvoy")
     key_id = synth.logical_id("AWS::KMS::Key", "/ImageKey/")
     properties = _repository(synth, "Sealed")["Properties"]
-    assert properties["EncryptionConfiguration"] == {
-        "EncryptionType": "KMS", "KmsKey": {"Fn::GetAtt": [key_id, "Arn"]}
-    }
+    assert properties["EncryptionConfiguration"] == {"EncryptionType": "KMS", "KmsKey": {"Fn::GetAtt": [key_id, "Arn"]}}
 
 
 def test_lifecycle_policy_expires_untagged_and_bounds_image_count(shop: Synthesized) -> None:
@@ -65,6 +63,7 @@ def test_image_grants_pull_to_the_task_that_uses_it(shop: Synthesized) -> None:
     } in statements
     other = shop.logical_id("AWS::IAM::Policy", "/Web/TaskDefinition/ExecutionRole/")
     assert repository_id not in json.dumps(shop.json["Resources"][other])
-    shop.template.has_resource_properties("AWS::ECS::TaskDefinition", {
-        "ContainerDefinitions": Match.array_with([Match.object_like({"Name": "app", "Image": Match.any_value()})])
-    })
+    shop.template.has_resource_properties(
+        "AWS::ECS::TaskDefinition",
+        {"ContainerDefinitions": Match.array_with([Match.object_like({"Name": "app", "Image": Match.any_value()})])},
+    )

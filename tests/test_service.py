@@ -41,9 +41,13 @@ def test_maximum_percent_follows_aws_advice_by_task_count(variants: Any) -> None
 def test_only_declared_callers_reach_a_service_port(shop: Synthesized) -> None:
     group = {p: shop.logical_id("AWS::EC2::SecurityGroup", f"/{p}/") for p in ("Web", "Orders", "Inventory")}
     rules = {
-        (rule["Properties"]["SourceSecurityGroupId"]["Fn::GetAtt"][0],
-         rule["Properties"]["GroupId"]["Fn::GetAtt"][0],
-         rule["Properties"]["FromPort"], rule["Properties"]["ToPort"], rule["Properties"]["IpProtocol"])
+        (
+            rule["Properties"]["SourceSecurityGroupId"]["Fn::GetAtt"][0],
+            rule["Properties"]["GroupId"]["Fn::GetAtt"][0],
+            rule["Properties"]["FromPort"],
+            rule["Properties"]["ToPort"],
+            rule["Properties"]["IpProtocol"],
+        )
         for rule in shop.resources("AWS::EC2::SecurityGroupIngress").values()
         if rule["Properties"]["GroupId"]["Fn::GetAtt"][0] in group.values()
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -89,8 +90,11 @@ def test_only_declared_callers_reach_ports_on_service_connect(variants: Variants
         (r["Properties"]["SourceSecurityGroupId"]["Fn::GetAtt"][0], r["Properties"]["GroupId"]["Fn::GetAtt"][0])
         for r in synth.resources("AWS::EC2::SecurityGroupIngress").values()
     }
-    assert rules == {(group["Web"], group["Orders"]), (group["Web"], group["Inventory"]),
-                     (group["Orders"], group["Inventory"])}
+    assert rules == {
+        (group["Web"], group["Orders"]),
+        (group["Web"], group["Inventory"]),
+        (group["Orders"], group["Inventory"]),
+    }
 
 
 def test_tls_from_a_private_ca(variants: Variants) -> None:
@@ -109,23 +113,27 @@ def _service_connect_stack() -> tuple[cdk.Stack, MeshedCluster]:
     return stack, MeshedCluster(stack, "Cluster", namespace="x.local", data_plane=DataPlane.service_connect())
 
 
-@pytest.mark.parametrize(("overrides", "fragment"), [
-    ({"discovery": Discovery.dns()}, "discovery=Discovery.dns() is an App Mesh option"),
-    ({"route_policy": RoutePolicy(retry_attempts=5)}, "route_policy retries cannot be set on Service Connect"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        ({"discovery": Discovery.dns()}, "discovery=Discovery.dns() is an App Mesh option"),
+        ({"route_policy": RoutePolicy(retry_attempts=5)}, "route_policy retries cannot be set on Service Connect"),
+    ],
+)
 def test_what_service_connect_cannot_do_is_refused(overrides: dict[str, Any], fragment: str) -> None:
     stack, cluster = _service_connect_stack()
     before = [c.node.path for c in stack.node.find_all()]
     with pytest.raises(ValueError, match=fragment.replace("(", r"\(").replace(")", r"\)")):
-        MeshedService(stack, "Api", cluster=cluster, name="api", image=ecs.ContainerImage.from_registry(NGINX),
-                      **overrides)
+        MeshedService(
+            stack, "Api", cluster=cluster, name="api", image=ecs.ContainerImage.from_registry(NGINX), **overrides
+        )
     assert [c.node.path for c in stack.node.find_all()] == before
 
 
 def test_app_mesh_accessors_say_which_data_plane_is_in_use() -> None:
     stack, cluster = _service_connect_stack()
     api = MeshedService(stack, "Api", cluster=cluster, name="api", image=ecs.ContainerImage.from_registry(NGINX))
-    with pytest.raises(AttributeError, match="DataPlane.service_connect"):
+    with pytest.raises(AttributeError, match=re.escape("DataPlane.service_connect")):
         _ = cluster.mesh
     with pytest.raises(AttributeError, match="not App Mesh"):
         _ = api.virtual_node

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+
 from conftest import AUTHORITY_ARN
 from mesh_microservices import MeshTls
 from mesh_microservices.app_mesh.tls import EXPORT_CERTIFICATE_ACTION, GET_CA_CERTIFICATE_ACTION
@@ -57,7 +58,9 @@ def test_mutual_tls_from_files_validates_both_sides(variants: Variants) -> None:
     synth = variants("MutualTls")
     spec = _node(synth, "/Vault/AppMesh/VirtualNode/")
     listener_tls = spec["Listeners"][0]["TLS"]
-    assert listener_tls["Certificate"] == {"File": {"CertificateChain": "/certs/chain.pem", "PrivateKey": "/certs/key.pem"}}
+    assert listener_tls["Certificate"] == {
+        "File": {"CertificateChain": "/certs/chain.pem", "PrivateKey": "/certs/key.pem"}
+    }
     assert listener_tls["Validation"]["Trust"] == {"File": {"CertificateChain": "/certs/ca.pem"}}
     client = spec["BackendDefaults"]["ClientPolicy"]["TLS"]
     assert client["Certificate"] == {"File": {"CertificateChain": "/certs/chain.pem", "PrivateKey": "/certs/key.pem"}}
@@ -73,10 +76,13 @@ def test_no_tls_means_no_certificates_or_client_policies(shop: Synthesized) -> N
     assert EXPORT_CERTIFICATE_ACTION not in str(shop.json)
 
 
-@pytest.mark.parametrize(("build", "fragment"), [
-    (lambda: MeshTls.files(certificate_chain="", private_key="/k", trusted_chain="/c"), "certificate_chain=''"),
-    (lambda: MeshTls.sds(secret_name="svc", trusted_secret_name=" "), "trusted_secret_name=' '"),
-])
+@pytest.mark.parametrize(
+    ("build", "fragment"),
+    [
+        (lambda: MeshTls.files(certificate_chain="", private_key="/k", trusted_chain="/c"), "certificate_chain=''"),
+        (lambda: MeshTls.sds(secret_name="svc", trusted_secret_name=" "), "trusted_secret_name=' '"),
+    ],
+)
 def test_tls_without_a_certificate_source_is_refused(build: Callable[[], MeshTls], fragment: str) -> None:
     with pytest.raises(ValueError, match="names no certificate source") as raised:
         build()

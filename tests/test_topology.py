@@ -63,9 +63,16 @@ def test_diagram_shows_version_weights_and_route_rules() -> None:
     stack = cdk.Stack(cdk.App(), "Canary", env=ENV)
     image = ecs.ContainerImage.from_registry(NGINX)
     cluster = MeshedCluster(stack, "Cluster", namespace="canary.local")
-    MeshedService(stack, "Orders", cluster=cluster, name="orders", image=image, weight=90,
-                  versions=[ServiceVersion(name="v2", image=image, weight=10)],
-                  routes=[RouteRule(name="testers", headers={"x-canary": "true"}, weights={"v2": 100})])
+    MeshedService(
+        stack,
+        "Orders",
+        cluster=cluster,
+        name="orders",
+        image=image,
+        weight=90,
+        versions=[ServiceVersion(name="v2", image=image, weight=10)],
+        routes=[RouteRule(name="testers", headers={"x-canary": "true"}, weights={"v2": 100})],
+    )
     assert '    c0_orders["orders<br/>:8080 http<br/>v1 90 · v2 10<br/>testers: / x-canary=true → v2 100"]' in (
         mermaid_topology(stack).splitlines()
     )

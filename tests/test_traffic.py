@@ -44,7 +44,11 @@ def test_each_version_has_its_own_task_definition_service_registration_and_node(
     assert images["app"] == "public.ecr.aws/nginx/nginx:1.28"
     envoy = next(c for c in task["ContainerDefinitions"] if c["Name"] == "envoy")
     assert [v for v in envoy["Environment"] if v["Name"].startswith("APPMESH_")] == [
-        {"Name": "APPMESH_RESOURCE_ARN", "Value": {"Ref": synth.logical_id("AWS::AppMesh::VirtualNode", "/VirtualNode-v2/")}}]
+        {
+            "Name": "APPMESH_RESOURCE_ARN",
+            "Value": {"Ref": synth.logical_id("AWS::AppMesh::VirtualNode", "/VirtualNode-v2/")},
+        }
+    ]
 
 
 def test_primary_version_keeps_the_service_name_and_construct_ids(variants: Variants) -> None:
@@ -57,7 +61,9 @@ def test_primary_version_keeps_the_service_name_and_construct_ids(variants: Vari
 def test_default_route_splits_traffic_by_weight(variants: Variants) -> None:
     synth = variants("Traffic")
     route = _resource(synth, "AWS::AppMesh::Route", "/Orders/AppMesh/VirtualRouter/Route/")["Properties"]
-    targets = {t["VirtualNode"]["Fn::GetAtt"][0]: t["Weight"] for t in route["Spec"]["HttpRoute"]["Action"]["WeightedTargets"]}
+    targets = {
+        t["VirtualNode"]["Fn::GetAtt"][0]: t["Weight"] for t in route["Spec"]["HttpRoute"]["Action"]["WeightedTargets"]
+    }
     primary = synth.logical_id("AWS::AppMesh::VirtualNode", "/Orders/AppMesh/VirtualNode/")
     canary = synth.logical_id("AWS::AppMesh::VirtualNode", "/Orders/AppMesh/VirtualNode-v2/")
     assert targets == {primary: 90, canary: 10}
@@ -117,8 +123,10 @@ def test_every_version_runs_in_the_services_security_group(variants: Variants) -
 
 def test_each_versions_envoy_may_stream_only_its_own_node(variants: Variants) -> None:
     synth = variants("Traffic")
-    for path, node in (("/Orders/TaskDefinition/TaskRole/", "orders_traffic.local"),
-                       ("/Orders/Version-v2/TaskDefinition/TaskRole/", "orders-v2_traffic.local")):
+    for path, node in (
+        ("/Orders/TaskDefinition/TaskRole/", "orders_traffic.local"),
+        ("/Orders/Version-v2/TaskDefinition/TaskRole/", "orders-v2_traffic.local"),
+    ):
         policy = _resource(synth, "AWS::IAM::Policy", path)["Properties"]["PolicyDocument"]["Statement"]
         streaming = [s for s in policy if "appmesh" in str(s["Action"])]  # beside the observability grants
         assert len(streaming) == 1 and str(streaming[0]["Resource"]).endswith(f"/virtualNode/{node}']]}}")
@@ -139,17 +147,20 @@ def _refused(error: type[Exception], fragment: str, **overrides: Any) -> None:
 IMAGE = ecs.ContainerImage.from_registry(NGINX)
 
 
-@pytest.mark.parametrize(("overrides", "fragment"), [
-    ({"weight": 0, "versions": [ServiceVersion(name="v2", image=IMAGE, weight=0)]}, "add up to 0"),
-    ({"versions": [ServiceVersion(name="v1", image=IMAGE, weight=10)]}, "versions[0].name='v1' is used twice"),
-    ({"weight": 101}, "weight=101 is not from 0 to 100"),
-    ({"versions": [ServiceVersion(name="V2", image=IMAGE, weight=10)]}, "versions[0].name='V2'"),
-    ({"routes": [RouteRule(name="api", path_prefix="api")]}, "routes[0].path_prefix='api' must start with '/'"),
-    ({"routes": [RouteRule(name="a", weights={"v9": 10})]}, "names version 'v9', which the service does not run"),
-    ({"routes": [RouteRule(name="a"), RouteRule(name="a", path_prefix="/b")]}, "routes[1].name='a' is used twice"),
-    ({"routes": [RouteRule(name="a")], "protocol": ListenerProtocol.TCP}, "routes match HTTP paths and headers"),
-    ({"routes": [RouteRule(name="a", weights={"v1": 0})]}, "routes[0].weights add up to 0"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        ({"weight": 0, "versions": [ServiceVersion(name="v2", image=IMAGE, weight=0)]}, "add up to 0"),
+        ({"versions": [ServiceVersion(name="v1", image=IMAGE, weight=10)]}, "versions[0].name='v1' is used twice"),
+        ({"weight": 101}, "weight=101 is not from 0 to 100"),
+        ({"versions": [ServiceVersion(name="V2", image=IMAGE, weight=10)]}, "versions[0].name='V2'"),
+        ({"routes": [RouteRule(name="api", path_prefix="api")]}, "routes[0].path_prefix='api' must start with '/'"),
+        ({"routes": [RouteRule(name="a", weights={"v9": 10})]}, "names version 'v9', which the service does not run"),
+        ({"routes": [RouteRule(name="a"), RouteRule(name="a", path_prefix="/b")]}, "routes[1].name='a' is used twice"),
+        ({"routes": [RouteRule(name="a")], "protocol": ListenerProtocol.TCP}, "routes match HTTP paths and headers"),
+        ({"routes": [RouteRule(name="a", weights={"v1": 0})]}, "routes[0].weights add up to 0"),
+    ],
+)
 def test_bad_traffic_options_are_refused(overrides: dict[str, Any], fragment: str) -> None:
     _refused(ValueError, fragment, **overrides)
 
@@ -158,9 +169,18 @@ def test_versions_must_be_service_versions() -> None:
     _refused(TypeError, "versions[0]='v2' is a str; pass a ServiceVersion", versions=["v2"])
 
 
-@pytest.mark.parametrize(("overrides", "fragment"), [
-    ({"versions": [ServiceVersion(name="v2", image=IMAGE, weight=10)]}, "versions: Service Connect has no weighted"),
-    ({"routes": [RouteRule(name="a", headers={"x": "y"})]}, "routes: Service Connect has no path or header matching"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        (
+            {"versions": [ServiceVersion(name="v2", image=IMAGE, weight=10)]},
+            "versions: Service Connect has no weighted",
+        ),
+        (
+            {"routes": [RouteRule(name="a", headers={"x": "y"})]},
+            "routes: Service Connect has no path or header matching",
+        ),
+    ],
+)
 def test_service_connect_refuses_what_it_cannot_do(overrides: dict[str, Any], fragment: str) -> None:
     _refused(ValueError, fragment, data_plane=DataPlane.service_connect(), **overrides)

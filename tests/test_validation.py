@@ -66,24 +66,34 @@ def test_port_reserved_by_envoy(world: World, port: int) -> None:
     _refused(world, _service(world, port=port), ValueError, f"port={port}", "reserved by the Envoy sidecar")
 
 
-@pytest.mark.parametrize(("cpu", "memory_mib", "fragment"), [
-    (256, 4096, "memory_mib=4096 is not available with cpu=256"),
-    (300, 512, "cpu=300 is not a Fargate size"),
-    (1024, 1024, "use one of 2048 to 8192 in steps of 1024"),
-])
+@pytest.mark.parametrize(
+    ("cpu", "memory_mib", "fragment"),
+    [
+        (256, 4096, "memory_mib=4096 is not available with cpu=256"),
+        (300, 512, "cpu=300 is not a Fargate size"),
+        (1024, 1024, "use one of 2048 to 8192 in steps of 1024"),
+    ],
+)
 def test_impossible_cpu_memory_pair(world: World, cpu: int, memory_mib: int, fragment: str) -> None:
     _refused(world, _service(world, cpu=cpu, memory_mib=memory_mib), ValueError, fragment)
 
 
 def test_duplicate_service_name_in_one_cluster(world: World) -> None:
-    _refused(world, _service(world, name="orders"), ValueError, "name='orders' is already a service", "Validation/Orders")
+    _refused(
+        world, _service(world, name="orders"), ValueError, "name='orders' is already a service", "Validation/Orders"
+    )
 
 
 def test_connecting_services_of_different_clusters(world: World) -> None:
     other = MeshedCluster(world.stack, "Other", namespace="other.local")
     stranger = MeshedService(world.stack, "Stranger", cluster=other, name="stranger", image=world.image)
-    _refused(world, lambda: world.orders.connect_to(stranger), ValueError,
-             "'stranger' runs in cluster 'Validation/Other'", "'Validation/Cluster'")
+    _refused(
+        world,
+        lambda: world.orders.connect_to(stranger),
+        ValueError,
+        "'stranger' runs in cluster 'Validation/Other'",
+        "'Validation/Cluster'",
+    )
     _refused(world, _service(world, backends=[stranger]), ValueError, "backends", "Validation/Other")
 
 
@@ -103,27 +113,40 @@ def test_empty_image_tag_says_what_to_pass(world: World) -> None:
 
 
 def test_empty_envoy_tag(world: World) -> None:
-    _refused(world, lambda: MeshedCluster(world.stack, "C2", namespace="b.local",
-                                          data_plane=DataPlane.app_mesh(envoy_image_tag="")),
-             ValueError, "envoy_image_tag is empty")
+    _refused(
+        world,
+        lambda: MeshedCluster(
+            world.stack, "C2", namespace="b.local", data_plane=DataPlane.app_mesh(envoy_image_tag="")
+        ),
+        ValueError,
+        "envoy_image_tag is empty",
+    )
 
 
 @pytest.mark.parametrize("namespace", ["shop", "Shop.Local", "shop..local", "-shop.local"])
 def test_invalid_namespace(world: World, namespace: str) -> None:
-    _refused(world, lambda: MeshedCluster(world.stack, "C2", namespace=namespace), ValueError,
-             f"namespace={namespace!r}", "shop.local")
+    _refused(
+        world,
+        lambda: MeshedCluster(world.stack, "C2", namespace=namespace),
+        ValueError,
+        f"namespace={namespace!r}",
+        "shop.local",
+    )
 
 
-@pytest.mark.parametrize(("overrides", "fragment"), [
-    ({"image": "nginx:latest"}, "image='nginx:latest' is a str; pass a ContainerImage"),
-    ({"port": "8080"}, "port='8080' is a str; pass a int"),
-    ({"port": True}, "port=True is a bool"),
-    ({"protocol": "http"}, "protocol='http' is a str; pass a ListenerProtocol"),
-    ({"cluster": "shop"}, "cluster='shop' is a str; pass a MeshedCluster"),
-    ({"environment": {"A": 1}}, "environment['A']=1"),
-    ({"backends": "orders"}, "backends='orders' is not a list"),
-    ({"route_policy": RoutePolicy(retry_attempts=-1)}, "route_policy.retry_attempts=-1"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        ({"image": "nginx:latest"}, "image='nginx:latest' is a str; pass a ContainerImage"),
+        ({"port": "8080"}, "port='8080' is a str; pass a int"),
+        ({"port": True}, "port=True is a bool"),
+        ({"protocol": "http"}, "protocol='http' is a str; pass a ListenerProtocol"),
+        ({"cluster": "shop"}, "cluster='shop' is a str; pass a MeshedCluster"),
+        ({"environment": {"A": 1}}, "environment['A']=1"),
+        ({"backends": "orders"}, "backends='orders' is not a list"),
+        ({"route_policy": RoutePolicy(retry_attempts=-1)}, "route_policy.retry_attempts=-1"),
+    ],
+)
 def test_wrong_types_and_values_are_named(world: World, overrides: dict[str, Any], fragment: str) -> None:
     error = ValueError if "retry_attempts" in fragment else TypeError
     _refused(world, _service(world, **overrides), error, fragment)
@@ -139,18 +162,31 @@ def test_all_problems_are_reported_at_once(world: World) -> None:
 
 
 def test_wrong_vpc_type(world: World) -> None:
-    _refused(world, lambda: MeshedCluster(world.stack, "C2", namespace="b.local", vpc="vpc-123"),  # type: ignore[arg-type]
-             TypeError, "vpc='vpc-123' is a str; pass an IVpc")
+    _refused(
+        world,
+        lambda: MeshedCluster(world.stack, "C2", namespace="b.local", vpc="vpc-123"),  # type: ignore[arg-type]
+        TypeError,
+        "vpc='vpc-123' is a str; pass an IVpc",
+    )
 
 
 def test_mesh_and_mesh_name_together(world: World) -> None:
-    _refused(world, lambda: MeshedCluster(world.stack, "C2", namespace="b.local", data_plane=DataPlane.app_mesh(
-        mesh=world.cluster.mesh, mesh_name="x")), ValueError, "mesh_name='x'")
+    _refused(
+        world,
+        lambda: MeshedCluster(
+            world.stack,
+            "C2",
+            namespace="b.local",
+            data_plane=DataPlane.app_mesh(mesh=world.cluster.mesh, mesh_name="x"),
+        ),
+        ValueError,
+        "mesh_name='x'",
+    )
 
 
 def test_region_without_envoy_registry(world: World) -> None:
     stack = cdk.Stack(world.app, "Elsewhere", env=cdk.Environment(account="123456789012", region="xx-nowhere-1"))
-    with pytest.raises(ValueError, match="xx-nowhere-1.*envoy_image="):
+    with pytest.raises(ValueError, match=r"xx-nowhere-1.*envoy_image="):
         MeshedCluster(stack, "Cluster", namespace="x.local")
     assert stack.node.children == []
 
@@ -160,6 +196,7 @@ def test_repository_bad_counts(world: World) -> None:
 
 
 def test_protocol_enum_is_the_only_accepted_protocol(world: World) -> None:
-    built = MeshedService(world.stack, "Rpc", cluster=world.cluster, name="rpc", image=world.image,
-                          protocol=ListenerProtocol.GRPC)
+    built = MeshedService(
+        world.stack, "Rpc", cluster=world.cluster, name="rpc", image=world.image, protocol=ListenerProtocol.GRPC
+    )
     assert built.protocol is ListenerProtocol.GRPC

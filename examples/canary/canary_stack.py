@@ -21,9 +21,7 @@ DEFAULT_CANARY_PERCENT = 10
 class CanaryStack(cdk.Stack):
     """web calls orders; orders runs v1 and a v2 canary."""
 
-    def __init__(
-        self, scope: Construct, id: str, *, canary_percent: int, env: cdk.Environment | None = None
-    ) -> None:
+    def __init__(self, scope: Construct, id: str, *, canary_percent: int, env: cdk.Environment | None = None) -> None:
         if isinstance(canary_percent, bool) or not isinstance(canary_percent, int):
             raise TypeError(f"canary_percent={canary_percent!r}; pass a whole number from 0 to 100.")
         if not 0 <= canary_percent <= 100:

@@ -23,7 +23,9 @@ def build_estate(app: cdk.App, *, env: cdk.Environment | None, count: int = SERV
     image = ecs.ContainerImage.from_registry("public.ecr.aws/nginx/nginx:1.27")
     stacks = ServiceStacks(app, "Services", env=env, services_per_stack=SERVICES_PER_STACK)
     services = [
-        MeshedService(stacks.next(), f"Service{i:03d}", cluster=cluster, name=f"svc-{i:03d}", image=image, desired_count=2)
+        MeshedService(
+            stacks.next(), f"Service{i:03d}", cluster=cluster, name=f"svc-{i:03d}", image=image, desired_count=2
+        )
         for i in range(count)
     ]
     for index, service in enumerate(services):

@@ -23,7 +23,9 @@ WEB_PORT = 80
 class ShopHalf(Construct):
     """The shop's three services on one cluster."""
 
-    def __init__(self, scope: Construct, id: str, *, cluster: MeshedCluster, images: dict[str, ecs.ContainerImage]) -> None:
+    def __init__(
+        self, scope: Construct, id: str, *, cluster: MeshedCluster, images: dict[str, ecs.ContainerImage]
+    ) -> None:
         super().__init__(scope, id)
         inventory = MeshedService(self, "Inventory", cluster=cluster, name="inventory", image=images["inventory"])
         orders = MeshedService(

@@ -21,13 +21,10 @@ from .traffic import ConnectionPool, Deployment, OutlierDetection, RouteRule, Se
 __version__ = "0.1.0"
 
 __all__ = [
-    "ConnectionPool",
-    "Deployment",
-    "OutlierDetection",
-    "RouteRule",
-    "ServiceVersion",
     "ENVOY_IMAGE_TAG",
+    "ConnectionPool",
     "DataPlane",
+    "Deployment",
     "Discovery",
     "DiscoveryMode",
     "IngressLoadBalancer",
@@ -38,10 +35,13 @@ __all__ = [
     "MeshedCluster",
     "MeshedService",
     "Observability",
+    "OutlierDetection",
     "RoutePolicy",
+    "RouteRule",
     "ServiceAlarms",
     "ServiceRepository",
     "ServiceStacks",
+    "ServiceVersion",
     "mermaid_topology",
     "write_topology",
 ]

@@ -28,13 +28,15 @@ def check_traffic(
     """Record what is wrong with the traffic options; return version name -> weight, primary first."""
     weights: dict[str, int] = {}
     check_service_name(problems, "version", version)
-    if _check_weight(problems, "weight", weight) and isinstance(version, str):
-        weights[version] = weight  # type: ignore[assignment]
-    if not _is_list(problems, "versions", versions):
+    if _check_weight(problems, "weight", weight) and isinstance(version, str) and isinstance(weight, int):
+        weights[version] = weight
+    version_list = _as_list(problems, "versions", versions)
+    if version_list is None:
         return weights
-    for index, extra in enumerate(versions):  # type: ignore[attr-defined]
+    for index, extra in enumerate(version_list):
         where = f"versions[{index}]"
-        if not check_type(problems, where, extra, ServiceVersion):
+        if not isinstance(extra, ServiceVersion):
+            check_type(problems, where, extra, ServiceVersion)
             continue
         check_service_name(problems, f"{where}.name", extra.name)
         check_type(problems, f"{where}.image", extra.image, ecs.ContainerImage)
@@ -45,13 +47,16 @@ def check_traffic(
         elif _check_weight(problems, f"{where}.weight", extra.weight):
             weights[extra.name] = extra.weight
     _check_total(problems, "weight and versions[].weight", weights)
-    if _is_list(problems, "routes", routes):
-        _check_routes(problems, routes, protocol, set(weights))  # type: ignore[arg-type]
+    route_list = _as_list(problems, "routes", routes)
+    if route_list is not None:
+        _check_routes(problems, route_list, protocol, set(weights))
     if outlier_detection is not None and check_type(problems, "outlier_detection", outlier_detection, OutlierDetection):
         assert isinstance(outlier_detection, OutlierDetection)
         check_positive(problems, "outlier_detection.max_server_errors", outlier_detection.max_server_errors)
         check_type(problems, "outlier_detection.interval", outlier_detection.interval, Duration)
-        check_type(problems, "outlier_detection.base_ejection_duration", outlier_detection.base_ejection_duration, Duration)
+        check_type(
+            problems, "outlier_detection.base_ejection_duration", outlier_detection.base_ejection_duration, Duration
+        )
         if not 0 <= outlier_detection.max_ejection_percent <= 100:
             problems.add(
                 f"outlier_detection.max_ejection_percent={outlier_detection.max_ejection_percent} is not from 0 to 100."
@@ -63,9 +68,7 @@ def check_traffic(
     return weights
 
 
-def _check_routes(
-    problems: ValidationProblems, routes: list[object], protocol: object, versions: set[str]
-) -> None:
+def _check_routes(problems: ValidationProblems, routes: list[object], protocol: object, versions: set[str]) -> None:
     if routes and protocol not in (ListenerProtocol.HTTP, ListenerProtocol.HTTP2):
         problems.add(f"routes match HTTP paths and headers; protocol={protocol!r} has none. Drop routes= or use HTTP.")
         return
@@ -84,7 +87,9 @@ def _check_routes(
         if not isinstance(rule.headers, Mapping) or not all(
             isinstance(k, str) and k and isinstance(v, str) for k, v in rule.headers.items()
         ):
-            problems.add(f"{where}.headers={rule.headers!r}: pass a dict of header name to exact value.", kind=TypeError)
+            problems.add(
+                f"{where}.headers={rule.headers!r}: pass a dict of header name to exact value.", kind=TypeError
+            )
         if rule.weights is not None:
             rule_weights: dict[str, int] = {}
             for target, target_weight in dict(rule.weights).items():
@@ -115,8 +120,8 @@ def _check_total(problems: ValidationProblems, parameter: str, weights: dict[str
         problems.add(f"{parameter} add up to 0: no request would be served; give at least one version a weight.")
 
 
-def _is_list(problems: ValidationProblems, parameter: str, value: object) -> bool:
+def _as_list(problems: ValidationProblems, parameter: str, value: object) -> list[object] | None:
     if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
         problems.add(f"{parameter}={value!r} is not a list.", kind=TypeError)
-        return False
-    return True
+        return None
+    return list(value)

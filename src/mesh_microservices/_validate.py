@@ -64,10 +64,8 @@ def is_token(value: object) -> bool:
 
 def check_type(problems: ValidationProblems, parameter: str, value: object, expected: type | tuple[type, ...]) -> bool:
     """Record a TypeError unless ``value`` is an instance of ``expected``; return whether it is."""
-    if isinstance(value, bool) and expected in (int, (int,)):
-        ok = False
-    else:
-        ok = isinstance(value, expected)
+    # bool is an int to isinstance, never to a parameter that wants a number
+    ok = not (isinstance(value, bool) and expected in (int, (int,))) and isinstance(value, expected)
     if not ok:
         names = expected.__name__ if isinstance(expected, type) else " or ".join(t.__name__ for t in expected)
         problems.add(f"{parameter}={value!r} is a {type(value).__name__}; pass a {names}.", kind=TypeError)
@@ -119,7 +117,7 @@ def check_port(problems: ValidationProblems, parameter: str, port: object, *, re
 
 
 def check_task_size(problems: ValidationProblems, cpu: object, memory_mib: object) -> None:
-    """cpu and memory_mib must be a pair that Fargate supports."""
+    """Cpu and memory_mib must be a pair that Fargate supports."""
     cpu_ok = check_type(problems, "cpu", cpu, int)
     memory_ok = check_type(problems, "memory_mib", memory_mib, int)
     if not (cpu_ok and memory_ok) or is_token(cpu) or is_token(memory_mib):

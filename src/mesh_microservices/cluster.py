@@ -104,7 +104,9 @@ class MeshedCluster(Construct):
     def mesh(self) -> appmesh.IMesh:
         """The App Mesh mesh of this cluster (App Mesh data plane only)."""
         if not isinstance(self._plane, AppMeshPlane):
-            raise AttributeError(f"MeshedCluster {self.node.id!r} uses {self.data_plane!r}, which has no App Mesh mesh.")
+            raise AttributeError(
+                f"MeshedCluster {self.node.id!r} uses {self.data_plane!r}, which has no App Mesh mesh."
+            )
         return self._plane.mesh
 
     @property

@@ -12,9 +12,9 @@ from constructs import Construct
 from ._contract import DataPlaneBinding
 from ._validate import ValidationProblems, check_image_tag, check_interface, check_name_length, check_type
 from .app_mesh import ENVOY_IMAGE_TAG, AppMeshPlane
-from .app_mesh.tls import MeshTls
-from .app_mesh.observability import Observability, check_observability
 from .app_mesh.envoy import ENVOY_PUBLIC_IMAGE, envoy_registry_account
+from .app_mesh.observability import Observability, check_observability
+from .app_mesh.tls import MeshTls
 from .service_connect import ServiceConnectPlane
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import cast
 
 from aws_cdk import Duration
 from aws_cdk import aws_ecs as ecs
@@ -20,11 +21,13 @@ class ListenerProtocol(enum.Enum):
     @property
     def ecs_app_protocol(self) -> ecs.AppProtocol | None:
         """The ECS port-mapping protocol hint (None for plain TCP)."""
-        return {
+        # jsii exposes these as class properties, which type checkers read as methods.
+        hints = {
             ListenerProtocol.HTTP: ecs.AppProtocol.http,
             ListenerProtocol.HTTP2: ecs.AppProtocol.http2,
             ListenerProtocol.GRPC: ecs.AppProtocol.grpc,
-        }.get(self)
+        }
+        return cast("ecs.AppProtocol | None", hints.get(self))
 
 
 class DiscoveryMode(enum.Enum):

@@ -15,20 +15,20 @@ from constructs import Construct
 from ._acknowledgments import acknowledge_unscopable_actions
 from ._contract import ServiceMeshing, ServiceSpec, Workload
 from ._deployment import MIN_HEALTHY_PERCENT, max_healthy_percent
-from ._placement import deploy_after, depends_on, rule_owner
+from ._placement import depends_on, deploy_after, rule_owner
+from ._traffic_checks import check_traffic
 from ._validate import (
     ValidationProblems,
     check_http_path,
+    check_interface,
     check_port,
     check_positive,
     check_service_name,
     check_task_size,
-    check_interface,
     check_type,
 )
 from .app_mesh import AppMeshService
 from .cluster import MeshedCluster
-from ._traffic_checks import check_traffic
 from .options import Discovery, ListenerProtocol, RoutePolicy
 from .traffic import ConnectionPool, Deployment, OutlierDetection, RouteRule, ServiceVersion
 
@@ -183,9 +183,7 @@ class MeshedService(Construct):
         self.security_group = ec2.SecurityGroup(
             self, "SecurityGroup", vpc=cluster.vpc, description=f"{name}: reachable from declared callers only"
         )
-        primary = self._deploy(
-            self, spec, version, weight, image, cpu, memory_mib, desired_count, environment, secrets
-        )
+        primary = self._deploy(self, spec, version, weight, image, cpu, memory_mib, desired_count, environment, secrets)
         self.task_definition = primary.task_definition
         self.app_container = primary.app_container
         self.service = primary.service

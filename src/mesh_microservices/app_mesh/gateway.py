@@ -18,9 +18,9 @@ from constructs import Construct
 
 from ..options import ListenerProtocol
 from . import envoy
-from .tls import MeshTls
 from .end_of_life import acknowledge_shutdown_warnings
 from .observability import Observability, VersionTelemetry, access_log, add_telemetry
+from .tls import MeshTls
 
 GATEWAY_PORT_MAPPING_NAME = "gateway"
 # Gateway routes are tried in the order given: priority 10, 20, ... (App Mesh: 0 is tried first).
@@ -85,7 +85,9 @@ class AppMeshGateway:
             mesh=mesh,
             listeners=[appmesh.VirtualGatewayListener.http(port=port, health_check=appmesh.HealthCheck.http())],
             access_log=access_log(observability),
-            backend_defaults=appmesh.BackendDefaults(tls_client_policy=client_tls.client_policy) if client_tls else None,
+            backend_defaults=appmesh.BackendDefaults(tls_client_policy=client_tls.client_policy)
+            if client_tls
+            else None,
         )
         if client_tls is not None:
             client_tls.grant(task_definition.task_role)

@@ -7,6 +7,7 @@ from aws_cdk import aws_appmesh as appmesh
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+from typing_extensions import override
 
 from .._cloud_map import cloud_map_options
 from .._contract import DataPlaneBinding, Registration, ServiceMeshing, ServiceSpec, Workload
@@ -44,9 +45,11 @@ class AppMeshPlane(DataPlaneBinding):
         acknowledge_shutdown_warnings(scope)
         warn_end_of_life(scope)
 
+    @override
     def reserved_ports(self) -> frozenset[int]:
         return envoy.reserved_ports() | self.observability.reserved_ports()
 
+    @override
     def check(self, problems: ValidationProblems, spec: ServiceSpec) -> None:
         if spec.domain != spec.namespace_name:
             problems.add(
@@ -55,9 +58,11 @@ class AppMeshPlane(DataPlaneBinding):
                 "or use it with DataPlane.service_connect()."
             )
 
+    @override
     def proxy_configuration(self, spec: ServiceSpec) -> ecs.ProxyConfiguration:
         return envoy.proxy_configuration([spec.port])
 
+    @override
     def registration(
         self, spec: ServiceSpec, version: str, task_definition: ecs.TaskDefinition, log_group: logs.ILogGroup
     ) -> Registration:
@@ -69,6 +74,7 @@ class AppMeshPlane(DataPlaneBinding):
         """The Envoy image of a task in ``scope``: the data plane's override, or AWS's in the stack's region."""
         return self._envoy_image or envoy.regional_envoy_image(scope, self._envoy_image_tag)
 
+    @override
     def attach(self, workload: Workload) -> ServiceMeshing:
         scope = workload.spec.scope
         image = self.envoy_image(scope)

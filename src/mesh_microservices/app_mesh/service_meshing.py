@@ -8,6 +8,7 @@ from aws_cdk import Duration, Stack
 from aws_cdk import aws_appmesh as appmesh
 from aws_cdk import aws_ecs as ecs
 from constructs import Construct
+from typing_extensions import override
 
 from .._contract import ServiceMeshing, ServiceSpec, Workload
 from ..options import DiscoveryMode, ListenerProtocol, RoutePolicy
@@ -141,6 +142,7 @@ class AppMeshService(ServiceMeshing):
         )
         return node, sidecar
 
+    @override
     def add_backend(self, callee: ServiceMeshing) -> None:
         if not isinstance(callee, AppMeshService):
             raise TypeError(f"callee={callee!r} is not on App Mesh; connect services of one cluster only.")
@@ -190,10 +192,11 @@ def _node_listener(spec: ServiceSpec, tls: appmesh.ListenerTlsOptions | None) ->
                 tls=tls,
                 health_check=appmesh.HealthCheck.http(path=path),
                 outlier_detection=outlier,
-                connection_pool=pool
-                and appmesh.HttpConnectionPool(
+                connection_pool=appmesh.HttpConnectionPool(
                     max_connections=pool.max_connections, max_pending_requests=pool.max_pending_requests
-                ),
+                )
+                if pool
+                else None,
             )
         case ListenerProtocol.HTTP2:
             return appmesh.VirtualNodeListener.http2(
@@ -201,7 +204,7 @@ def _node_listener(spec: ServiceSpec, tls: appmesh.ListenerTlsOptions | None) ->
                 tls=tls,
                 health_check=appmesh.HealthCheck.http2(path=path),
                 outlier_detection=outlier,
-                connection_pool=pool and appmesh.Http2ConnectionPool(max_requests=pool.max_requests),
+                connection_pool=appmesh.Http2ConnectionPool(max_requests=pool.max_requests) if pool else None,
             )
         case ListenerProtocol.GRPC:
             return appmesh.VirtualNodeListener.grpc(
@@ -209,7 +212,7 @@ def _node_listener(spec: ServiceSpec, tls: appmesh.ListenerTlsOptions | None) ->
                 tls=tls,
                 health_check=appmesh.HealthCheck.grpc(),
                 outlier_detection=outlier,
-                connection_pool=pool and appmesh.GrpcConnectionPool(max_requests=pool.max_requests),
+                connection_pool=appmesh.GrpcConnectionPool(max_requests=pool.max_requests) if pool else None,
             )
         case ListenerProtocol.TCP:
             return appmesh.VirtualNodeListener.tcp(
@@ -217,7 +220,7 @@ def _node_listener(spec: ServiceSpec, tls: appmesh.ListenerTlsOptions | None) ->
                 tls=tls,
                 health_check=appmesh.HealthCheck.tcp(),
                 outlier_detection=outlier,
-                connection_pool=pool and appmesh.TcpConnectionPool(max_connections=pool.max_connections),
+                connection_pool=appmesh.TcpConnectionPool(max_connections=pool.max_connections) if pool else None,
             )
 
 

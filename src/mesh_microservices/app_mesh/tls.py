@@ -87,7 +87,9 @@ class MeshTls:
                 client.grant(grantee)
 
             return ServiceTls(
-                listener=appmesh.ListenerTlsOptions(certificate=appmesh.TlsCertificate.acm(certificate), mode=_mode(strict)),
+                listener=appmesh.ListenerTlsOptions(
+                    certificate=appmesh.TlsCertificate.acm(certificate), mode=_mode(strict)
+                ),
                 client_policy=client.client_policy,
                 grant=grant,
             )
@@ -128,7 +130,6 @@ class MeshTls:
             mutual: Callers present the same certificate and servers validate it. Default: False.
             strict: Refuse plaintext connections. Default: True.
         """
-
         _require_text(certificate_chain=certificate_chain, private_key=private_key, trusted_chain=trusted_chain)
 
         def build(scope: Construct, dns_name: str) -> ServiceTls:
@@ -152,7 +153,6 @@ class MeshTls:
             mutual: Callers present their certificate and servers validate it. Default: False.
             strict: Refuse plaintext connections. Default: True.
         """
-
         _require_text(secret_name=secret_name, trusted_secret_name=trusted_secret_name)
 
         def build(scope: Construct, dns_name: str) -> ServiceTls:

@@ -12,6 +12,7 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+from typing_extensions import override
 
 from .._acknowledgments import acknowledge_aws_managed_policy
 from .._contract import DataPlaneBinding, Registration, ServiceMeshing, ServiceSpec, Workload
@@ -39,16 +40,22 @@ class ServiceConnectPlane(DataPlaneBinding):
             acknowledge_aws_managed_policy(role, TLS_ROLE_MANAGED_POLICY)
             self._tls = ecs.ServiceConnectTlsConfiguration(aws_pca_authority_arn=tls_authority_arn, role=role)
 
+    @override
     def reserved_ports(self) -> frozenset[int]:
         return frozenset()
 
+    @override
     def check(self, problems: ValidationProblems, spec: ServiceSpec) -> None:
         refused = {
-            "versions": (spec.has_versions, "weighted versions; run the new version as its own service, or "
-                         "shift traffic at the load balancer"),
+            "versions": (
+                spec.has_versions,
+                "weighted versions; run the new version as its own service, or shift traffic at the load balancer",
+            ),
             "routes": (bool(spec.routes), "path or header matching; route at the load balancer instead"),
-            "outlier_detection": (spec.outlier_detection is not None,
-                                  "configurable outlier detection; its proxy applies its own"),
+            "outlier_detection": (
+                spec.outlier_detection is not None,
+                "configurable outlier detection; its proxy applies its own",
+            ),
             "connection_pool": (spec.connection_pool is not None, "connection pool limits"),
         }
         for parameter, (asked, feature) in refused.items():
@@ -70,9 +77,11 @@ class ServiceConnectPlane(DataPlaneBinding):
                 "(request_timeout is honoured), or stay on DataPlane.app_mesh()."
             )
 
+    @override
     def proxy_configuration(self, spec: ServiceSpec) -> None:
         return None
 
+    @override
     def registration(
         self, spec: ServiceSpec, version: str, task_definition: ecs.TaskDefinition, log_group: logs.ILogGroup
     ) -> Registration:
@@ -98,6 +107,7 @@ class ServiceConnectPlane(DataPlaneBinding):
             )
         )
 
+    @override
     def attach(self, workload: Workload) -> ServiceMeshing:
         return ServiceConnectMeshing(workload.deployments[0].service)
 
@@ -109,6 +119,7 @@ class ServiceConnectMeshing(ServiceMeshing):
         self.service = service
         self._deployed_after: list[ServiceConnectMeshing] = []
 
+    @override
     def add_backend(self, callee: ServiceMeshing) -> None:
         if not isinstance(callee, ServiceConnectMeshing):
             raise TypeError(f"callee={callee!r} is not on Service Connect; connect services of one cluster only.")
