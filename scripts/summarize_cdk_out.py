@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             print("  no stacks")
         width = max((len(stack.name) for stack in stacks), default=0)
         for stack in stacks:
-            print(f"  {stack.name:<{width}}  {stack.resources:>4} resources  {stack.services:>3} meshed services")
+            print(f"  {stack.name:<{width}}  {stack.resources:>4} resources  {stack.services:>3} ECS services")
         if args.require_type and not any(stack.types.get(args.require_type) for stack in stacks):
             print(f"  no {args.require_type} resource in any stack")
             status = 1
