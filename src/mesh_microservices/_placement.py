@@ -14,14 +14,15 @@ from aws_cdk import Stack
 
 def depends_on(stack: Stack, other: Stack) -> bool:
     """Whether ``stack`` depends on ``other``, directly or through other stacks."""
-    seen: set[str] = set()
+    # jsii hands out one Python object per stack, so identity is equality (and costs no round trip).
+    seen: set[Stack] = set()
     pending = list(stack.dependencies)
     while pending:
         current = pending.pop()
-        if current is other or current.node.path == other.node.path:
+        if current is other:
             return True
-        if current.node.path not in seen:
-            seen.add(current.node.path)
+        if current not in seen:
+            seen.add(current)
             pending.extend(current.dependencies)
     return False
 

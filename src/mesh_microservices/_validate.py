@@ -16,6 +16,8 @@ from aws_cdk import Token
 _DNS_LABEL = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
 # A private DNS namespace: dot-separated DNS labels.
 _DNS_NAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$")
+# Encoded number tokens are doubles whose top bits are 0xFBFF: their magnitude is at least this.
+_NUMBER_TOKEN_MIN_MAGNITUDE = 2.0**960
 # ECR's rule for image tags.
 _IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 # ECR's rule for repository names (2-256 characters), as aws-cdk-lib checks it.
@@ -59,7 +61,15 @@ class ValidationProblems:
 
 def is_token(value: object) -> bool:
     """True when ``value`` is a CDK token, which eager checks must skip."""
-    return isinstance(value, (str, int, float)) and not isinstance(value, bool) and Token.is_unresolved(value)
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return False
+    # Spare the jsii round trip for what cannot be a token: string tokens contain "Token[" and
+    # number tokens are doubles of huge magnitude (aws-cdk-lib's own encoding).
+    if isinstance(value, str) and "Token[" not in value:
+        return False
+    if not isinstance(value, str) and abs(value) < _NUMBER_TOKEN_MIN_MAGNITUDE:
+        return False
+    return Token.is_unresolved(value)
 
 
 def check_type(problems: ValidationProblems, parameter: str, value: object, expected: type | tuple[type, ...]) -> bool:

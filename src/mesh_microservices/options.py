@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass
 from typing import cast
 
@@ -21,13 +22,20 @@ class ListenerProtocol(enum.Enum):
     @property
     def ecs_app_protocol(self) -> ecs.AppProtocol | None:
         """The ECS port-mapping protocol hint (None for plain TCP)."""
-        # jsii exposes these as class properties, which type checkers read as methods.
-        hints = {
+        return _app_protocols().get(self)
+
+
+@functools.cache
+def _app_protocols() -> dict[ListenerProtocol, ecs.AppProtocol]:
+    # Built once: each jsii class property read is a round trip. Type checkers read them as methods.
+    return cast(
+        "dict[ListenerProtocol, ecs.AppProtocol]",
+        {
             ListenerProtocol.HTTP: ecs.AppProtocol.http,
             ListenerProtocol.HTTP2: ecs.AppProtocol.http2,
             ListenerProtocol.GRPC: ecs.AppProtocol.grpc,
-        }
-        return cast("ecs.AppProtocol | None", hints.get(self))
+        },
+    )
 
 
 class DiscoveryMode(enum.Enum):

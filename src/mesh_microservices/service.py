@@ -175,6 +175,7 @@ class MeshedService(Construct):
         problems.raise_if_any()
 
         super().__init__(scope, id)
+        self._stack = Stack.of(self)
         self.cluster = cluster
         self.name = name
         self.port = port
@@ -208,8 +209,8 @@ class MeshedService(Construct):
         )
         for deployment in self.deployments.values():
             acknowledge_unscopable_actions(deployment.task_definition)
-        if Stack.of(self) is not Stack.of(cluster):
-            deploy_after(Stack.of(self), Stack.of(cluster))
+        if self._stack is not Stack.of(cluster):
+            deploy_after(self._stack, Stack.of(cluster))
         self._callees: list[MeshedService] = []
         self._exposed_to: list[str] = []
         cluster._services[name] = self
@@ -341,7 +342,7 @@ class MeshedService(Construct):
         if resolved in self._callees:
             return
         self.meshing.add_backend(resolved.meshing)
-        caller_stack, callee_stack = Stack.of(self), Stack.of(resolved)
+        caller_stack, callee_stack = self._stack, resolved._stack
         owner = rule_owner(caller_stack, callee_stack)
         deploy_after(owner, callee_stack if owner is caller_stack else caller_stack)
         resolved.security_group.add_ingress_rule(
@@ -366,8 +367,8 @@ class MeshedService(Construct):
         check_interface(problems, "peer", peer, ec2.IConnectable)
         problems.raise_if_any()
         port, reason = ec2.Port.tcp(self.port), f"{description} to {self.name}"
-        peer_stack = Stack.of(peer) if isinstance(peer, Construct) else Stack.of(self)
-        if peer_stack is not Stack.of(self) and depends_on(peer_stack, Stack.of(self)):
+        peer_stack = Stack.of(peer) if isinstance(peer, Construct) else self._stack
+        if peer_stack is not self._stack and depends_on(peer_stack, self._stack):
             # The peer's stack deploys after this one: both rules go there, so this stack imports nothing from it.
             peer.connections.allow_to(self.security_group, port, reason)
         else:
@@ -401,14 +402,17 @@ def _resolve_backends(
         problems.add(f"{parameter}={backends!r} is not a list; pass a list of MeshedService or names.", kind=TypeError)
         return []
     resolved: list[MeshedService] = []
-    cluster_path = cluster.node.path if isinstance(cluster, MeshedCluster) else repr(cluster)
+
+    def cluster_path() -> str:  # for messages only: reading a path is a jsii round trip
+        return cluster.node.path if isinstance(cluster, MeshedCluster) else repr(cluster)
+
     for backend in backends:
         if isinstance(backend, str) and isinstance(cluster, MeshedCluster):
             found = cluster._services.get(backend)
             if found is None:
                 names = ", ".join(sorted(cluster._services)) or "none yet"
                 problems.add(
-                    f"{parameter}: no service is named {backend!r} in cluster {cluster_path!r} (its services: "
+                    f"{parameter}: no service is named {backend!r} in cluster {cluster_path()!r} (its services: "
                     f"{names}); check the name, or declare the callee before its callers."
                 )
             else:
@@ -421,7 +425,7 @@ def _resolve_backends(
         elif backend.cluster is not cluster:
             problems.add(
                 f"{parameter}: {backend.name!r} runs in cluster {backend.cluster.node.path!r}, not in "
-                f"{cluster_path!r}; services connect within one cluster — move one of them, or expose "
+                f"{cluster_path()!r}; services connect within one cluster — move one of them, or expose "
                 "the callee through an ingress."
             )
         else:

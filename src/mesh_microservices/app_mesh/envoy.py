@@ -6,7 +6,9 @@ Each constant below is the one home of an App Mesh wiring fact (AWS App Mesh use
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from typing import cast
 
 from aws_cdk import Aws, CfnMapping, Duration, Stack, Token
 from aws_cdk import aws_ecr as ecr
@@ -50,8 +52,10 @@ ENVOY_READINESS_PATH = "/ready"
 # Regions whose Envoy registry account aws-cdk-lib's region facts do not (yet) know.
 _ENVOY_ACCOUNTS_MISSING_FROM_REGION_INFO = {"eu-central-2": "704106688930"}
 _ENVOY_ACCOUNT_MAPPING_ID = "MeshMicroservicesEnvoyAccounts"
+_ENVOY_REPOSITORY_ID = "MeshMicroservicesEnvoyRepository"
 
 
+@functools.cache
 def envoy_registry_account(region: str) -> str | None:
     """The account of the App Mesh Envoy registry in ``region``, or None if none is known."""
     known = RegionInfo.get(region).app_mesh_repository_account
@@ -84,16 +88,21 @@ def regional_envoy_image(scope: Construct, tag: str) -> ecs.ContainerImage:
     template deploys correctly in any region that has the image.
     """
     stack = Stack.of(scope)
-    account = _registry_account_in(stack)
-    repository = ecr.Repository.from_repository_attributes(
-        scope,
-        "EnvoyRepository",
-        repository_name=ENVOY_REPOSITORY_NAME,
-        repository_arn=stack.format_arn(
-            service="ecr", account=account, resource="repository", resource_name=ENVOY_REPOSITORY_NAME
-        ),
-    )
-    return ecs.ContainerImage.from_ecr_repository(repository, tag)
+    # One import per stack (it is no resource): services and clusters of the stack share it.
+    repository = stack.node.try_find_child(_ENVOY_REPOSITORY_ID)
+    if repository is None:
+        repository = ecr.Repository.from_repository_attributes(
+            stack,
+            _ENVOY_REPOSITORY_ID,
+            repository_name=ENVOY_REPOSITORY_NAME,
+            repository_arn=stack.format_arn(
+                service="ecr",
+                account=_registry_account_in(stack),
+                resource="repository",
+                resource_name=ENVOY_REPOSITORY_NAME,
+            ),
+        )
+    return ecs.ContainerImage.from_ecr_repository(cast(ecr.IRepository, repository), tag)
 
 
 def _registry_account_in(stack: Stack) -> str:

@@ -55,6 +55,7 @@ class AppMeshService(ServiceMeshing):
     ) -> None:
         spec = workload.spec
         self.scope = Construct(scope, id)
+        self._stack = Stack.of(scope)
         self.tls: ServiceTls | None = tls._for_service(self.scope, spec.dns_name) if tls is not None else None
         self.observability = observability if observability is not None else Observability()
         self.telemetry: dict[str, VersionTelemetry] = {}
@@ -146,10 +147,12 @@ class AppMeshService(ServiceMeshing):
     def add_backend(self, callee: ServiceMeshing) -> None:
         if not isinstance(callee, AppMeshService):
             raise TypeError(f"callee={callee!r} is not on App Mesh; connect services of one cluster only.")
+        backend = appmesh.Backend.virtual_service(callee.virtual_service)
+        # The backend is named literally; in one stack, still create the callee's service first.
+        same_stack = self._stack is callee._stack
         for node in self.virtual_nodes.values():
-            node.add_backend(appmesh.Backend.virtual_service(callee.virtual_service))
-            # The backend is named literally; in one stack, still create the callee's service first.
-            if Stack.of(self.scope) is Stack.of(callee.scope):
+            node.add_backend(backend)
+            if same_stack:
                 node.node.add_dependency(callee.virtual_service)
 
 
