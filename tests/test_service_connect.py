@@ -8,10 +8,12 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_acmpca as acmpca
 from aws_cdk import aws_ecs as ecs
+from aws_cdk.assertions import Template
 
-from conftest import ENV, NGINX
-from mesh_microservices import DataPlane, Discovery, MeshedCluster, MeshedService, RoutePolicy
+from conftest import AUTHORITY_ARN, ENV, NGINX
+from mesh_microservices import DataPlane, Discovery, MeshedCluster, MeshedService, MeshTls, RoutePolicy
 from synthesized import Synthesized
 
 Variants = Callable[[str], Synthesized]
@@ -138,3 +140,24 @@ def test_app_mesh_accessors_say_which_data_plane_is_in_use() -> None:
     with pytest.raises(AttributeError, match="not App Mesh"):
         _ = api.virtual_node
     assert api.cloud_map_service is None
+
+
+def test_mesh_tls_from_a_private_ca_carries_over_to_service_connect() -> None:
+    stack = cdk.Stack(cdk.App(), "CarriedTls", env=ENV)
+    authority = acmpca.CertificateAuthority.from_certificate_authority_arn(stack, "Authority", AUTHORITY_ARN)
+    cluster = MeshedCluster(
+        stack, "Cluster", namespace="x.local", data_plane=DataPlane.service_connect(tls=MeshTls.private_ca(authority))
+    )
+    MeshedService(stack, "Api", cluster=cluster, name="api", image=ecs.ContainerImage.from_registry(NGINX))
+    services = Template.from_stack(stack).find_resources("AWS::ECS::Service")
+    (service,) = services.values()
+    (server,) = service["Properties"]["ServiceConnectConfiguration"]["Services"]
+    assert server["Tls"]["IssuerCertificateAuthority"] == {"AwsPcaAuthorityArn": AUTHORITY_ARN}
+
+
+def test_mutual_tls_is_refused_on_service_connect() -> None:
+    mutual = MeshTls.files(certificate_chain="/c.pem", private_key="/k.pem", trusted_chain="/ca.pem", mutual=True)
+    stack = cdk.Stack(cdk.App(), "MutualRefused", env=ENV)
+    with pytest.raises(ValueError, match="Service Connect has no mutual TLS"):
+        MeshedCluster(stack, "Cluster", namespace="x.local", data_plane=DataPlane.service_connect(tls=mutual))
+    assert stack.node.children == []

@@ -99,7 +99,7 @@ class DataPlane:
         return cls("DataPlane.app_mesh()", bind, check)
 
     @classmethod
-    def service_connect(cls, *, tls_authority_arn: str | None = None) -> DataPlane:
+    def service_connect(cls, *, tls_authority_arn: str | None = None, tls: MeshTls | None = None) -> DataPlane:
         """Amazon ECS Service Connect: ECS's own proxy, no sidecar to declare, no App Mesh.
 
         Services keep their names: each registers ``<name>.<namespace>`` as its Service Connect
@@ -108,14 +108,28 @@ class DataPlane:
         Args:
             tls_authority_arn: The ARN of an AWS Private CA; when given, traffic between services
                 is encrypted with certificates it issues. Default: no TLS.
+            tls: The App Mesh cluster's ``MeshTls.private_ca(authority)``, accepted as is so that
+                moving a cluster keeps its encryption; the same as ``tls_authority_arn``. Service
+                Connect has no mutual TLS and no file or SDS certificates: those are refused.
+                Default: no TLS.
         """
 
         def check(problems: ValidationProblems, scope: Construct) -> None:
             if tls_authority_arn is not None:
                 check_type(problems, "tls_authority_arn", tls_authority_arn, str)
+            if tls is not None and check_type(problems, "tls", tls, MeshTls):
+                if tls.authority_arn is None:
+                    problems.add(
+                        f"tls={tls!r}: Service Connect has no mutual TLS and takes certificates only from an "
+                        "AWS Private CA; pass MeshTls.private_ca(authority) or tls_authority_arn=..., or stay "
+                        "on DataPlane.app_mesh()."
+                    )
+                if tls_authority_arn is not None:
+                    problems.add("tls and tls_authority_arn are both given; pass one of them.")
 
         def bind(scope: Construct, removal_policy: RemovalPolicy) -> DataPlaneBinding:
-            return ServiceConnectPlane(scope, tls_authority_arn=tls_authority_arn)
+            authority_arn = tls_authority_arn if tls is None else tls.authority_arn
+            return ServiceConnectPlane(scope, tls_authority_arn=authority_arn)
 
         return cls("DataPlane.service_connect()", bind, check)
 

@@ -53,11 +53,13 @@ class MeshTls:
         build_client: Callable[[], ClientTls],
         *,
         mutual: bool,
+        authority_arn: str | None = None,
     ) -> None:
         self._description = description
         self._build = build
         self._build_client = build_client
         self.mutual = mutual
+        self.authority_arn = authority_arn  # the private CA, for MeshTls.private_ca only
 
     @classmethod
     def private_ca(cls, authority: acmpca.ICertificateAuthority, *, strict: bool = True) -> MeshTls:
@@ -109,7 +111,13 @@ class MeshTls:
                 grant=grant,
             )
 
-        return cls("MeshTls.private_ca()", build, build_client, mutual=False)
+        return cls(
+            "MeshTls.private_ca()",
+            build,
+            build_client,
+            mutual=False,
+            authority_arn=authority.certificate_authority_arn,
+        )
 
     @classmethod
     def files(
