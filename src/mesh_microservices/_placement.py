@@ -4,26 +4,28 @@ A call between services in two stacks needs one security-group rule that names b
 one stack must import from the other. The rule goes to a stack that already depends on the other
 (directly or through others); when neither does, to the caller's stack, which then depends on
 the callee's — callees deploy first, as Service Connect wants. Dependencies are made explicit, so
-each later decision sees them.
+each later decision sees them. Dependencies an application adds between two stacks after the
+library first looked at them are not seen; CDK refuses a loop they would close, with its error.
 """
 
 from __future__ import annotations
+
+import weakref
 
 from aws_cdk import Stack
 
 
 def depends_on(stack: Stack, other: Stack) -> bool:
     """Whether ``stack`` depends on ``other``, directly or through other stacks."""
-    # jsii hands out one Python object per stack, so identity is equality (and costs no round trip).
     seen: set[Stack] = set()
-    pending = list(stack.dependencies)
+    pending = list(_dependencies(stack))
     while pending:
         current = pending.pop()
         if current is other:
             return True
         if current not in seen:
             seen.add(current)
-            pending.extend(current.dependencies)
+            pending.extend(_dependencies(current))
     return False
 
 
@@ -41,4 +43,18 @@ def deploy_after(later: Stack, earlier: Stack) -> bool:
     if later is earlier or depends_on(earlier, later):
         return later is earlier
     later.add_stack_dependency(earlier, "mesh-microservices: callees and their clusters deploy first")
+    _dependencies(later).add(earlier)
     return True
+
+
+# Each stack's dependencies as first seen, plus those added here: walking them in Python spares a
+# jsii round trip per stack visited, which made placement grow with the square of the services.
+# jsii hands out one Python object per stack, so identity is equality.
+_KNOWN_DEPENDENCIES: weakref.WeakKeyDictionary[Stack, set[Stack]] = weakref.WeakKeyDictionary()
+
+
+def _dependencies(stack: Stack) -> set[Stack]:
+    known = _KNOWN_DEPENDENCIES.get(stack)
+    if known is None:
+        known = _KNOWN_DEPENDENCIES[stack] = set(stack.dependencies)
+    return known
