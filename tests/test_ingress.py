@@ -508,7 +508,7 @@ def refusals() -> dict[str, Any]:
     }
 
 
-def _refused(refusals: dict[str, Any], error: type[Exception], fragments: list[str], **overrides: Any) -> None:
+def assert_refused(refusals: dict[str, Any], error: type[Exception], fragments: list[str], **overrides: Any) -> None:
     stack = refusals["stack"]
     before = [c.node.path for c in stack.node.find_all()]
     arguments = {"cluster": refusals["cluster"], "routes": [IngressRoute(service=refusals["web"])], **overrides}
@@ -520,7 +520,7 @@ def _refused(refusals: dict[str, Any], error: type[Exception], fragments: list[s
 
 
 def test_a_path_prefix_must_start_with_a_slash(refusals: dict[str, Any]) -> None:
-    _refused(
+    assert_refused(
         refusals,
         ValueError,
         ["routes[0].path_prefix='api'", "must start with '/'", "e.g. '/api/'"],
@@ -529,7 +529,7 @@ def test_a_path_prefix_must_start_with_a_slash(refusals: dict[str, Any]) -> None
 
 
 def test_a_host_name_must_be_a_lower_case_dns_name(refusals: dict[str, Any]) -> None:
-    _refused(
+    assert_refused(
         refusals,
         ValueError,
         ["routes[0].hostname='Shop Example'", "e.g. 'shop.example.com'"],
@@ -538,7 +538,7 @@ def test_a_host_name_must_be_a_lower_case_dns_name(refusals: dict[str, Any]) -> 
 
 
 def test_a_route_to_a_service_of_another_cluster_is_refused(refusals: dict[str, Any]) -> None:
-    _refused(
+    assert_refused(
         refusals,
         ValueError,
         ["routes[0].service 'stranger'", "'Refusals/Other'", "'Refusals/Cluster'", "ingress of its own"],
@@ -547,11 +547,11 @@ def test_a_route_to_a_service_of_another_cluster_is_refused(refusals: dict[str, 
 
 
 def test_an_ingress_needs_a_route(refusals: dict[str, Any]) -> None:
-    _refused(refusals, ValueError, ["routes is empty", "[IngressRoute(service=web)]"], routes=[])
+    assert_refused(refusals, ValueError, ["routes is empty", "[IngressRoute(service=web)]"], routes=[])
 
 
 def test_a_route_needs_a_meshed_service(refusals: dict[str, Any]) -> None:
-    _refused(
+    assert_refused(
         refusals,
         TypeError,
         ["routes[0].service='web'", "is a str", "pass a MeshedService"],
@@ -560,11 +560,11 @@ def test_a_route_needs_a_meshed_service(refusals: dict[str, Any]) -> None:
 
 
 def test_routes_must_be_ingress_routes(refusals: dict[str, Any]) -> None:
-    _refused(refusals, TypeError, ["routes[0]=", "pass a IngressRoute"], routes=[refusals["web"]])
+    assert_refused(refusals, TypeError, ["routes[0]=", "pass a IngressRoute"], routes=[refusals["web"]])
 
 
 def test_service_connect_clusters_are_refused_with_the_load_balancer_alternative(refusals: dict[str, Any]) -> None:
-    _refused(
+    assert_refused(
         refusals,
         ValueError,
         [
@@ -604,7 +604,7 @@ def test_gateway_validates_the_services_certificates_in_a_tls_mesh() -> None:
 
 
 def test_only_http_services_can_be_routed_to(refusals: dict[str, Any]) -> None:
-    _refused(
+    assert_refused(
         refusals,
         ValueError,
         ["routes[0].service 'db' listens with tcp", "expose_to(load_balancer)"],
@@ -614,7 +614,7 @@ def test_only_http_services_can_be_routed_to(refusals: dict[str, Any]) -> None:
 
 def test_route_names_are_unique(refusals: dict[str, Any]) -> None:
     web = refusals["web"]
-    _refused(
+    assert_refused(
         refusals,
         ValueError,
         ["routes[1] is named 'web' like routes[0]", "IngressRoute(name=...)"],
@@ -624,7 +624,7 @@ def test_route_names_are_unique(refusals: dict[str, Any]) -> None:
 
 def test_a_route_that_an_earlier_one_hides_is_refused(refusals: dict[str, Any]) -> None:
     web = refusals["web"]
-    _refused(
+    assert_refused(
         refusals,
         ValueError,
         ["routes[1] (shop.example.com/api) is never reached", "routes[0] (/)", "List the more specific route first"],
@@ -636,11 +636,11 @@ def test_a_route_that_an_earlier_one_hides_is_refused(refusals: dict[str, Any]) 
 
 
 def test_the_listener_port_must_not_be_one_envoy_uses(refusals: dict[str, Any]) -> None:
-    _refused(refusals, ValueError, [f"port={envoy.ENVOY_ADMIN_PORT} is reserved"], port=envoy.ENVOY_ADMIN_PORT)
+    assert_refused(refusals, ValueError, [f"port={envoy.ENVOY_ADMIN_PORT} is reserved"], port=envoy.ENVOY_ADMIN_PORT)
 
 
 def test_load_balancer_and_certificate_types_are_checked(refusals: dict[str, Any]) -> None:
-    _refused(
+    assert_refused(
         refusals,
         TypeError,
         ["load_balancer='alb'", "pass a IngressLoadBalancer", "certificate='arn:aws:acm:x'", "pass an ICertificate"],
@@ -650,7 +650,7 @@ def test_load_balancer_and_certificate_types_are_checked(refusals: dict[str, Any
 
 
 def test_every_problem_is_reported_at_once(refusals: dict[str, Any]) -> None:
-    _refused(
+    assert_refused(
         refusals,
         ValueError,
         ["routes[0].path_prefix='x'", "routes[1].hostname='-bad-'", "memory_mib=100", "desired_count=0"],

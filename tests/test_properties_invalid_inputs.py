@@ -207,7 +207,7 @@ def new_world() -> World:
     return World(app, stack, cluster, ServiceRepository(stack, "Repo"), image)
 
 
-def refuses(label: str, build: Callable[[], object], bad: list[Bad]) -> None:
+def assert_refuses(label: str, build: Callable[[], object], bad: list[Bad]) -> None:
     """``build`` must raise the error ``bad`` calls for, naming each parameter, and create nothing."""
     w = world()
     before, services = w.construct_count(), w.cluster.services
@@ -240,7 +240,7 @@ def test_invalid_service_arguments_are_refused(bad: list[Bad]) -> None:
     for b in bad:
         arguments.update(b.arguments())
     count("invalid inputs tried: MeshedService")
-    refuses("MeshedService 'Candidate'", lambda: MeshedService(w.stack, "Candidate", **arguments), bad)
+    assert_refuses("MeshedService 'Candidate'", lambda: MeshedService(w.stack, "Candidate", **arguments), bad)
 
 
 def cluster_arguments() -> st.SearchStrategy[Bad]:
@@ -269,7 +269,7 @@ def cluster_arguments() -> st.SearchStrategy[Bad]:
 def test_invalid_cluster_arguments_are_refused(bad: list[Bad]) -> None:
     arguments: dict[str, Any] = {"namespace": "next.local", **{b.parameter: b.value for b in bad}}
     count("invalid inputs tried: MeshedCluster")
-    refuses("MeshedCluster 'Candidate'", lambda: MeshedCluster(world().stack, "Candidate", **arguments), bad)
+    assert_refuses("MeshedCluster 'Candidate'", lambda: MeshedCluster(world().stack, "Candidate", **arguments), bad)
 
 
 def repository_arguments() -> st.SearchStrategy[Bad]:
@@ -291,14 +291,16 @@ def repository_arguments() -> st.SearchStrategy[Bad]:
 def test_invalid_repository_arguments_are_refused(bad: list[Bad]) -> None:
     arguments = {b.parameter: b.value for b in bad}
     count("invalid inputs tried: ServiceRepository")
-    refuses("ServiceRepository 'Candidate'", lambda: ServiceRepository(world().stack, "Candidate", **arguments), bad)
+    assert_refuses(
+        "ServiceRepository 'Candidate'", lambda: ServiceRepository(world().stack, "Candidate", **arguments), bad
+    )
 
 
 @settings(SETTINGS, max_examples=TAG_EXAMPLES)
 @given(st.one_of(bad_text("tag", IMAGE_TAG, "", " ", "-x", "v1:2", "a" * 129), wrong_type("tag", 1, b"1.0", none=True)))
 def test_invalid_image_tags_are_refused(bad: Bad) -> None:
     count("invalid inputs tried: ServiceRepository.image")
-    refuses("ServiceRepository 'Repo'.image", lambda: world().repository.image(bad.value), [bad])
+    assert_refuses("ServiceRepository 'Repo'.image", lambda: world().repository.image(bad.value), [bad])
 
 
 def test_the_world_accepts_valid_input() -> None:

@@ -132,7 +132,7 @@ def test_each_versions_envoy_may_stream_only_its_own_node(variants: Variants) ->
         assert len(streaming) == 1 and str(streaming[0]["Resource"]).endswith(f"/virtualNode/{node}']]}}")
 
 
-def _refused(error: type[Exception], fragment: str, **overrides: Any) -> None:
+def assert_refused(error: type[Exception], fragment: str, **overrides: Any) -> None:
     stack = cdk.Stack(cdk.App(), "Refusals", env=ENV)
     data_plane = overrides.pop("data_plane", None)
     cluster = MeshedCluster(stack, "Cluster", namespace="x.local", data_plane=data_plane)
@@ -162,11 +162,11 @@ IMAGE = ecs.ContainerImage.from_registry(NGINX)
     ],
 )
 def test_bad_traffic_options_are_refused(overrides: dict[str, Any], fragment: str) -> None:
-    _refused(ValueError, fragment, **overrides)
+    assert_refused(ValueError, fragment, **overrides)
 
 
 def test_versions_must_be_service_versions() -> None:
-    _refused(TypeError, "versions[0]='v2' is a str; pass a ServiceVersion", versions=["v2"])
+    assert_refused(TypeError, "versions[0]='v2' is a str; pass a ServiceVersion", versions=["v2"])
 
 
 @pytest.mark.parametrize(
@@ -183,4 +183,4 @@ def test_versions_must_be_service_versions() -> None:
     ],
 )
 def test_service_connect_refuses_what_it_cannot_do(overrides: dict[str, Any], fragment: str) -> None:
-    _refused(ValueError, fragment, data_plane=DataPlane.service_connect(), **overrides)
+    assert_refused(ValueError, fragment, data_plane=DataPlane.service_connect(), **overrides)

@@ -32,7 +32,7 @@ def world() -> Iterator[World]:
     yield World()
 
 
-def _refused(world: World, build: Callable[[], object], error: type[Exception], *fragments: str) -> str:
+def assert_refused(world: World, build: Callable[[], object], error: type[Exception], *fragments: str) -> str:
     """Run ``build``; it must raise ``error`` with every fragment in the message and create nothing."""
     before = world.construct_paths()
     services_before = list(world.cluster.services)
@@ -53,17 +53,17 @@ def _service(world: World, **overrides: Any) -> Callable[[], object]:
 
 @pytest.mark.parametrize("name", ["Orders", "1orders", "orders-", "or_ders", "", "a" * 64, "orders.v2"])
 def test_invalid_service_name(world: World, name: str) -> None:
-    _refused(world, _service(world, name=name), ValueError, f"name={name!r}", "DNS label")
+    assert_refused(world, _service(world, name=name), ValueError, f"name={name!r}", "DNS label")
 
 
 @pytest.mark.parametrize("port", [0, 65536, -1])
 def test_port_out_of_range(world: World, port: int) -> None:
-    _refused(world, _service(world, port=port), ValueError, f"port={port}", "1 to 65535")
+    assert_refused(world, _service(world, port=port), ValueError, f"port={port}", "1 to 65535")
 
 
 @pytest.mark.parametrize("port", [15000, 15001, 9901])
 def test_port_reserved_by_envoy(world: World, port: int) -> None:
-    _refused(world, _service(world, port=port), ValueError, f"port={port}", "reserved by the Envoy sidecar")
+    assert_refused(world, _service(world, port=port), ValueError, f"port={port}", "reserved by the Envoy sidecar")
 
 
 @pytest.mark.parametrize(
@@ -75,11 +75,11 @@ def test_port_reserved_by_envoy(world: World, port: int) -> None:
     ],
 )
 def test_impossible_cpu_memory_pair(world: World, cpu: int, memory_mib: int, fragment: str) -> None:
-    _refused(world, _service(world, cpu=cpu, memory_mib=memory_mib), ValueError, fragment)
+    assert_refused(world, _service(world, cpu=cpu, memory_mib=memory_mib), ValueError, fragment)
 
 
 def test_duplicate_service_name_in_one_cluster(world: World) -> None:
-    _refused(
+    assert_refused(
         world, _service(world, name="orders"), ValueError, "name='orders' is already a service", "Validation/Orders"
     )
 
@@ -87,33 +87,33 @@ def test_duplicate_service_name_in_one_cluster(world: World) -> None:
 def test_connecting_services_of_different_clusters(world: World) -> None:
     other = MeshedCluster(world.stack, "Other", namespace="other.local")
     stranger = MeshedService(world.stack, "Stranger", cluster=other, name="stranger", image=world.image)
-    _refused(
+    assert_refused(
         world,
         lambda: world.orders.connect_to(stranger),
         ValueError,
         "'stranger' runs in cluster 'Validation/Other'",
         "'Validation/Cluster'",
     )
-    _refused(world, _service(world, backends=[stranger]), ValueError, "backends", "Validation/Other")
+    assert_refused(world, _service(world, backends=[stranger]), ValueError, "backends", "Validation/Other")
 
 
 def test_connecting_a_service_to_itself(world: World) -> None:
-    _refused(world, lambda: world.orders.connect_to(world.orders), ValueError, "itself")
+    assert_refused(world, lambda: world.orders.connect_to(world.orders), ValueError, "itself")
 
 
 @pytest.mark.parametrize("tag", ["", " ", "-x", "a" * 129, "v1:2"])
 def test_invalid_image_tag(world: World, tag: str) -> None:
     repository = ServiceRepository(world.stack, "Repo")
-    _refused(world, lambda: repository.image(tag), ValueError, "tag")
+    assert_refused(world, lambda: repository.image(tag), ValueError, "tag")
 
 
 def test_empty_image_tag_says_what_to_pass(world: World) -> None:
     repository = ServiceRepository(world.stack, "Repo")
-    _refused(world, lambda: repository.image(""), ValueError, "tag is empty", "'1.4.2'")
+    assert_refused(world, lambda: repository.image(""), ValueError, "tag is empty", "'1.4.2'")
 
 
 def test_empty_envoy_tag(world: World) -> None:
-    _refused(
+    assert_refused(
         world,
         lambda: MeshedCluster(
             world.stack, "C2", namespace="b.local", data_plane=DataPlane.app_mesh(envoy_image_tag="")
@@ -125,7 +125,7 @@ def test_empty_envoy_tag(world: World) -> None:
 
 @pytest.mark.parametrize("namespace", ["shop", "Shop.Local", "shop..local", "-shop.local"])
 def test_invalid_namespace(world: World, namespace: str) -> None:
-    _refused(
+    assert_refused(
         world,
         lambda: MeshedCluster(world.stack, "C2", namespace=namespace),
         ValueError,
@@ -149,20 +149,20 @@ def test_invalid_namespace(world: World, namespace: str) -> None:
 )
 def test_wrong_types_and_values_are_named(world: World, overrides: dict[str, Any], fragment: str) -> None:
     error = ValueError if "retry_attempts" in fragment else TypeError
-    _refused(world, _service(world, **overrides), error, fragment)
+    assert_refused(world, _service(world, **overrides), error, fragment)
 
 
 def test_health_check_path_must_start_with_a_slash(world: World) -> None:
-    _refused(world, _service(world, health_check_path="health"), ValueError, "health_check_path='health'")
+    assert_refused(world, _service(world, health_check_path="health"), ValueError, "health_check_path='health'")
 
 
 def test_all_problems_are_reported_at_once(world: World) -> None:
-    message = _refused(world, _service(world, name="Bad_Name", port=0, cpu=256, memory_mib=8192), ValueError)
+    message = assert_refused(world, _service(world, name="Bad_Name", port=0, cpu=256, memory_mib=8192), ValueError)
     assert "name='Bad_Name'" in message and "port=0" in message and "memory_mib=8192" in message
 
 
 def test_wrong_vpc_type(world: World) -> None:
-    _refused(
+    assert_refused(
         world,
         lambda: MeshedCluster(world.stack, "C2", namespace="b.local", vpc="vpc-123"),  # type: ignore[arg-type]
         TypeError,
@@ -171,7 +171,7 @@ def test_wrong_vpc_type(world: World) -> None:
 
 
 def test_mesh_and_mesh_name_together(world: World) -> None:
-    _refused(
+    assert_refused(
         world,
         lambda: MeshedCluster(
             world.stack,
@@ -192,7 +192,9 @@ def test_region_without_envoy_registry(world: World) -> None:
 
 
 def test_repository_bad_counts(world: World) -> None:
-    _refused(world, lambda: ServiceRepository(world.stack, "R", max_image_count=0), ValueError, "max_image_count=0")
+    assert_refused(
+        world, lambda: ServiceRepository(world.stack, "R", max_image_count=0), ValueError, "max_image_count=0"
+    )
 
 
 def test_protocol_enum_is_the_only_accepted_protocol(world: World) -> None:
