@@ -15,6 +15,7 @@ from mesh_microservices import (
     ListenerProtocol,
     MeshedCluster,
     MeshedService,
+    RoutePolicy,
     RouteRule,
     ServiceVersion,
 )
@@ -159,6 +160,10 @@ IMAGE = ecs.ContainerImage.from_registry(NGINX)
         ({"routes": [RouteRule(name="a"), RouteRule(name="a", path_prefix="/b")]}, "routes[1].name='a' is used twice"),
         ({"routes": [RouteRule(name="a")], "protocol": ListenerProtocol.TCP}, "routes match HTTP paths and headers"),
         ({"routes": [RouteRule(name="a", weights={"v1": 0})]}, "routes[0].weights add up to 0"),
+        (
+            {"routes": [RouteRule(name="a", policy=RoutePolicy(retry_attempts=-1))]},
+            "routes[0].policy.retry_attempts=-1",
+        ),
     ],
 )
 def test_bad_traffic_options_are_refused(overrides: dict[str, Any], fragment: str) -> None:

@@ -102,7 +102,17 @@ def _check_routes(problems: ValidationProblems, routes: list[object], protocol: 
                     rule_weights[target] = target_weight
             _check_total(problems, f"{where}.weights", rule_weights)
         if rule.policy is not None:
-            check_type(problems, f"{where}.policy", rule.policy, RoutePolicy)
+            check_route_policy(problems, f"{where}.policy", rule.policy)
+
+
+def check_route_policy(problems: ValidationProblems, parameter: str, policy: object) -> None:
+    """A route policy: retries from 0, durations for the timeouts."""
+    if not isinstance(policy, RoutePolicy):
+        check_type(problems, parameter, policy, RoutePolicy)
+        return
+    check_positive(problems, f"{parameter}.retry_attempts", policy.retry_attempts, minimum=0)
+    check_type(problems, f"{parameter}.per_retry_timeout", policy.per_retry_timeout, Duration)
+    check_type(problems, f"{parameter}.request_timeout", policy.request_timeout, Duration)
 
 
 def _check_weight(problems: ValidationProblems, parameter: str, weight: object) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_appmesh as appmesh
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
@@ -16,7 +16,7 @@ from ._acknowledgments import acknowledge_unscopable_actions
 from ._contract import ServiceMeshing, ServiceSpec, Workload
 from ._deployment import MIN_HEALTHY_PERCENT, max_healthy_percent
 from ._placement import depends_on, deploy_after, rule_owner
-from ._traffic_checks import check_traffic
+from ._traffic_checks import check_route_policy, check_traffic
 from ._validate import (
     ValidationProblems,
     check_http_path,
@@ -138,8 +138,7 @@ class MeshedService(Construct):
         _check_string_map(problems, "environment", environment)
         _check_string_map(problems, "secrets", secrets, value_type=ecs.Secret)
         check_type(problems, "discovery", discovery, Discovery)
-        if check_type(problems, "route_policy", route_policy, RoutePolicy):
-            _check_route_policy(problems, route_policy)
+        check_route_policy(problems, "route_policy", route_policy)
         _resolve_backends(problems, backends, cluster)
         weights = check_traffic(
             problems,
@@ -386,12 +385,6 @@ def _check_string_map(problems: ValidationProblems, parameter: str, values: obje
     for key, value in values.items():
         if not isinstance(key, str) or not isinstance(value, value_type):
             problems.add(f"{parameter}[{key!r}]={value!r}: pass a {wanted}.", kind=TypeError)
-
-
-def _check_route_policy(problems: ValidationProblems, policy: RoutePolicy) -> None:
-    check_positive(problems, "route_policy.retry_attempts", policy.retry_attempts, minimum=0)
-    check_type(problems, "route_policy.per_retry_timeout", policy.per_retry_timeout, Duration)
-    check_type(problems, "route_policy.request_timeout", policy.request_timeout, Duration)
 
 
 def _resolve_backends(
