@@ -12,7 +12,10 @@ assembly's ``validation-report.json``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import jsii
 from aws_cdk import Acknowledgment, Aspects, CfnResource, IAspect, Stack, Validations
@@ -70,65 +73,42 @@ AWS_MANAGED_POLICIES: Mapping[str, str] = {
 
 
 def acknowledge_sidecar_environment(
-    task_definition: ecs.TaskDefinition, *, sidecar: ecs.ContainerDefinition, variables: str
+    task_definition: ecs.TaskDefinition, *, container_name: str, variables: str
 ) -> None:
-    """Acknowledge AwsSolutions-ECS2 (plain environment variables) for a sidecar's own variables.
-
-    Decided at synthesis, once the application has added what it adds: only when no container
-    but the library's sidecars has plain variables; the application's are its own to judge. A
-    task's sidecars (and further variables of one sidecar) share one acknowledgment.
+    """Record a sidecar's plain variables, for the AwsSolutions-ECS2 decision of ``acknowledge_task_findings``.
 
     Args:
         task_definition: The task definition holding the sidecar.
-        sidecar: The container whose environment the library sets.
+        container_name: The name of the container whose environment the library sets.
         variables: What the sidecar's variables hold, for the reason.
     """
-    resource = task_definition.node.default_child
-    assert isinstance(resource, ecs.CfnTaskDefinition)
-    # Aspects created here come back as the same objects: one per task definition collects all.
-    found = [aspect for aspect in Aspects.of(resource).all if isinstance(aspect, _SidecarEnvironment)]
-    aspect = found[0] if found else _SidecarEnvironment(resource)
-    if not found:
-        Aspects.of(resource).add(aspect)
-    aspect.variables.setdefault(sidecar.container_name, []).append(variables)
+    held = _SIDECAR_VARIABLES.setdefault(task_definition, {})
+    held.setdefault(container_name, []).append(variables)
 
 
-def acknowledge_unscopable_actions(task_definition: ecs.TaskDefinition) -> None:
-    """Acknowledge AwsSolutions-IAM5[Resource::*] on the execution role's and the task role's policies.
+def acknowledge_task_findings(task_definition: ecs.TaskDefinition, *, stack: Stack) -> None:
+    """Acknowledge, at synthesis, the findings the library's design causes on a task definition.
 
-    Decided at synthesis, once the application has added its own grants: for each policy, only
-    when every action it grants on "*" is one of ``UNSCOPABLE_ACTIONS``.
+    Decided once the application has added what it adds, so that its own choices stay reported:
+
+    - AwsSolutions-ECS2 on the task definition, when the only containers with plain variables
+      are the sidecars recorded with ``acknowledge_sidecar_environment``;
+    - AwsSolutions-IAM5[Resource::*] on each policy of the task's roles (the execution role
+      pulls images and writes logs, the task role holds the sidecars' grants), when every
+      action it grants on "*" is one of ``UNSCOPABLE_ACTIONS``.
 
     Args:
-        task_definition: The task definition whose execution role pulls images and writes logs,
-            and whose task role holds the sidecars' grants (e.g. the observability sidecars').
+        task_definition: The task definition, with its roles, created by the library.
+        stack: The stack that holds it.
     """
-    resource = task_definition.node.default_child
-    assert isinstance(resource, CfnResource)
-    Aspects.of(resource).add(_AtSynthesis(lambda: _acknowledge_unscopable_actions(task_definition)))
-
-
-def _acknowledge_unscopable_actions(task_definition: ecs.TaskDefinition) -> None:
-    for role in (task_definition.execution_role, task_definition.task_role):
-        policy = role.node.try_find_child("DefaultPolicy") if role is not None else None
-        if isinstance(policy, iam.Policy):
-            _acknowledge_policy(policy)
-
-
-def _acknowledge_policy(policy: iam.Policy) -> None:
-    statements = Stack.of(policy).resolve(policy.document).get("Statement", [])
-    wildcard_actions = {
-        str(action)
-        for statement in statements
-        if "*" in _as_list(statement.get("Resource"))
-        for action in _as_list(statement.get("Action"))
-    }
-    if not wildcard_actions or not wildcard_actions <= UNSCOPABLE_ACTIONS.keys():
-        return
-    reason = " ".join(f"{action}: {UNSCOPABLE_ACTIONS[action]}" for action in sorted(wildcard_actions))
-    resource = policy.node.default_child
-    assert isinstance(resource, CfnResource)
-    Validations.of(resource).acknowledge(Acknowledgment(id=WILDCARD_RESOURCE_RULE, reason=reason))
+    checks = _STACK_CHECKS.get(stack)
+    if checks is None:
+        checks = _STACK_CHECKS[stack] = _StackChecks(stack)
+        # On a leaf resource, the aspect visits one construct: a single callback per stack.
+        anchor = task_definition.node.default_child
+        assert isinstance(anchor, CfnResource)
+        Aspects.of(anchor).add(checks)
+    checks.task_definitions.append(task_definition)
 
 
 def acknowledge_aws_managed_policy(role: iam.Role, policy_name: str) -> None:
@@ -177,42 +157,96 @@ def acknowledge_access_log_bucket(bucket: s3.Bucket) -> None:
 
 
 @jsii.implements(IAspect)
-class _AtSynthesis:
-    """Runs ``action`` once, when synthesis visits the resource: after all application code."""
+class _StackChecks:
+    """Decides the acknowledgments of a stack's library task definitions, when synthesis visits it.
 
-    def __init__(self, action: Callable[[], None]) -> None:
-        self._action: Callable[[], None] | None = action
+    One aspect per stack reads every task's container definitions and policies in a single
+    resolve: each jsii round trip costs about as much as declaring a resource property.
+    """
 
-    def visit(self, node: IConstruct) -> None:
-        """Run the action the first time."""
-        action, self._action = self._action, None
-        if action is not None:
-            action()
-
-
-@jsii.implements(IAspect)
-class _SidecarEnvironment:
-    """Acknowledges AwsSolutions-ECS2 on a task definition for its sidecars' variables, at synthesis."""
-
-    def __init__(self, resource: ecs.CfnTaskDefinition) -> None:
-        self._resource: ecs.CfnTaskDefinition | None = resource
-        self.variables: dict[str, list[str]] = {}  # container name -> what its variables hold
+    def __init__(self, stack: Stack) -> None:
+        self._stack = stack
+        self.task_definitions: list[ecs.TaskDefinition] = []
+        self._done = False
 
     def visit(self, node: IConstruct) -> None:
-        """Acknowledge the first time, unless a container other than the sidecars has variables."""
-        resource, self._resource = self._resource, None
-        if resource is None:
+        """Acknowledge what the library caused, the first time."""
+        if self._done:
             return
-        # What cdk-nag's rule reads: the rendered container definitions.
-        containers = Stack.of(resource).resolve(resource.container_definitions) or []
-        if any(c.get("environment") for c in containers if c.get("name") not in self.variables):
-            return
-        held = "; ".join(f"{name}: {', '.join(texts)}" for name, texts in self.variables.items())
-        reason = (
-            f"The only plain environment variables are the library sidecars' ({held}): configuration "
-            "that holds no secret. Application secrets go through MeshedService(secrets=...)."
+        self._done = True
+        tasks = [_TaskResources.of(task_definition) for task_definition in self.task_definitions]
+        # What cdk-nag's rules read: rendered container definitions and policy documents.
+        rendered = self._stack.resolve({str(index): task.unresolved() for index, task in enumerate(tasks)}) or {}
+        for index, task in enumerate(tasks):
+            found = rendered.get(str(index), {})
+            containers = found.get("containers")
+            if task.resource is not None and containers is not None:
+                _acknowledge_environment(task.resource, task.sidecar_variables, containers)
+            documents = found.get("documents", {})
+            for index, policy in enumerate(task.policies):
+                _acknowledge_policy(policy, documents.get(str(index), {}))
+
+
+@dataclass(frozen=True)
+class _TaskResources:
+    """A task definition's CloudFormation resources that the checks read and acknowledge."""
+
+    resource: ecs.CfnTaskDefinition | None
+    policies: list[iam.CfnPolicy]  # the roles' policies
+    sidecar_variables: Mapping[str, list[str]]  # container name -> what its variables hold
+
+    @classmethod
+    def of(cls, task_definition: ecs.TaskDefinition) -> _TaskResources:
+        # One round trip for the whole subtree: the resource, the roles and their policies.
+        below = task_definition.node.find_all()
+        resources = [c for c in below if isinstance(c, ecs.CfnTaskDefinition)]
+        return cls(
+            resource=resources[0] if resources else None,
+            policies=[c for c in below if isinstance(c, iam.CfnPolicy)],
+            sidecar_variables=_SIDECAR_VARIABLES.get(task_definition, {}),
         )
-        Validations.of(resource).acknowledge(Acknowledgment(id=CONTAINER_ENVIRONMENT_RULE, reason=reason))
+
+    def unresolved(self) -> dict[str, object]:
+        """The container definitions (only when sidecars set variables) and each policy's document."""
+        # Keyed, not listed: resolving drops what is undefined (an empty document), and a list would shift.
+        documents = {str(index): policy.policy_document for index, policy in enumerate(self.policies)}
+        unresolved: dict[str, object] = {"documents": documents}
+        if self.resource is not None and self.sidecar_variables:
+            unresolved["containers"] = self.resource.container_definitions
+        return unresolved
+
+
+def _acknowledge_environment(
+    resource: ecs.CfnTaskDefinition, sidecar_variables: Mapping[str, list[str]], containers: list[dict[str, Any]]
+) -> None:
+    # The L1 shape the resource renders from (camelCase keys), as the containers declared it.
+    if any(c.get("environment") for c in containers if c.get("name") not in sidecar_variables):
+        return  # the application's variables are its own to judge
+    held = "; ".join(f"{name}: {', '.join(texts)}" for name, texts in sidecar_variables.items())
+    reason = (
+        f"The only plain environment variables are the library sidecars' ({held}): configuration "
+        "that holds no secret. Application secrets go through MeshedService(secrets=...)."
+    )
+    Validations.of(resource).acknowledge(Acknowledgment(id=CONTAINER_ENVIRONMENT_RULE, reason=reason))
+
+
+def _acknowledge_policy(policy: iam.CfnPolicy, document: Mapping[str, Any]) -> None:
+    wildcard_actions = {
+        str(action)
+        for statement in document.get("Statement", [])
+        if "*" in _as_list(statement.get("Resource"))
+        for action in _as_list(statement.get("Action"))
+    }
+    if not wildcard_actions or not wildcard_actions <= UNSCOPABLE_ACTIONS.keys():
+        return
+    reason = " ".join(f"{action}: {UNSCOPABLE_ACTIONS[action]}" for action in sorted(wildcard_actions))
+    Validations.of(policy).acknowledge(Acknowledgment(id=WILDCARD_RESOURCE_RULE, reason=reason))
+
+
+# What the library recorded, by task definition and by stack (jsii hands out one Python object
+# per construct, so identity is equality).
+_SIDECAR_VARIABLES: weakref.WeakKeyDictionary[ecs.TaskDefinition, dict[str, list[str]]] = weakref.WeakKeyDictionary()
+_STACK_CHECKS: weakref.WeakKeyDictionary[Stack, _StackChecks] = weakref.WeakKeyDictionary()
 
 
 def _as_list(value: object) -> list[object]:

@@ -13,6 +13,15 @@ from __future__ import annotations
 import weakref
 
 from aws_cdk import Stack
+from constructs import IConstruct
+
+
+def stack_of(construct: IConstruct) -> Stack:
+    """``Stack.of(construct)``, asked of jsii once per construct: a construct never changes stack."""
+    stack = _STACKS.get(construct)
+    if stack is None:
+        stack = _STACKS[construct] = Stack.of(construct)
+    return stack
 
 
 def depends_on(stack: Stack, other: Stack) -> bool:
@@ -40,8 +49,10 @@ def rule_owner(caller: Stack, callee: Stack) -> Stack:
 
 def deploy_after(later: Stack, earlier: Stack) -> bool:
     """Make ``later`` deploy after ``earlier`` unless that would be a loop; return whether it does."""
-    if later is earlier or depends_on(earlier, later):
-        return later is earlier
+    if later is earlier or earlier in _dependencies(later):
+        return True
+    if depends_on(earlier, later):
+        return False
     later.add_stack_dependency(earlier, "mesh-microservices: callees and their clusters deploy first")
     _dependencies(later).add(earlier)
     return True
@@ -51,6 +62,7 @@ def deploy_after(later: Stack, earlier: Stack) -> bool:
 # jsii round trip per stack visited, which made placement grow with the square of the services.
 # jsii hands out one Python object per stack, so identity is equality.
 _KNOWN_DEPENDENCIES: weakref.WeakKeyDictionary[Stack, set[Stack]] = weakref.WeakKeyDictionary()
+_STACKS: weakref.WeakKeyDictionary[IConstruct, Stack] = weakref.WeakKeyDictionary()
 
 
 def _dependencies(stack: Stack) -> set[Stack]:

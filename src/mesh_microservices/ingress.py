@@ -26,7 +26,7 @@ from constructs import Construct
 from ._acknowledgments import (
     acknowledge_access_log_bucket,
     acknowledge_public_load_balancer,
-    acknowledge_unscopable_actions,
+    acknowledge_task_findings,
 )
 from ._deployment import MIN_HEALTHY_PERCENT, max_healthy_percent
 from ._placement import depends_on, deploy_after
@@ -251,7 +251,7 @@ class MeshIngress(Construct):
         self.virtual_gateway: appmesh.VirtualGateway = self.gateway.virtual_gateway
         self.gateway_routes: dict[str, appmesh.GatewayRoute] = self.gateway.gateway_routes
         self.envoy_container: ecs.ContainerDefinition = self.gateway.envoy_container
-        acknowledge_unscopable_actions(self.task_definition)
+        acknowledge_task_findings(self.task_definition, stack=Stack.of(self))
 
         self.service = ecs.FargateService(
             self,

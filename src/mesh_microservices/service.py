@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_appmesh as appmesh
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
@@ -12,10 +12,10 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_servicediscovery as servicediscovery
 from constructs import Construct
 
-from ._acknowledgments import acknowledge_unscopable_actions
+from ._acknowledgments import acknowledge_task_findings
 from ._contract import ServiceMeshing, ServiceSpec, Workload
 from ._deployment import MIN_HEALTHY_PERCENT, max_healthy_percent
-from ._placement import depends_on, deploy_after, rule_owner
+from ._placement import depends_on, deploy_after, rule_owner, stack_of
 from ._traffic_checks import check_route_policy, check_traffic
 from ._validate import (
     ValidationProblems,
@@ -174,7 +174,8 @@ class MeshedService(Construct):
         problems.raise_if_any()
 
         super().__init__(scope, id)
-        self._stack = Stack.of(self)
+        self._construct_id = id
+        self._stack = stack_of(self)
         self.cluster = cluster
         self.name = name
         self.port = port
@@ -207,9 +208,8 @@ class MeshedService(Construct):
             Workload(spec=spec, deployments=tuple(self.deployments.values()), log_group=self.log_group)
         )
         for deployment in self.deployments.values():
-            acknowledge_unscopable_actions(deployment.task_definition)
-        if self._stack is not Stack.of(cluster):
-            deploy_after(self._stack, Stack.of(cluster))
+            acknowledge_task_findings(deployment.task_definition, stack=self._stack)
+        deploy_after(self._stack, stack_of(cluster))
         self._callees: list[MeshedService] = []
         self._exposed_to: list[str] = []
         cluster._services[name] = self
@@ -332,7 +332,7 @@ class MeshedService(Construct):
         Args:
             callee: The service this one calls, or its name in this service's cluster.
         """
-        problems = ValidationProblems(f"MeshedService {self.node.id!r}.connect_to")
+        problems = ValidationProblems(f"MeshedService {self._construct_id!r}.connect_to")
         found = _resolve_backends(problems, [callee], self.cluster, parameter="callee")
         if found and found[0] is self:
             problems.add(f"callee is {self.name!r} itself; a service reaches itself without the mesh.")
@@ -362,11 +362,11 @@ class MeshedService(Construct):
             peer: The load balancer (or other connectable) that forwards to this service.
             description: Why the peer may connect, recorded on the security-group rule.
         """
-        problems = ValidationProblems(f"MeshedService {self.node.id!r}.expose_to")
+        problems = ValidationProblems(f"MeshedService {self._construct_id!r}.expose_to")
         check_interface(problems, "peer", peer, ec2.IConnectable)
         problems.raise_if_any()
         port, reason = ec2.Port.tcp(self.port), f"{description} to {self.name}"
-        peer_stack = Stack.of(peer) if isinstance(peer, Construct) else self._stack
+        peer_stack = stack_of(peer) if isinstance(peer, Construct) else self._stack
         if peer_stack is not self._stack and depends_on(peer_stack, self._stack):
             # The peer's stack deploys after this one: both rules go there, so this stack imports nothing from it.
             peer.connections.allow_to(self.security_group, port, reason)

@@ -7,6 +7,7 @@ Each constant below is the one home of an App Mesh wiring fact (AWS App Mesh use
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Sequence
 from typing import cast
 
@@ -17,6 +18,7 @@ from aws_cdk.region_info import FactName, RegionInfo
 from constructs import Construct
 
 from .._acknowledgments import acknowledge_sidecar_environment
+from .._placement import stack_of
 
 # Newest App Mesh Envoy release (2026-09); override with ``DataPlane.app_mesh(envoy_image_tag=...)``.
 ENVOY_IMAGE_TAG = "v1.39.1.0-prod"
@@ -53,6 +55,7 @@ ENVOY_READINESS_PATH = "/ready"
 _ENVOY_ACCOUNTS_MISSING_FROM_REGION_INFO = {"eu-central-2": "704106688930"}
 _ENVOY_ACCOUNT_MAPPING_ID = "MeshMicroservicesEnvoyAccounts"
 _ENVOY_REPOSITORY_ID = "MeshMicroservicesEnvoyRepository"
+_REGIONAL_IMAGES: weakref.WeakKeyDictionary[Stack, dict[str, ecs.ContainerImage]] = weakref.WeakKeyDictionary()
 
 
 @functools.cache
@@ -87,7 +90,15 @@ def regional_envoy_image(scope: Construct, tag: str) -> ecs.ContainerImage:
     With an unresolved stack region the account comes from a CloudFormation mapping, so one
     template deploys correctly in any region that has the image.
     """
-    stack = Stack.of(scope)
+    stack = stack_of(scope)
+    # One image per stack and tag: every task of the stack binds the same one.
+    images = _REGIONAL_IMAGES.setdefault(stack, {})
+    if tag not in images:
+        images[tag] = ecs.ContainerImage.from_ecr_repository(_regional_repository(stack), tag)
+    return images[tag]
+
+
+def _regional_repository(stack: Stack) -> ecr.IRepository:
     # One import per stack (it is no resource): services and clusters of the stack share it.
     repository = stack.node.try_find_child(_ENVOY_REPOSITORY_ID)
     if repository is None:
@@ -102,7 +113,7 @@ def regional_envoy_image(scope: Construct, tag: str) -> ecs.ContainerImage:
                 resource_name=ENVOY_REPOSITORY_NAME,
             ),
         )
-    return ecs.ContainerImage.from_ecr_repository(cast(ecr.IRepository, repository), tag)
+    return cast(ecr.IRepository, repository)
 
 
 def _registry_account_in(stack: Stack) -> str:
@@ -180,7 +191,7 @@ def add_envoy_container(
     )
     acknowledge_sidecar_environment(
         task_definition,
-        sidecar=envoy,
+        container_name=ENVOY_CONTAINER_NAME,
         variables=f"{ENVOY_RESOURCE_ARN_VARIABLE}, {resource_description}",
     )
     return envoy

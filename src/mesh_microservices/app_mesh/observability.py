@@ -49,7 +49,7 @@ from constructs import Construct
 from .._acknowledgments import acknowledge_sidecar_environment
 from .._validate import ValidationProblems, check_type, is_token
 from ..options import ListenerProtocol
-from .envoy import ENVOY_USER_ID
+from .envoy import ENVOY_CONTAINER_NAME, ENVOY_USER_ID
 
 # Envoy writes its access log here; the Envoy container's awslogs driver ships it.
 ACCESS_LOG_PATH = "/dev/stdout"
@@ -279,7 +279,7 @@ def add_telemetry(
     """Turn on Envoy's tracing and statistics in one task, with the sidecars and grants they need.
 
     The grants join the task role's default policy (no resource of their own: a stack holds at
-    most 500), where ``acknowledge_unscopable_actions`` acknowledges them.
+    most 500), where ``acknowledge_task_findings`` acknowledges them.
 
     Args:
         observability: What to record.
@@ -335,7 +335,7 @@ def add_telemetry(
         )
         acknowledge_sidecar_environment(
             task_definition,
-            sidecar=agent,
+            container_name=CLOUDWATCH_AGENT_CONTAINER_NAME,
             variables=f"{CLOUDWATCH_AGENT_CONFIG_VARIABLE}, the agent's configuration (StatsD listener, namespace)",
         )
         statements.append(
@@ -348,7 +348,7 @@ def add_telemetry(
     if variables:
         acknowledge_sidecar_environment(
             task_definition,
-            sidecar=envoy,
+            container_name=ENVOY_CONTAINER_NAME,
             variables=f"{', '.join(variables)}, switches and the local address of its telemetry sidecars",
         )
     for statement in statements:
@@ -385,7 +385,7 @@ def add_alarms(
     observability: Observability,
     *,
     service_name: str,
-    mesh_name: str,
+    mesh: appmesh.IMesh,
     node_names: list[str],
     protocol: ListenerProtocol,
     port: int,
@@ -396,7 +396,7 @@ def add_alarms(
         scope: Where the alarms' construct ("Alarms") is created.
         observability: Thresholds and periods.
         service_name: The name callers dial, for the alarms' descriptions.
-        mesh_name: The mesh's name (part of callers' cluster names).
+        mesh: The mesh (its name is part of callers' cluster names).
         node_names: The virtual node name of each version.
         protocol: The service's listener protocol.
         port: The service's listener port.
@@ -404,6 +404,7 @@ def add_alarms(
     if not (observability.alarms and observability.envoy_metrics):
         return None
     scope = Construct(scope, "Alarms")
+    mesh_name = mesh.mesh_name
     namespace, period = observability.metrics_namespace, observability.alarm_period
     periods = observability.alarm_evaluation_periods
 

@@ -68,7 +68,10 @@ class AppMeshPlane(DataPlaneBinding):
     ) -> Registration:
         # The version's virtual node discovers exactly the Cloud Map service these options create.
         name = spec.registration_name(version)
-        return Registration(cloud_map_options=cloud_map_options(name, spec.namespace, task_definition.network_mode))
+        # Fargate tasks always run in awsvpc mode: no need to ask jsii.
+        fargate = isinstance(task_definition, ecs.FargateTaskDefinition)
+        network_mode = ecs.NetworkMode.AWS_VPC if fargate else task_definition.network_mode
+        return Registration(cloud_map_options=cloud_map_options(name, spec.namespace, network_mode))
 
     def envoy_image(self, scope: Construct) -> ecs.ContainerImage:
         """The Envoy image of a task in ``scope``: the data plane's override, or AWS's in the stack's region."""

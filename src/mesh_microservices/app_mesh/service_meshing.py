@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration
 from aws_cdk import aws_appmesh as appmesh
 from aws_cdk import aws_ecs as ecs
 from constructs import Construct
 from typing_extensions import override
 
 from .._contract import ServiceMeshing, ServiceSpec, Workload
+from .._placement import stack_of
 from ..options import DiscoveryMode, ListenerProtocol, RoutePolicy
 from ..traffic import Deployment, RouteRule
 from . import envoy
@@ -55,7 +56,7 @@ class AppMeshService(ServiceMeshing):
     ) -> None:
         spec = workload.spec
         self.scope = Construct(scope, id)
-        self._stack = Stack.of(scope)
+        self._stack = stack_of(scope)
         self.tls: ServiceTls | None = tls._for_service(self.scope, spec.dns_name) if tls is not None else None
         self.observability = observability if observability is not None else Observability()
         self.telemetry: dict[str, VersionTelemetry] = {}
@@ -96,7 +97,7 @@ class AppMeshService(ServiceMeshing):
             self.scope,
             self.observability,
             service_name=spec.dns_name,
-            mesh_name=mesh.mesh_name,
+            mesh=mesh,
             node_names=[virtual_node_name(spec, deployment.version) for deployment in workload.deployments],
             protocol=spec.protocol,
             port=spec.port,

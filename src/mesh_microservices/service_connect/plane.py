@@ -7,7 +7,6 @@ App Mesh resource. Callers keep dialling ``<name>.<namespace>``.
 
 from __future__ import annotations
 
-from aws_cdk import Stack
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -16,7 +15,7 @@ from typing_extensions import override
 
 from .._acknowledgments import acknowledge_aws_managed_policy
 from .._contract import DataPlaneBinding, Registration, ServiceMeshing, ServiceSpec, Workload
-from .._placement import deploy_after
+from .._placement import deploy_after, stack_of
 from .._validate import ValidationProblems
 from ..options import DiscoveryMode, ListenerProtocol, RoutePolicy
 
@@ -125,7 +124,7 @@ class ServiceConnectMeshing(ServiceMeshing):
             raise TypeError(f"callee={callee!r} is not on Service Connect; connect services of one cluster only.")
         # Tasks resolve only endpoints that existed when they started: deploy the server first.
         # Across stacks that is a stack dependency, unless calls run both ways between the two.
-        caller_stack, callee_stack = Stack.of(self.service), Stack.of(callee.service)
+        caller_stack, callee_stack = stack_of(self.service), stack_of(callee.service)
         if caller_stack is callee_stack:
             # Calls round a loop leave no order to deploy in (CloudFormation refuses a cycle): the
             # edges declared first keep theirs.
