@@ -1,7 +1,8 @@
 """cdk-nag's AwsSolutions pack finds nothing unacknowledged, and each acknowledgment is narrow and says why.
 
-The library acknowledges the findings its design causes on the resource that causes them
-(``mesh_microservices._acknowledgments``); examples acknowledge only their own constructs.
+The library acknowledges the findings its design causes on the resource that causes them, or on
+the task definition whose every resource it checked (``mesh_microservices._acknowledgments``);
+examples acknowledge only their own constructs.
 """
 
 from __future__ import annotations
@@ -74,13 +75,18 @@ def test_every_acknowledgment_says_why(checked_apps: list[CheckedApp]) -> None:
     count("acknowledgments recorded in construct trees (checked apps)", len(recorded))
 
 
-def test_library_acknowledges_on_the_resource_that_causes_the_finding(checked_apps: list[CheckedApp]) -> None:
+def test_library_acknowledges_on_the_resource_or_the_task_definition_holding_it(
+    checked_apps: list[CheckedApp],
+) -> None:
     for app in checked_apps:
         for _, stack in app.stacks():
             for finding in stack.acknowledged:
-                if finding["plugin"] == PLUGIN and _is_library_path(app, finding["acknowledged_at"]):
-                    # Acknowledged on the CloudFormation resource itself, never on a parent.
-                    assert finding["acknowledged_at"] == finding["path"], finding
+                where = finding["acknowledged_at"]
+                if finding["plugin"] != PLUGIN or not _is_library_path(app, where) or where == finding["path"]:
+                    continue
+                # Else on the task definition holding the resource (its own, or a role's policy).
+                assert finding["path"].startswith(where + "/"), finding
+                assert isinstance(_construct_at(app, where), ecs.TaskDefinition), finding
 
 
 def test_apps_acknowledge_nothing_that_contains_a_library_construct(checked_apps: list[CheckedApp]) -> None:
@@ -91,6 +97,13 @@ def test_apps_acknowledge_nothing_that_contains_a_library_construct(checked_apps
                 continue  # aws-cdk-lib's own acknowledgments (e.g. W3010 for looked-up AZs) are not ours
             covered = [p for p in library_paths if p == construct.node.path or p.startswith(construct.node.path + "/")]
             assert not covered, f"{app.label}: {rule} acknowledged at {construct.node.path!r} also hides {covered}"
+
+
+def _construct_at(app: CheckedApp, path: str) -> object:
+    construct = app.app.node.try_find_child(path.split("/")[0])
+    for part in path.split("/")[1:]:
+        construct = construct.node.try_find_child(part) if construct is not None else None
+    return construct
 
 
 def _is_library_path(app: CheckedApp, path: str) -> bool:
@@ -119,6 +132,13 @@ def own_choices(tmp_path_factory: pytest.TempPathFactory) -> CheckedApp:
         )
         repository = ServiceRepository(stack, "Repo")
         MeshedService(stack, "Pulled", cluster=cluster, name="pulled", image=repository.image("1.0.0"))
+        # After construction: a variable of the application container, and a container of its own.
+        added = MeshedService(stack, "Added", cluster=cluster, name="added", image=image)
+        added.app_container.add_environment("FEATURE_FLAGS", "checkout")
+        extended = MeshedService(stack, "Extended", cluster=cluster, name="extended", image=image)
+        extended.task_definition.add_container(
+            "Worker", image=image, environment={"QUEUE": "orders"}, memory_reservation_mib=64
+        )
 
     return check_app("own choices", build, Path(tmp_path_factory.mktemp("own-choices")))
 
@@ -126,7 +146,9 @@ def own_choices(tmp_path_factory: pytest.TempPathFactory) -> CheckedApp:
 def test_application_variables_are_left_for_the_application_to_judge(own_choices: CheckedApp) -> None:
     stack = own_choices.stack("OwnChoices")
     rules = {(f["rule"], f["path"].split("/")[1]) for f in stack.findings}
-    assert (_rule(CONTAINER_ENVIRONMENT_RULE), "Configured") in rules
+    # Given at construction, added to the application container later, or in a container of its own.
+    for service in ("Configured", "Added", "Extended"):
+        assert (_rule(CONTAINER_ENVIRONMENT_RULE), service) in rules, service
     acknowledged = {(f["rule"], f["path"].split("/")[1]) for f in stack.acknowledged}
     assert (_rule(CONTAINER_ENVIRONMENT_RULE), "Granted") in acknowledged  # only Envoy's variable there
 
@@ -138,3 +160,16 @@ def test_wildcard_grants_the_library_did_not_make_stay_reported(own_choices: Che
     assert (_rule(WILDCARD_RESOURCE_RULE), "Pulled") in {
         (f["rule"], f["path"].split("/")[1]) for f in stack.acknowledged
     }
+
+
+def test_a_service_with_a_grant_of_its_own_has_its_other_policies_acknowledged_one_by_one(
+    own_choices: CheckedApp,
+) -> None:
+    stack = own_choices.stack("OwnChoices")
+    reported = {f["path"] for f in stack.findings if f["rule"] == _rule(WILDCARD_RESOURCE_RULE)}
+    acknowledged = [f for f in stack.acknowledged if f["rule"] == _rule(WILDCARD_RESOURCE_RULE)]
+    assert "OwnChoices/Granted/TaskDefinition/ExecutionRole/DefaultPolicy/Resource" in reported
+    # The task role's telemetry grant is the library's: acknowledged on that policy alone.
+    granted = [f for f in acknowledged if f["path"].startswith("OwnChoices/Granted/")]
+    assert [f["path"] for f in granted] == ["OwnChoices/Granted/TaskDefinition/TaskRole/DefaultPolicy/Resource"]
+    assert granted[0]["acknowledged_at"] == granted[0]["path"]

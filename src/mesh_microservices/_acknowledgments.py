@@ -1,8 +1,11 @@
 """cdk-nag AwsSolutions findings that the library's design causes, acknowledged where they arise.
 
-Each function acknowledges one finding on the narrowest construct that causes it (the
-CloudFormation resource), with its reason, so ``Validations.of(app).add_plugins(
-AwsSolutionsChecks(app))`` leaves an application only the findings of its own choices. Every
+Each acknowledgment covers only resources the library created and checked, with its reason, so
+``Validations.of(app).add_plugins(AwsSolutionsChecks(app))`` leaves an application only the
+findings of its own choices. One-off resources (a load balancer's group, its log bucket, a role)
+are acknowledged on the resource itself. A task definition's findings are decided at synthesis,
+once the application has added what it adds, and acknowledged on the task definition when they
+hold for everything below it (one jsii call per task), else on each resource they hold for. Every
 other finding is fixed in the constructs' defaults.
 
 The ids carry the plugin's name (``AwsSolutions::``): CDK then lists each acknowledged finding,
@@ -91,14 +94,17 @@ def acknowledge_task_findings(task_definition: ecs.TaskDefinition, *, stack: Sta
 
     Decided once the application has added what it adds, so that its own choices stay reported:
 
-    - AwsSolutions-ECS2 on the task definition, when the only containers with plain variables
-      are the sidecars recorded with ``acknowledge_sidecar_environment``;
-    - AwsSolutions-IAM5[Resource::*] on each policy of the task's roles (the execution role
-      pulls images and writes logs, the task role holds the sidecars' grants), when every
-      action it grants on "*" is one of ``UNSCOPABLE_ACTIONS``.
+    - AwsSolutions-ECS2 (plain environment variables), when the only containers with plain
+      variables are the sidecars recorded with ``acknowledge_sidecar_environment``;
+    - AwsSolutions-IAM5[Resource::*], when every action a policy of the task's roles grants on
+      "*" is one of ``UNSCOPABLE_ACTIONS`` (the execution role pulls images and writes logs, the
+      task role holds the sidecars' grants).
+
+    When both hold for everything below the task definition, they are acknowledged on it in one
+    jsii call; otherwise each on the resources it holds for, and the application's stay reported.
 
     Args:
-        task_definition: The task definition, with its roles, created by the library.
+        task_definition: A task definition the library created, with its roles.
         stack: The stack that holds it.
     """
     checks = _STACK_CHECKS.get(stack)
@@ -158,7 +164,7 @@ def acknowledge_access_log_bucket(bucket: s3.Bucket) -> None:
 
 @jsii.implements(IAspect)
 class _StackChecks:
-    """Decides the acknowledgments of a stack's library task definitions, when synthesis visits it.
+    """Decides the acknowledgments of the library's task definitions in one stack, when synthesis visits it.
 
     One aspect per stack reads every task's container definitions and policies in a single
     resolve: each jsii round trip costs about as much as declaring a resource property.
@@ -174,73 +180,115 @@ class _StackChecks:
         if self._done:
             return
         self._done = True
-        tasks = [_TaskResources.of(task_definition) for task_definition in self.task_definitions]
-        # What cdk-nag's rules read: rendered container definitions and policy documents.
-        rendered = self._stack.resolve({str(index): task.unresolved() for index, task in enumerate(tasks)}) or {}
-        for index, task in enumerate(tasks):
-            found = rendered.get(str(index), {})
-            containers = found.get("containers")
-            if task.resource is not None and containers is not None:
-                _acknowledge_environment(task.resource, task.sidecar_variables, containers)
-            documents = found.get("documents", {})
-            for index, policy in enumerate(task.policies):
-                _acknowledge_policy(policy, documents.get(str(index), {}))
+        found = [_TaskResources.of(task_definition) for task_definition in self.task_definitions]
+        # Keyed, not listed: resolving drops what is undefined (an empty document), and a list would shift.
+        rendered = self._stack.resolve({str(index): owned.unresolved() for index, owned in enumerate(found)}) or {}
+        for index, owned in enumerate(found):
+            owned.acknowledge(rendered.get(str(index), {}))
 
 
 @dataclass(frozen=True)
 class _TaskResources:
-    """A task definition's CloudFormation resources that the checks read and acknowledge."""
+    """The CloudFormation resources below a library task definition that its checks read."""
 
-    resource: ecs.CfnTaskDefinition | None
-    policies: list[iam.CfnPolicy]  # the roles' policies
-    sidecar_variables: Mapping[str, list[str]]  # container name -> what its variables hold
+    task_definition: ecs.TaskDefinition
+    # Its task definition resource (an application's own below it too), with the sidecars' variables.
+    resources: list[tuple[ecs.CfnTaskDefinition, Mapping[str, list[str]]]]
+    policies: list[iam.CfnPolicy]
 
     @classmethod
     def of(cls, task_definition: ecs.TaskDefinition) -> _TaskResources:
-        # One round trip for the whole subtree: the resource, the roles and their policies.
-        below = task_definition.node.find_all()
-        resources = [c for c in below if isinstance(c, ecs.CfnTaskDefinition)]
-        return cls(
-            resource=resources[0] if resources else None,
-            policies=[c for c in below if isinstance(c, iam.CfnPolicy)],
-            sidecar_variables=_SIDECAR_VARIABLES.get(task_definition, {}),
-        )
+        resources: list[tuple[ecs.CfnTaskDefinition, Mapping[str, list[str]]]] = []
+        policies: list[iam.CfnPolicy] = []
+        variables: Mapping[str, list[str]] = {}
+        # One round trip for the subtree. In preorder, a task definition's resource is the first
+        # task definition resource after it; any other one has no sidecars.
+        for construct in task_definition.node.find_all():
+            if isinstance(construct, ecs.TaskDefinition):
+                variables = _SIDECAR_VARIABLES.get(construct, {})
+            elif isinstance(construct, ecs.CfnTaskDefinition):
+                resources.append((construct, variables))
+                variables = {}
+            elif isinstance(construct, iam.CfnPolicy):
+                policies.append(construct)
+        return cls(task_definition, resources, policies)
 
     def unresolved(self) -> dict[str, object]:
-        """The container definitions (only when sidecars set variables) and each policy's document."""
-        # Keyed, not listed: resolving drops what is undefined (an empty document), and a list would shift.
-        documents = {str(index): policy.policy_document for index, policy in enumerate(self.policies)}
-        unresolved: dict[str, object] = {"documents": documents}
-        if self.resource is not None and self.sidecar_variables:
-            unresolved["containers"] = self.resource.container_definitions
+        """Each policy's document, and the container definitions when sidecars set variables."""
+        unresolved: dict[str, object] = {
+            "documents": {str(index): policy.policy_document for index, policy in enumerate(self.policies)}
+        }
+        if any(variables for _, variables in self.resources):
+            unresolved["containers"] = {
+                str(index): resource.container_definitions for index, (resource, _) in enumerate(self.resources)
+            }
         return unresolved
 
+    def acknowledge(self, rendered: Mapping[str, Any]) -> None:
+        """Acknowledge on the task definition what holds below it throughout, on single resources the rest."""
+        on_task: list[Acknowledgment] = []
+        containers = rendered.get("containers")
+        if containers is not None:
+            on_task.extend(self._acknowledge_environment(containers))
+        on_task.extend(self._acknowledge_policies(rendered.get("documents", {})))
+        if on_task:
+            Validations.of(self.task_definition).acknowledge(*on_task)
 
-def _acknowledge_environment(
-    resource: ecs.CfnTaskDefinition, sidecar_variables: Mapping[str, list[str]], containers: list[dict[str, Any]]
-) -> None:
-    # The L1 shape the resource renders from (camelCase keys), as the containers declared it.
-    if any(c.get("environment") for c in containers if c.get("name") not in sidecar_variables):
-        return  # the application's variables are its own to judge
-    held = "; ".join(f"{name}: {', '.join(texts)}" for name, texts in sidecar_variables.items())
+    def _acknowledge_environment(self, containers: Mapping[str, Any]) -> list[Acknowledgment]:
+        # The L1 shape the resource renders from (camelCase keys), as the containers declared it.
+        clean = [
+            (resource, variables)
+            for index, (resource, variables) in enumerate(self.resources)
+            if not any(c.get("environment") for c in containers.get(str(index), []) if c.get("name") not in variables)
+        ]
+        ours = [(resource, variables) for resource, variables in clean if variables]
+        if not ours:
+            return []
+        if len(clean) == len(self.resources):
+            return [_environment_acknowledgment([variables for _, variables in ours])]
+        for resource, variables in ours:  # the application's variables are its own to judge
+            Validations.of(resource).acknowledge(_environment_acknowledgment([variables]))
+        return []
+
+    def _acknowledge_policies(self, documents: Mapping[str, Any]) -> list[Acknowledgment]:
+        wildcards = [
+            (policy, _wildcard_actions(documents.get(str(index), {}))) for index, policy in enumerate(self.policies)
+        ]
+        ours = [(policy, actions) for policy, actions in wildcards if actions and actions <= UNSCOPABLE_ACTIONS.keys()]
+        if not ours:
+            return []
+        if all(not actions or actions <= UNSCOPABLE_ACTIONS.keys() for _, actions in wildcards):
+            return [_wildcard_acknowledgment(set().union(*(actions for _, actions in ours)))]
+        for policy, actions in ours:  # a grant of the application's own on "*" stays reported
+            Validations.of(policy).acknowledge(_wildcard_acknowledgment(actions))
+        return []
+
+
+def _environment_acknowledgment(variables: list[Mapping[str, list[str]]]) -> Acknowledgment:
+    texts: dict[str, list[str]] = {}
+    for held in variables:
+        for name, what in held.items():
+            texts.setdefault(name, []).extend(text for text in what if text not in texts.get(name, []))
+    held_text = "; ".join(f"{name}: {', '.join(what)}" for name, what in texts.items())
     reason = (
-        f"The only plain environment variables are the library sidecars' ({held}): configuration "
+        f"The only plain environment variables are the library sidecars' ({held_text}): configuration "
         "that holds no secret. Application secrets go through MeshedService(secrets=...)."
     )
-    Validations.of(resource).acknowledge(Acknowledgment(id=CONTAINER_ENVIRONMENT_RULE, reason=reason))
+    return Acknowledgment(id=CONTAINER_ENVIRONMENT_RULE, reason=reason)
 
 
-def _acknowledge_policy(policy: iam.CfnPolicy, document: Mapping[str, Any]) -> None:
-    wildcard_actions = {
+def _wildcard_actions(document: Mapping[str, Any]) -> set[str]:
+    return {
         str(action)
         for statement in document.get("Statement", [])
         if "*" in _as_list(statement.get("Resource"))
         for action in _as_list(statement.get("Action"))
     }
-    if not wildcard_actions or not wildcard_actions <= UNSCOPABLE_ACTIONS.keys():
-        return
-    reason = " ".join(f"{action}: {UNSCOPABLE_ACTIONS[action]}" for action in sorted(wildcard_actions))
-    Validations.of(policy).acknowledge(Acknowledgment(id=WILDCARD_RESOURCE_RULE, reason=reason))
+
+
+def _wildcard_acknowledgment(actions: set[str]) -> Acknowledgment:
+    reason = " ".join(f"{action}: {UNSCOPABLE_ACTIONS[action]}" for action in sorted(actions))
+    return Acknowledgment(id=WILDCARD_RESOURCE_RULE, reason=reason)
 
 
 # What the library recorded, by task definition and by stack (jsii hands out one Python object
