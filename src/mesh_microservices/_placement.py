@@ -16,11 +16,23 @@ from aws_cdk import Stack
 from constructs import IConstruct
 
 
-def stack_of(construct: IConstruct) -> Stack:
-    """``Stack.of(construct)``, asked of jsii once per construct: a construct never changes stack."""
+def stack_of(construct: IConstruct, *, parent: IConstruct | None = None) -> Stack:
+    """``Stack.of(construct)``, asked of jsii once per construct: a construct never changes stack.
+
+    Args:
+        construct: The construct whose stack is wanted.
+        parent: The scope ``construct`` was created in, when known: its stack is the same
+            unless ``construct`` is a stack itself.
+    """
     stack = _STACKS.get(construct)
     if stack is None:
-        stack = _STACKS[construct] = Stack.of(construct)
+        if isinstance(construct, Stack):
+            stack = construct
+        elif parent is not None:
+            stack = stack_of(parent)
+        else:
+            stack = Stack.of(construct)
+        _STACKS[construct] = stack
     return stack
 
 

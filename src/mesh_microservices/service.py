@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 
 from aws_cdk import RemovalPolicy
@@ -175,7 +176,7 @@ class MeshedService(Construct):
 
         super().__init__(scope, id)
         self._construct_id = id
-        self._stack = stack_of(self)
+        self._stack = stack_of(self, parent=scope)
         self.cluster = cluster
         self.name = name
         self.port = port
@@ -346,7 +347,7 @@ class MeshedService(Construct):
         deploy_after(owner, callee_stack if owner is caller_stack else caller_stack)
         resolved.security_group.add_ingress_rule(
             self.security_group,
-            ec2.Port.tcp(resolved.port),
+            _tcp_port(resolved.port),
             f"{self.name} calls {resolved.name}",
             remote_rule=owner is not callee_stack,  # CDK then puts the rule in the caller's stack
         )
@@ -365,7 +366,7 @@ class MeshedService(Construct):
         problems = ValidationProblems(f"MeshedService {self._construct_id!r}.expose_to")
         check_interface(problems, "peer", peer, ec2.IConnectable)
         problems.raise_if_any()
-        port, reason = ec2.Port.tcp(self.port), f"{description} to {self.name}"
+        port, reason = _tcp_port(self.port), f"{description} to {self.name}"
         peer_stack = stack_of(peer) if isinstance(peer, Construct) else self._stack
         if peer_stack is not self._stack and depends_on(peer_stack, self._stack):
             # The peer's stack deploys after this one: both rules go there, so this stack imports nothing from it.
@@ -373,6 +374,12 @@ class MeshedService(Construct):
         else:
             self.security_group.connections.allow_from(peer, port, reason)
         self._exposed_to.append(peer.node.path if isinstance(peer, Construct) else description)
+
+
+@functools.cache
+def _tcp_port(port: int) -> ec2.Port:
+    # A port is a value: one object per number spares a jsii round trip per rule.
+    return ec2.Port.tcp(port)
 
 
 def _check_string_map(problems: ValidationProblems, parameter: str, values: object, value_type: type = str) -> None:

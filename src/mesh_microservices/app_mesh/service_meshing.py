@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 from aws_cdk import Duration
@@ -144,11 +145,16 @@ class AppMeshService(ServiceMeshing):
         )
         return node, sidecar
 
+    @functools.cached_property
+    def _backend(self) -> appmesh.Backend:
+        """This service as a backend of its callers (configuration only: one for all of them)."""
+        return appmesh.Backend.virtual_service(self.virtual_service)
+
     @override
     def add_backend(self, callee: ServiceMeshing) -> None:
         if not isinstance(callee, AppMeshService):
             raise TypeError(f"callee={callee!r} is not on App Mesh; connect services of one cluster only.")
-        backend = appmesh.Backend.virtual_service(callee.virtual_service)
+        backend = callee._backend
         # The backend is named literally; in one stack, still create the callee's service first.
         same_stack = self._stack is callee._stack
         for node in self.virtual_nodes.values():
@@ -194,7 +200,7 @@ def _node_listener(spec: ServiceSpec, tls: appmesh.ListenerTlsOptions | None) ->
             return appmesh.VirtualNodeListener.http(
                 port=port,
                 tls=tls,
-                health_check=appmesh.HealthCheck.http(path=path),
+                health_check=_health_check(spec.protocol, path),
                 outlier_detection=outlier,
                 connection_pool=appmesh.HttpConnectionPool(
                     max_connections=pool.max_connections, max_pending_requests=pool.max_pending_requests
@@ -206,7 +212,7 @@ def _node_listener(spec: ServiceSpec, tls: appmesh.ListenerTlsOptions | None) ->
             return appmesh.VirtualNodeListener.http2(
                 port=port,
                 tls=tls,
-                health_check=appmesh.HealthCheck.http2(path=path),
+                health_check=_health_check(spec.protocol, path),
                 outlier_detection=outlier,
                 connection_pool=appmesh.Http2ConnectionPool(max_requests=pool.max_requests) if pool else None,
             )
@@ -214,7 +220,7 @@ def _node_listener(spec: ServiceSpec, tls: appmesh.ListenerTlsOptions | None) ->
             return appmesh.VirtualNodeListener.grpc(
                 port=port,
                 tls=tls,
-                health_check=appmesh.HealthCheck.grpc(),
+                health_check=_health_check(spec.protocol, path),
                 outlier_detection=outlier,
                 connection_pool=appmesh.GrpcConnectionPool(max_requests=pool.max_requests) if pool else None,
             )
@@ -222,10 +228,25 @@ def _node_listener(spec: ServiceSpec, tls: appmesh.ListenerTlsOptions | None) ->
             return appmesh.VirtualNodeListener.tcp(
                 port=port,
                 tls=tls,
-                health_check=appmesh.HealthCheck.tcp(),
+                health_check=_health_check(spec.protocol, path),
                 outlier_detection=outlier,
                 connection_pool=appmesh.TcpConnectionPool(max_connections=pool.max_connections) if pool else None,
             )
+
+
+# Listener parts hold configuration only (their bind() renders it), so services share them:
+# each one created is a jsii round trip.
+@functools.cache
+def _health_check(protocol: ListenerProtocol, path: str) -> appmesh.HealthCheck:
+    match protocol:
+        case ListenerProtocol.HTTP:
+            return appmesh.HealthCheck.http(path=path)
+        case ListenerProtocol.HTTP2:
+            return appmesh.HealthCheck.http2(path=path)
+        case ListenerProtocol.GRPC:
+            return appmesh.HealthCheck.grpc()
+        case ListenerProtocol.TCP:
+            return appmesh.HealthCheck.tcp()
 
 
 def _outlier_detection(spec: ServiceSpec) -> appmesh.OutlierDetection | None:
@@ -240,6 +261,7 @@ def _outlier_detection(spec: ServiceSpec) -> appmesh.OutlierDetection | None:
     )
 
 
+@functools.cache
 def _router_listener(protocol: ListenerProtocol, port: int) -> appmesh.VirtualRouterListener:
     match protocol:
         case ListenerProtocol.HTTP:

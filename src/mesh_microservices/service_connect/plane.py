@@ -7,6 +7,7 @@ App Mesh resource. Callers keep dialling ``<name>.<namespace>``.
 
 from __future__ import annotations
 
+from aws_cdk import Stack
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -108,14 +109,15 @@ class ServiceConnectPlane(DataPlaneBinding):
 
     @override
     def attach(self, workload: Workload) -> ServiceMeshing:
-        return ServiceConnectMeshing(workload.deployments[0].service)
+        return ServiceConnectMeshing(workload.deployments[0].service, stack=stack_of(workload.spec.scope))
 
 
 class ServiceConnectMeshing(ServiceMeshing):
     """The Service Connect side of one MeshedService: its ECS service, ordered after its callees."""
 
-    def __init__(self, service: ecs.FargateService) -> None:
+    def __init__(self, service: ecs.FargateService, *, stack: Stack) -> None:
         self.service = service
+        self.stack = stack
         self._deployed_after: list[ServiceConnectMeshing] = []
 
     @override
@@ -124,7 +126,7 @@ class ServiceConnectMeshing(ServiceMeshing):
             raise TypeError(f"callee={callee!r} is not on Service Connect; connect services of one cluster only.")
         # Tasks resolve only endpoints that existed when they started: deploy the server first.
         # Across stacks that is a stack dependency, unless calls run both ways between the two.
-        caller_stack, callee_stack = stack_of(self.service), stack_of(callee.service)
+        caller_stack, callee_stack = self.stack, callee.stack
         if caller_stack is callee_stack:
             # Calls round a loop leave no order to deploy in (CloudFormation refuses a cycle): the
             # edges declared first keep theirs.
