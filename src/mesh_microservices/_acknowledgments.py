@@ -180,11 +180,11 @@ class _StackChecks:
         if self._done:
             return
         self._done = True
-        found = [_TaskResources.of(task_definition) for task_definition in self.task_definitions]
+        tasks = [_TaskResources.of(task_definition) for task_definition in self.task_definitions]
         # Keyed, not listed: resolving drops what is undefined (an empty document), and a list would shift.
-        rendered = self._stack.resolve({str(index): owned.unresolved() for index, owned in enumerate(found)}) or {}
-        for index, owned in enumerate(found):
-            owned.acknowledge(rendered.get(str(index), {}))
+        rendered = self._stack.resolve({str(index): task.unresolved() for index, task in enumerate(tasks)}) or {}
+        for index, task in enumerate(tasks):
+            task.acknowledge(rendered.get(str(index), {}))
 
 
 @dataclass(frozen=True)
