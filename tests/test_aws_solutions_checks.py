@@ -7,6 +7,7 @@ examples acknowledge only their own constructs.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +140,16 @@ def own_choices(tmp_path_factory: pytest.TempPathFactory) -> CheckedApp:
         extended.task_definition.add_container(
             "Worker", image=image, environment={"QUEUE": "orders"}, memory_reservation_mib=64
         )
+        # Through an escape hatch: overrides the L2 API never sees, but the template carries.
+        overridden = MeshedService(stack, "Overridden", cluster=cluster, name="overridden", image=image)
+        resource = overridden.task_definition.node.default_child
+        assert isinstance(resource, ecs.CfnTaskDefinition)
+        resource.add_property_override("ContainerDefinitions.0.Environment", [{"Name": "DEBUG", "Value": "1"}])
+        policy = overridden.task_definition.obtain_execution_role().node.find_child("DefaultPolicy")
+        assert isinstance(policy.node.default_child, iam.CfnPolicy)
+        policy.node.default_child.add_property_override(
+            "PolicyDocument.Statement.3", {"Action": "s3:GetObject", "Effect": "Allow", "Resource": "*"}
+        )
 
     return check_app("own choices", build, Path(tmp_path_factory.mktemp("own-choices")))
 
@@ -146,8 +157,9 @@ def own_choices(tmp_path_factory: pytest.TempPathFactory) -> CheckedApp:
 def test_application_variables_are_left_for_the_application_to_judge(own_choices: CheckedApp) -> None:
     stack = own_choices.stack("OwnChoices")
     rules = {(f["rule"], f["path"].split("/")[1]) for f in stack.findings}
-    # Given at construction, added to the application container later, or in a container of its own.
-    for service in ("Configured", "Added", "Extended"):
+    # Given at construction, added to the application container later, in a container of its own,
+    # or through an escape hatch on the task definition's resource.
+    for service in ("Configured", "Added", "Extended", "Overridden"):
         assert (_rule(CONTAINER_ENVIRONMENT_RULE), service) in rules, service
     acknowledged = {(f["rule"], f["path"].split("/")[1]) for f in stack.acknowledged}
     assert (_rule(CONTAINER_ENVIRONMENT_RULE), "Granted") in acknowledged  # only Envoy's variable there
@@ -155,11 +167,38 @@ def test_application_variables_are_left_for_the_application_to_judge(own_choices
 
 def test_wildcard_grants_the_library_did_not_make_stay_reported(own_choices: CheckedApp) -> None:
     stack = own_choices.stack("OwnChoices")
-    # Granted added ssm:GetParameters on "*" itself: the finding stays. Pulled only pulls from ECR.
-    assert (_rule(WILDCARD_RESOURCE_RULE), "Granted") in {(f["rule"], f["path"].split("/")[1]) for f in stack.findings}
+    # Granted added ssm:GetParameters on "*" itself, Overridden s3:GetObject through an escape hatch:
+    # the findings stay. Pulled only pulls from ECR.
+    reported = {(f["rule"], f["path"].split("/")[1]) for f in stack.findings}
+    assert (_rule(WILDCARD_RESOURCE_RULE), "Granted") in reported
+    assert (_rule(WILDCARD_RESOURCE_RULE), "Overridden") in reported
     assert (_rule(WILDCARD_RESOURCE_RULE), "Pulled") in {
         (f["rule"], f["path"].split("/")[1]) for f in stack.acknowledged
     }
+
+
+def test_task_findings_are_acknowledged_in_a_nested_stage(tmp_path: Path) -> None:
+    """The check is a validation plugin of the stage holding the stack, however deep it is."""
+
+    def build(app: cdk.App) -> None:
+        stack = cdk.Stack(cdk.Stage(app, "Staged", env=ENV), "Services")
+        cluster = MeshedCluster(stack, "Cluster", namespace="staged.local")
+        MeshedService(stack, "Orders", cluster=cluster, name="orders", image=ecs.ContainerImage.from_registry(NGINX))
+
+    checked = check_app("nested stage", build, tmp_path)
+    rules = {_rule(CONTAINER_ENVIRONMENT_RULE), _rule(WILDCARD_RESOURCE_RULE)}
+    report = json.loads((Path(checked.assembly.directory) / "validation-report.json").read_text())
+    nag = [plugin for plugin in report["pluginReports"] if plugin["pluginName"] == PLUGIN]
+    assert nag, "cdk-nag did not report on the nested stage's stack"
+    reported = [v["ruleName"] for plugin in nag for v in plugin["violations"] if v["ruleName"] in rules]
+    assert reported == []
+    acknowledged = {
+        (v["ruleName"], v["acknowledgedAt"])
+        for plugin in nag
+        for v in plugin.get("suppressedViolations") or []
+        if v["ruleName"] in rules
+    }
+    assert acknowledged == {(rule, "Staged/Services/Orders/TaskDefinition") for rule in rules}
 
 
 def test_a_service_with_a_grant_of_its_own_has_its_other_policies_acknowledged_one_by_one(

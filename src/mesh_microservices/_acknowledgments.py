@@ -3,10 +3,11 @@
 Each acknowledgment covers only resources the library created and checked, with its reason, so
 ``Validations.of(app).add_plugins(AwsSolutionsChecks(app))`` leaves an application only the
 findings of its own choices. One-off resources (a load balancer's group, its log bucket, a role)
-are acknowledged on the resource itself. A task definition's findings are decided at synthesis,
-once the application has added what it adds, and acknowledged on the task definition when they
-hold for everything below it (one jsii call per task), else on each resource they hold for. Every
-other finding is fixed in the constructs' defaults.
+are acknowledged on the resource itself. A task definition's findings are decided when the app
+is validated, from the synthesized template cdk-nag reads (so whatever the application added,
+through the API or an escape hatch, counts), and acknowledged on the task definition when they
+hold for everything below it, else on each resource they hold for. Every other finding is fixed
+in the constructs' defaults.
 
 The ids carry the plugin's name (``AwsSolutions::``): CDK then lists each acknowledged finding,
 with its reason and where it was acknowledged, among the ``suppressedViolations`` of the cloud
@@ -15,13 +16,24 @@ assembly's ``validation-report.json``.
 
 from __future__ import annotations
 
+import json
 import weakref
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import jsii
-from aws_cdk import Acknowledgment, Aspects, CfnResource, IAspect, Stack, Validations
+from aws_cdk import (
+    Acknowledgment,
+    CfnResource,
+    IPolicyValidationContext,
+    IPolicyValidationPlugin,
+    PolicyValidationPluginReport,
+    Stack,
+    Stage,
+    Validations,
+)
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
@@ -33,6 +45,11 @@ CONTAINER_ENVIRONMENT_RULE = f"{AWS_SOLUTIONS_PLUGIN}::AwsSolutions-ECS2"
 WILDCARD_RESOURCE_RULE = f"{AWS_SOLUTIONS_PLUGIN}::AwsSolutions-IAM5[Resource::*]"
 OPEN_INGRESS_RULE = f"{AWS_SOLUTIONS_PLUGIN}::AwsSolutions-EC23"
 SERVER_ACCESS_LOGS_RULE = f"{AWS_SOLUTIONS_PLUGIN}::AwsSolutions-S1"
+# Cloud assembly schema: a stack artifact's type, and the metadata entry naming a resource's logical id.
+STACK_ARTIFACT = "aws:cloudformation:stack"
+LOGICAL_ID_METADATA = "aws:cdk:logicalId"
+TASK_CHECKS_PLUGIN = "mesh-microservices-task-checks"
+UNREADABLE_POLICY = "<a policy document the check cannot read>"
 
 # IAM actions without resource-level permissions (IAM service authorization reference: no
 # resource type), which can only be granted on "*"; with why the library grants each.
@@ -90,9 +107,10 @@ def acknowledge_sidecar_environment(
 
 
 def acknowledge_task_findings(task_definition: ecs.TaskDefinition, *, stack: Stack) -> None:
-    """Acknowledge, at synthesis, the findings the library's design causes on a task definition.
+    """Acknowledge the findings the library's design causes on a task definition, from its template.
 
-    Decided once the application has added what it adds, so that its own choices stay reported:
+    Decided when the app is validated, from the synthesized template that cdk-nag reads, so that
+    the application's own choices stay reported, whether made with the L2 API or an escape hatch:
 
     - AwsSolutions-ECS2 (plain environment variables), when the only containers with plain
       variables are the sidecars recorded with ``acknowledge_sidecar_environment``;
@@ -100,8 +118,8 @@ def acknowledge_task_findings(task_definition: ecs.TaskDefinition, *, stack: Sta
       "*" is one of ``UNSCOPABLE_ACTIONS`` (the execution role pulls images and writes logs, the
       task role holds the sidecars' grants).
 
-    When both hold for everything below the task definition, they are acknowledged on it in one
-    jsii call; otherwise each on the resources it holds for, and the application's stay reported.
+    When both hold for everything below the task definition, they are acknowledged on it;
+    otherwise each on the resources it holds for, and the application's stay reported.
 
     Args:
         task_definition: A task definition the library created, with its roles.
@@ -109,11 +127,12 @@ def acknowledge_task_findings(task_definition: ecs.TaskDefinition, *, stack: Sta
     """
     checks = _STACK_CHECKS.get(stack)
     if checks is None:
-        checks = _STACK_CHECKS[stack] = _StackChecks(stack)
-        # On a leaf resource, the aspect visits one construct: a single callback per stack.
-        anchor = task_definition.node.default_child
-        assert isinstance(anchor, CfnResource)
-        Aspects.of(anchor).add(checks)
+        stage = Stage.of(stack)
+        assert stage is not None  # a Stack always has an enclosing Stage, its App at least
+        if stage not in _STAGE_CHECKS:  # one plugin per stage, whatever the number of its stacks
+            _STAGE_CHECKS[stage] = _TaskFindingChecks()
+            Validations.of(stage).add_plugins(_STAGE_CHECKS[stage])
+        checks = _STACK_CHECKS[stack] = _STAGE_CHECKS[stage]
     checks.task_definitions.append(task_definition)
 
 
@@ -162,106 +181,147 @@ def acknowledge_access_log_bucket(bucket: s3.Bucket) -> None:
     Validations.of(resource).acknowledge(Acknowledgment(id=SERVER_ACCESS_LOGS_RULE, reason=reason))
 
 
-@jsii.implements(IAspect)
-class _StackChecks:
-    """Decides the acknowledgments of the library's task definitions in one stack, when synthesis visits it.
+@jsii.implements(IPolicyValidationPlugin)
+class _TaskFindingChecks:
+    """Acknowledges what the library's task definitions in one stage cause, from their templates.
 
-    One aspect per stack reads every task's container definitions and policies in a single
-    resolve: each jsii round trip costs about as much as declaring a resource property.
+    A validation plugin: CDK calls it after writing the templates, and reads acknowledgments from
+    the construct tree once every plugin has run. Reading the template costs no jsii round trip
+    per resource, and sees what escape hatches changed. It reports no violation of its own.
     """
 
-    def __init__(self, stack: Stack) -> None:
-        self._stack = stack
+    def __init__(self) -> None:
         self.task_definitions: list[ecs.TaskDefinition] = []
-        self._done = False
 
-    def visit(self, node: IConstruct) -> None:
-        """Acknowledge what the library caused, the first time."""
-        if self._done:
-            return
-        self._done = True
-        tasks = [_TaskResources.of(task_definition) for task_definition in self.task_definitions]
-        # Keyed, not listed: resolving drops what is undefined (an empty document), and a list would shift.
-        rendered = self._stack.resolve({str(index): task.unresolved() for index, task in enumerate(tasks)}) or {}
-        for index, task in enumerate(tasks):
-            task.acknowledge(rendered.get(str(index), {}))
+    @property
+    def name(self) -> str:
+        """The name the validation report gives the plugin."""
+        return TASK_CHECKS_PLUGIN
+
+    @property
+    def version(self) -> str | None:
+        """Not reported."""
+        return None
+
+    @property
+    def rule_ids(self) -> list[str] | None:
+        """It evaluates no rule of its own."""
+        return None
+
+    def validate(self, context: IPolicyValidationContext) -> PolicyValidationPluginReport:
+        """Acknowledge, on each task definition or resource, what the library caused there."""
+        by_path = {task_definition.node.path: task_definition for task_definition in self.task_definitions}
+        below = _resources_below(context.template_paths, by_path.keys())
+        for path, task_definition in by_path.items():
+            _TaskResources(task_definition, below.get(path, {})).acknowledge()
+        return PolicyValidationPluginReport(success=True, violations=[])
 
 
 @dataclass(frozen=True)
 class _TaskResources:
-    """The CloudFormation resources below a library task definition that its checks read."""
+    """The synthesized resources below a library task definition, by path relative to it."""
 
     task_definition: ecs.TaskDefinition
-    # Its task definition resource (an application's own below it too), with the sidecars' variables.
-    resources: list[tuple[ecs.CfnTaskDefinition, Mapping[str, list[str]]]]
-    policies: list[iam.CfnPolicy]
+    resources: Mapping[str, Mapping[str, Any]]
 
-    @classmethod
-    def of(cls, task_definition: ecs.TaskDefinition) -> _TaskResources:
-        resources: list[tuple[ecs.CfnTaskDefinition, Mapping[str, list[str]]]] = []
-        policies: list[iam.CfnPolicy] = []
-        variables: Mapping[str, list[str]] = {}
-        # One round trip for the subtree. In preorder, a task definition's resource is the first
-        # task definition resource after it; any other one has no sidecars.
-        for construct in task_definition.node.find_all():
-            if isinstance(construct, ecs.TaskDefinition):
-                variables = _SIDECAR_VARIABLES.get(construct, {})
-            elif isinstance(construct, ecs.CfnTaskDefinition):
-                resources.append((construct, variables))
-                variables = {}
-            elif isinstance(construct, iam.CfnPolicy):
-                policies.append(construct)
-        return cls(task_definition, resources, policies)
-
-    def unresolved(self) -> dict[str, object]:
-        """Each policy's document, and the container definitions when sidecars set variables."""
-        unresolved: dict[str, object] = {
-            "documents": {str(index): policy.policy_document for index, policy in enumerate(self.policies)}
-        }
-        if any(variables for _, variables in self.resources):
-            unresolved["containers"] = {
-                str(index): resource.container_definitions for index, (resource, _) in enumerate(self.resources)
-            }
-        return unresolved
-
-    def acknowledge(self, rendered: Mapping[str, Any]) -> None:
+    def acknowledge(self) -> None:
         """Acknowledge on the task definition what holds below it throughout, on single resources the rest."""
-        on_task: list[Acknowledgment] = []
-        containers = rendered.get("containers")
-        if containers is not None:
-            on_task.extend(self._acknowledge_environment(containers))
-        on_task.extend(self._acknowledge_policies(rendered.get("documents", {})))
+        on_task = [*self._acknowledge_environment(), *self._acknowledge_policies()]
         if on_task:
             Validations.of(self.task_definition).acknowledge(*on_task)
 
-    def _acknowledge_environment(self, containers: Mapping[str, Any]) -> list[Acknowledgment]:
-        # The L1 shape the resource renders from (camelCase keys), as the containers declared it.
-        clean = [
-            (resource, variables)
-            for index, (resource, variables) in enumerate(self.resources)
-            if not any(c.get("environment") for c in containers.get(str(index), []) if c.get("name") not in variables)
-        ]
-        ours = [(resource, variables) for resource, variables in clean if variables]
-        if not ours:
+    def _of_type(self, resource_type: str) -> dict[str, Mapping[str, Any]]:
+        return {p: r.get("Properties", {}) for p, r in self.resources.items() if r.get("Type") == resource_type}
+
+    def _acknowledge_environment(self) -> list[Acknowledgment]:
+        variables = _SIDECAR_VARIABLES.get(self.task_definition, {})
+        task_resources = self._of_type("AWS::ECS::TaskDefinition")
+        # Its own resource is "Resource"; any other task definition below it is the application's.
+        own = task_resources.get("Resource")
+        if not variables or own is None or not _only_sidecar_variables(own, variables):
             return []
-        if len(clean) == len(self.resources):
-            return [_environment_acknowledgment([variables for _, variables in ours])]
-        for resource, variables in ours:  # the application's variables are its own to judge
-            Validations.of(resource).acknowledge(_environment_acknowledgment([variables]))
+        if all(_only_sidecar_variables(r, {}) for p, r in task_resources.items() if p != "Resource"):
+            return [_environment_acknowledgment([variables])]
+        self._acknowledge_resource("Resource", _environment_acknowledgment([variables]))
         return []
 
-    def _acknowledge_policies(self, documents: Mapping[str, Any]) -> list[Acknowledgment]:
-        wildcards = [
-            (policy, _wildcard_actions(documents.get(str(index), {}))) for index, policy in enumerate(self.policies)
-        ]
-        ours = [(policy, actions) for policy, actions in wildcards if actions and actions <= UNSCOPABLE_ACTIONS.keys()]
+    def _acknowledge_policies(self) -> list[Acknowledgment]:
+        wildcards = {
+            path: set().union(*(_wildcard_actions(document) for document in documents))
+            for path, documents in self._policies().items()
+        }
+        unscopable = UNSCOPABLE_ACTIONS.keys()
+        ours = {path: actions for path, actions in wildcards.items() if actions and actions <= unscopable}
         if not ours:
             return []
-        if all(not actions or actions <= UNSCOPABLE_ACTIONS.keys() for _, actions in wildcards):
-            return [_wildcard_acknowledgment(set().union(*(actions for _, actions in ours)))]
-        for policy, actions in ours:  # a grant of the application's own on "*" stays reported
-            Validations.of(policy).acknowledge(_wildcard_acknowledgment(actions))
+        if all(actions <= unscopable for actions in wildcards.values()):
+            return [_wildcard_acknowledgment(set().union(*ours.values()))]
+        for path, actions in ours.items():  # a grant of the application's own on "*" stays reported
+            self._acknowledge_resource(path, _wildcard_acknowledgment(actions))
         return []
+
+    def _policies(self) -> dict[str, list[Any]]:
+        """Every policy document below the task definition, by the path of the resource holding it."""
+        documents: dict[str, list[Any]] = {}
+        for resource_type in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            for path, properties in self._of_type(resource_type).items():
+                documents[path] = [properties.get("PolicyDocument")]
+        for path, properties in self._of_type("AWS::IAM::Role").items():
+            inline = properties.get("Policies")
+            if inline:
+                documents[path] = [p.get("PolicyDocument") if isinstance(p, dict) else p for p in _as_list(inline)]
+        return documents
+
+    def _acknowledge_resource(self, path: str, acknowledgment: Acknowledgment) -> None:
+        """Acknowledge on the one resource at ``path`` below the task definition (the rare case)."""
+        construct: IConstruct = self.task_definition
+        for child in path.split("/"):
+            construct = construct.node.find_child(child)
+        Validations.of(construct).acknowledge(acknowledgment)
+
+
+def _resources_below(template_paths: list[str], owners: Collection[str]) -> dict[str, dict[str, Mapping[str, Any]]]:
+    """The templates' resources below each owner's construct path, by path relative to that owner.
+
+    A template names its resources by logical id; the stack's metadata in the cloud assembly maps
+    each construct path to its logical id, as ``cdk diff`` and ``cdk deploy`` read it.
+    """
+    below: dict[str, dict[str, Mapping[str, Any]]] = {}
+    templates_by_folder: dict[Path, set[str]] = {}
+    for template_path in template_paths:
+        templates_by_folder.setdefault(Path(template_path).parent, set()).add(Path(template_path).name)
+    for folder, templates in templates_by_folder.items():
+        manifest = json.loads((folder / "manifest.json").read_text())
+        for artifact in manifest.get("artifacts", {}).values():
+            template_file = artifact.get("properties", {}).get("templateFile")
+            if artifact.get("type") != STACK_ARTIFACT or template_file not in templates:
+                continue
+            resources = json.loads((folder / template_file).read_text()).get("Resources", {})
+            metadata = artifact.get("metadata", {})
+            if "additionalMetadataFile" in artifact:
+                metadata = {**metadata, **json.loads((folder / artifact["additionalMetadataFile"]).read_text())}
+            for path, entries in metadata.items():
+                logical_ids = [e.get("data") for e in entries if e.get("type") == LOGICAL_ID_METADATA]
+                if logical_ids and logical_ids[0] in resources:
+                    parts = path.strip("/").split("/")
+                    # The closest owner above it (the library's task definitions do not nest).
+                    for depth in range(len(parts) - 1, 0, -1):
+                        owner = "/".join(parts[:depth])
+                        if owner in owners:
+                            below.setdefault(owner, {})["/".join(parts[depth:])] = resources[logical_ids[0]]
+                            break
+    return below
+
+
+def _only_sidecar_variables(task_definition: Mapping[str, Any], variables: Mapping[str, list[str]]) -> bool:
+    """Whether the only containers with plain variables in a task definition's properties are sidecars."""
+    containers = task_definition.get("ContainerDefinitions", [])
+    if not isinstance(containers, list):
+        return False  # rendered by an intrinsic function: not knowably ours
+    return all(
+        isinstance(container, dict) and (not container.get("Environment") or container.get("Name") in variables)
+        for container in containers
+    )
 
 
 def _environment_acknowledgment(variables: list[Mapping[str, list[str]]]) -> Acknowledgment:
@@ -277,10 +337,17 @@ def _environment_acknowledgment(variables: list[Mapping[str, list[str]]]) -> Ack
     return Acknowledgment(id=CONTAINER_ENVIRONMENT_RULE, reason=reason)
 
 
-def _wildcard_actions(document: Mapping[str, Any]) -> set[str]:
+def _wildcard_actions(document: object) -> set[str]:
+    """The actions a policy document grants on "*"; one that no action matches if it is not readable."""
+    if document is None:
+        return set()
+    statements = _as_list(document.get("Statement")) if isinstance(document, dict) else [None]
+    readable = [statement for statement in statements if isinstance(statement, dict)]
+    if len(readable) < len(statements):
+        return {UNREADABLE_POLICY}  # built by an intrinsic function: not knowably the library's
     return {
         str(action)
-        for statement in document.get("Statement", [])
+        for statement in readable
         if "*" in _as_list(statement.get("Resource"))
         for action in _as_list(statement.get("Action"))
     }
@@ -294,7 +361,8 @@ def _wildcard_acknowledgment(actions: set[str]) -> Acknowledgment:
 # What the library recorded, by task definition and by stack (jsii hands out one Python object
 # per construct, so identity is equality).
 _SIDECAR_VARIABLES: weakref.WeakKeyDictionary[ecs.TaskDefinition, dict[str, list[str]]] = weakref.WeakKeyDictionary()
-_STACK_CHECKS: weakref.WeakKeyDictionary[Stack, _StackChecks] = weakref.WeakKeyDictionary()
+_STACK_CHECKS: weakref.WeakKeyDictionary[Stack, _TaskFindingChecks] = weakref.WeakKeyDictionary()
+_STAGE_CHECKS: weakref.WeakKeyDictionary[Stage, _TaskFindingChecks] = weakref.WeakKeyDictionary()
 
 
 def _as_list(value: object) -> list[object]:
