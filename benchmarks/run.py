@@ -1,8 +1,8 @@
 """Synthesis benchmark: the library app against the hand-written one, for several sizes and call graphs.
 
 Each measurement is a fresh ``python`` process that builds one app and calls ``app.synth()``
-(what ``cdk synth`` runs, without the CLI), so it includes starting jsii and importing
-aws_cdk, as every real synth does. Both apps' sources are compiled to bytecode first, as pip
+with the context the CDK CLI passes (what ``cdk synth`` runs, without the CLI's own start), so
+it includes starting jsii and importing aws_cdk, as every real synth does. Both apps' sources are compiled to bytecode first, as pip
 does when it installs a package, so no process spends its time compiling them. Wall time is
 the whole process; CPU time is user + system of python and its node child (which jsii waits
 for), steadier than wall time when other work shares the machine; peak memory is the largest
@@ -38,6 +38,16 @@ IMPLS = {
     "library-defaults": ("library_app", "build_with_defaults"),
     "handwritten": ("handwritten", "build"),
 }
+# The context ``cdk synth`` hands an app (CDK_CONTEXT_JSON of CLI 2.1148): construct paths and
+# asset metadata in templates, a CDK metadata resource per stack, and the validation report left
+# for the CLI to print.
+CLI_CONTEXT = {
+    "aws:cdk:enable-path-metadata": True,
+    "aws:cdk:enable-asset-metadata": True,
+    "aws:cdk:version-reporting": True,
+    "aws:cdk:bundling-stacks": ["**"],
+    "@aws-cdk/core:failSynthOnValidationErrors": False,
+}
 SAMPLE_SECONDS = 0.05
 MIB = 1024 * 1024
 # Targets the figures are checked against.
@@ -67,8 +77,7 @@ def child(impl: str, n: int, graph: str, outdir: str) -> None:
 
     from graphs import GRAPHS
 
-    # Path metadata on, as the CDK CLI sets it: templates carry each resource's construct path.
-    app = cdk.App(outdir=outdir, context={"aws:cdk:enable-path-metadata": True})
+    app = cdk.App(outdir=outdir, context=CLI_CONTEXT)
     module, builder = IMPLS[impl]
     getattr(import_module(module), builder)(app, n, GRAPHS[graph](n))
     app.synth()

@@ -106,7 +106,9 @@ def acknowledge_sidecar_environment(
     held.setdefault(container_name, []).append(variables)
 
 
-def acknowledge_task_findings(task_definition: ecs.TaskDefinition, *, stack: Stack) -> None:
+def acknowledge_task_findings(
+    task_definition: ecs.TaskDefinition, *, stack: Stack, parent: IConstruct, path: str
+) -> None:
     """Acknowledge the findings the library's design causes on a task definition, from its template.
 
     Decided when the app is validated, from the synthesized template that cdk-nag reads, so that
@@ -124,6 +126,9 @@ def acknowledge_task_findings(task_definition: ecs.TaskDefinition, *, stack: Sta
     Args:
         task_definition: A task definition the library created, with its roles.
         stack: The stack that holds it.
+        parent: A construct above it, usually the stack: its path is asked of jsii once, however
+            many task definitions are below it.
+        path: The construct ids from ``parent`` down to the task definition, joined by "/".
     """
     checks = _STACK_CHECKS.get(stack)
     if checks is None:
@@ -133,7 +138,7 @@ def acknowledge_task_findings(task_definition: ecs.TaskDefinition, *, stack: Sta
             _STAGE_CHECKS[stage] = _TaskFindingChecks()
             Validations.of(stage).add_plugins(_STAGE_CHECKS[stage])
         checks = _STACK_CHECKS[stack] = _STAGE_CHECKS[stage]
-    checks.task_definitions.append(task_definition)
+    checks.task_definitions.append((task_definition, parent, path))
 
 
 def acknowledge_aws_managed_policy(role: iam.Role, policy_name: str) -> None:
@@ -191,7 +196,8 @@ class _TaskFindingChecks:
     """
 
     def __init__(self) -> None:
-        self.task_definitions: list[ecs.TaskDefinition] = []
+        # Each task definition, with a construct above it and its path from there.
+        self.task_definitions: list[tuple[ecs.TaskDefinition, IConstruct, str]] = []
 
     @property
     def name(self) -> str:
@@ -210,7 +216,12 @@ class _TaskFindingChecks:
 
     def validate(self, context: IPolicyValidationContext) -> PolicyValidationPluginReport:
         """Acknowledge, on each task definition or resource, what the library caused there."""
-        by_path = {task_definition.node.path: task_definition for task_definition in self.task_definitions}
+        parent_paths: dict[int, str] = {}  # by id(): one path per parent, a stack for most tasks
+        by_path: dict[str, ecs.TaskDefinition] = {}
+        for task_definition, parent, path in self.task_definitions:
+            if id(parent) not in parent_paths:
+                parent_paths[id(parent)] = parent.node.path
+            by_path["/".join(p for p in (parent_paths[id(parent)], path) if p)] = task_definition
         below = _resources_below(context.template_paths, by_path.keys())
         for path, task_definition in by_path.items():
             _TaskResources(task_definition, below.get(path, {})).acknowledge()

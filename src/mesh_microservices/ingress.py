@@ -251,7 +251,7 @@ class MeshIngress(Construct):
         self.virtual_gateway: appmesh.VirtualGateway = self.gateway.virtual_gateway
         self.gateway_routes: dict[str, appmesh.GatewayRoute] = self.gateway.gateway_routes
         self.envoy_container: ecs.ContainerDefinition = self.gateway.envoy_container
-        acknowledge_task_findings(self.task_definition, stack=stack)
+        acknowledge_task_findings(self.task_definition, stack=stack, parent=self, path="TaskDefinition")
 
         self.service = ecs.FargateService(
             self,

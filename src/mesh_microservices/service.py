@@ -194,7 +194,7 @@ class MeshedService(Construct):
         self.route_rules: tuple[RouteRule, ...] = tuple(routes)
         for extra in versions:
             self.deployments[extra.name] = self._deploy(
-                Construct(self, f"Version-{extra.name}"),
+                Construct(self, _version_scope_id(extra.name)),
                 spec,
                 extra.name,
                 extra.weight,
@@ -208,8 +208,10 @@ class MeshedService(Construct):
         self.meshing: ServiceMeshing = cluster._plane.attach(
             Workload(spec=spec, deployments=tuple(self.deployments.values()), log_group=self.log_group)
         )
-        for deployment in self.deployments.values():
-            acknowledge_task_findings(deployment.task_definition, stack=self._stack)
+        for deployed, deployment in self.deployments.items():
+            holder = id if deployed == version else f"{id}/{_version_scope_id(deployed)}"
+            below = f"{holder}/TaskDefinition"
+            acknowledge_task_findings(deployment.task_definition, stack=self._stack, parent=scope, path=below)
         deploy_after(self._stack, stack_of(cluster))
         self._callees: list[MeshedService] = []
         self._exposed_to: list[str] = []
@@ -431,3 +433,8 @@ def _resolve_backends(
         else:
             resolved.append(backend)
     return resolved
+
+
+def _version_scope_id(version: str) -> str:
+    """The id of the construct that holds an extra version's task definition and ECS service."""
+    return f"Version-{version}"
