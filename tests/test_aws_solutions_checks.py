@@ -18,7 +18,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 import mesh_microservices
-from checked_apps import CheckedApp, check_app
+from checked_apps import CheckedApp, check_app, new_checked_app
 from conftest import ENV, NGINX
 from gate_counts import count
 from mesh_microservices import MeshedCluster, MeshedService, ServiceRepository
@@ -27,6 +27,7 @@ from mesh_microservices._acknowledgments import (
     WILDCARD_RESOURCE_RULE,
 )
 from record_logical_ids import discover as discover_examples
+from synthesized import synthesize_reporting
 
 PLUGIN = "AwsSolutions"
 # Every construct the library exports: what it acknowledges inside them is its own doing.
@@ -177,15 +178,16 @@ def test_wildcard_grants_the_library_did_not_make_stay_reported(own_choices: Che
     }
 
 
-def test_task_findings_are_acknowledged_in_a_nested_stage(tmp_path: Path) -> None:
-    """The check is a validation plugin of the stage holding the stack, however deep it is."""
+def test_task_findings_are_acknowledged_in_a_nested_stage_without_path_metadata(tmp_path: Path) -> None:
+    """The check is a plugin of the stage holding the stack, and reads paths from the cloud assembly.
 
-    def build(app: cdk.App) -> None:
-        stack = cdk.Stack(cdk.Stage(app, "Staged", env=ENV), "Services")
-        cluster = MeshedCluster(stack, "Cluster", namespace="staged.local")
-        MeshedService(stack, "Orders", cluster=cluster, name="orders", image=ecs.ContainerImage.from_registry(NGINX))
-
-    checked = check_app("nested stage", build, tmp_path)
+    Templates carry no construct paths here: the cloud assembly's metadata maps them to logical ids.
+    """
+    app = new_checked_app(tmp_path, {"aws:cdk:enable-path-metadata": False})
+    stack = cdk.Stack(cdk.Stage(app, "Staged", env=ENV), "Services")
+    cluster = MeshedCluster(stack, "Cluster", namespace="staged.local")
+    MeshedService(stack, "Orders", cluster=cluster, name="orders", image=ecs.ContainerImage.from_registry(NGINX))
+    checked = CheckedApp("nested stage", app, synthesize_reporting(app))
     rules = {_rule(CONTAINER_ENVIRONMENT_RULE), _rule(WILDCARD_RESOURCE_RULE)}
     report = json.loads((Path(checked.assembly.directory) / "validation-report.json").read_text())
     nag = [plugin for plugin in report["pluginReports"] if plugin["pluginName"] == PLUGIN]

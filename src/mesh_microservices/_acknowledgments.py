@@ -45,9 +45,11 @@ CONTAINER_ENVIRONMENT_RULE = f"{AWS_SOLUTIONS_PLUGIN}::AwsSolutions-ECS2"
 WILDCARD_RESOURCE_RULE = f"{AWS_SOLUTIONS_PLUGIN}::AwsSolutions-IAM5[Resource::*]"
 OPEN_INGRESS_RULE = f"{AWS_SOLUTIONS_PLUGIN}::AwsSolutions-EC23"
 SERVER_ACCESS_LOGS_RULE = f"{AWS_SOLUTIONS_PLUGIN}::AwsSolutions-S1"
-# Cloud assembly schema: a stack artifact's type, and the metadata entry naming a resource's logical id.
+# Cloud assembly schema: a stack artifact's type, the metadata entry naming a resource's logical id,
+# and the template metadata naming its construct path (when path metadata is on, as the CLI sets).
 STACK_ARTIFACT = "aws:cloudformation:stack"
 LOGICAL_ID_METADATA = "aws:cdk:logicalId"
+PATH_METADATA = "aws:cdk:path"
 TASK_CHECKS_PLUGIN = "mesh-microservices-task-checks"
 UNREADABLE_POLICY = "<a policy document the check cannot read>"
 
@@ -292,11 +294,7 @@ class _TaskResources:
 
 
 def _resources_below(template_paths: list[str], owners: Collection[str]) -> dict[str, dict[str, Mapping[str, Any]]]:
-    """The templates' resources below each owner's construct path, by path relative to that owner.
-
-    A template names its resources by logical id; the stack's metadata in the cloud assembly maps
-    each construct path to its logical id, as ``cdk diff`` and ``cdk deploy`` read it.
-    """
+    """The templates' resources below each owner's construct path, by path relative to that owner."""
     below: dict[str, dict[str, Mapping[str, Any]]] = {}
     templates_by_folder: dict[Path, set[str]] = {}
     for template_path in template_paths:
@@ -308,20 +306,35 @@ def _resources_below(template_paths: list[str], owners: Collection[str]) -> dict
             if artifact.get("type") != STACK_ARTIFACT or template_file not in templates:
                 continue
             resources = json.loads((folder / template_file).read_text()).get("Resources", {})
-            metadata = artifact.get("metadata", {})
-            if "additionalMetadataFile" in artifact:
-                metadata = {**metadata, **json.loads((folder / artifact["additionalMetadataFile"]).read_text())}
-            for path, entries in metadata.items():
-                logical_ids = [e.get("data") for e in entries if e.get("type") == LOGICAL_ID_METADATA]
-                if logical_ids and logical_ids[0] in resources:
-                    parts = path.strip("/").split("/")
-                    # The closest owner above it (the library's task definitions do not nest).
-                    for depth in range(len(parts) - 1, 0, -1):
-                        owner = "/".join(parts[:depth])
-                        if owner in owners:
-                            below.setdefault(owner, {})["/".join(parts[depth:])] = resources[logical_ids[0]]
-                            break
+            for path, logical_id in _construct_paths(folder, artifact, resources).items():
+                parts = path.strip("/").split("/")
+                # The closest owner above it (the library's task definitions do not nest).
+                for depth in range(len(parts) - 1, 0, -1):
+                    owner = "/".join(parts[:depth])
+                    if owner in owners:
+                        below.setdefault(owner, {})["/".join(parts[depth:])] = resources[logical_id]
+                        break
     return below
+
+
+def _construct_paths(folder: Path, artifact: Mapping[str, Any], resources: Mapping[str, Any]) -> dict[str, str]:
+    """Each resource's construct path, with its logical id.
+
+    Templates synthesized by the CDK CLI carry the path in each resource's metadata; otherwise
+    the stack's metadata in the cloud assembly maps paths to logical ids, as ``cdk diff`` reads it.
+    """
+    paths = {r.get("Metadata", {}).get(PATH_METADATA): logical_id for logical_id, r in resources.items()}
+    if None not in paths:
+        return paths
+    metadata = dict(artifact.get("metadata", {}))
+    if "additionalMetadataFile" in artifact:
+        metadata.update(json.loads((folder / artifact["additionalMetadataFile"]).read_text()))
+    paths = {}
+    for path, entries in metadata.items():
+        logical_ids = [e.get("data") for e in entries if e.get("type") == LOGICAL_ID_METADATA]
+        if logical_ids and logical_ids[0] in resources:
+            paths[path] = logical_ids[0]
+    return paths
 
 
 def _only_sidecar_variables(task_definition: Mapping[str, Any], variables: Mapping[str, list[str]]) -> bool:
