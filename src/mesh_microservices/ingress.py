@@ -11,16 +11,15 @@ import enum
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import jsii
 from aws_cdk import Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_appmesh as appmesh
-from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ._acknowledgments import (
@@ -45,6 +44,10 @@ from .app_mesh.gateway import AppMeshGateway, GatewayRouteTarget
 from .cluster import MeshedCluster
 from .options import ListenerProtocol
 from .service import MeshedService
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_certificatemanager as acm
+    from aws_cdk import aws_s3 as s3
 
 HTTP_PORT = 80
 HTTPS_PORT = 443
@@ -190,11 +193,17 @@ class MeshIngress(Construct):
         check_type(problems, "load_balancer", load_balancer, IngressLoadBalancer)
         _check_region(problems, scope)
         if certificate is not None:
+            # Imported when used: every aws_cdk module loaded delays each synth's start.
+            from aws_cdk import aws_certificatemanager as acm
+
             check_interface(problems, "certificate", certificate, acm.ICertificate)
         check_port(problems, "port", port, reserved=envoy.reserved_ports())
         check_task_size(problems, cpu, memory_mib)
         check_positive(problems, "desired_count", desired_count)
         if access_logs_bucket is not None:
+            # Imported when used: every aws_cdk module loaded delays each synth's start.
+            from aws_cdk import aws_s3 as s3
+
             check_interface(problems, "access_logs_bucket", access_logs_bucket, s3.IBucket)
         check_type(problems, "log_retention", log_retention, logs.RetentionDays)
         check_type(problems, "removal_policy", removal_policy, RemovalPolicy)
@@ -303,6 +312,9 @@ class MeshIngress(Construct):
         return self.load_balancer.load_balancer_dns_name
 
     def _access_logs_bucket(self) -> s3.Bucket:
+        # Imported when used: every aws_cdk module loaded delays each synth's start.
+        from aws_cdk import aws_s3 as s3
+
         bucket = s3.Bucket(
             self,
             "AccessLogs",

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
-from aws_cdk import aws_kms as kms
 from constructs import Construct
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_kms as kms
 
 from ._validate import (
     ValidationProblems,
@@ -53,6 +57,9 @@ class ServiceRepository(Construct):
         if repository_name is not None:
             check_repository_name(problems, "repository_name", repository_name)
         if encryption_key is not None:
+            # Imported when used: every aws_cdk module loaded delays each synth's start.
+            from aws_cdk import aws_kms as kms
+
             check_interface(problems, "encryption_key", encryption_key, kms.IKey)
         check_positive(problems, "max_image_count", max_image_count)
         check_positive(problems, "untagged_image_expiry_days", untagged_image_expiry_days)

@@ -37,10 +37,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aws_cdk import Duration
 from aws_cdk import aws_appmesh as appmesh
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -50,6 +50,9 @@ from .._acknowledgments import acknowledge_sidecar_environment
 from .._validate import ValidationProblems, check_type, is_token
 from ..options import ListenerProtocol
 from .envoy import ENVOY_CONTAINER_NAME, ENVOY_USER_ID
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_cloudwatch as cloudwatch
 
 # Envoy writes its access log here; the Envoy container's awslogs driver ships it.
 ACCESS_LOG_PATH = "/dev/stdout"
@@ -403,6 +406,9 @@ def add_alarms(
     """
     if not (observability.alarms and observability.envoy_metrics):
         return None
+    # Imported when used: every aws_cdk module loaded delays each synth's start.
+    from aws_cdk import aws_cloudwatch as cloudwatch
+
     scope = Construct(scope, "Alarms")
     mesh_name = mesh.mesh_name
     namespace, period = observability.metrics_namespace, observability.alarm_period

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from aws_cdk import aws_acmpca as acmpca
 from aws_cdk import aws_appmesh as appmesh
-from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_iam as iam
 from constructs import Construct
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_acmpca as acmpca
 
 # What Envoy calls to serve an ACM certificate and to trust an AWS Private CA
 # (App Mesh user guide, "Transport Layer Security", "AWS Certificate Manager Private CA").
@@ -76,6 +78,9 @@ class MeshTls:
         """
 
         def build(scope: Construct, dns_name: str) -> ServiceTls:
+            # Imported when used: every aws_cdk module loaded delays each synth's start.
+            from aws_cdk import aws_certificatemanager as acm
+
             certificate = acm.PrivateCertificate(
                 scope, "Certificate", domain_name=dns_name, certificate_authority=authority
             )

@@ -1,0 +1,28 @@
+"""Importing the library loads only the aws_cdk modules that every meshed service needs.
+
+Each aws_cdk module imported adds tens of milliseconds to the start of every synth; those of
+optional features (ingress certificates and log buckets, TLS from a private CA, alarms,
+repository keys) are imported where those features are built.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+OPTIONAL_FEATURE_MODULES = {
+    "aws_cdk.aws_acmpca",
+    "aws_cdk.aws_certificatemanager",
+    "aws_cdk.aws_cloudwatch",
+    "aws_cdk.aws_kms",
+    "aws_cdk.aws_s3",
+}
+
+
+def test_importing_the_library_loads_no_optional_feature_module() -> None:
+    # A fresh interpreter: the test session has imported everything already.
+    probe = "import json, sys, mesh_microservices; print(json.dumps(sorted(sys.modules)))"
+    loaded = json.loads(subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True).stdout)
+    assert "mesh_microservices" in loaded
+    assert OPTIONAL_FEATURE_MODULES.isdisjoint(loaded), sorted(OPTIONAL_FEATURE_MODULES & set(loaded))
