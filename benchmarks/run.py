@@ -49,6 +49,8 @@ CLI_CONTEXT = {
     "@aws-cdk/core:failSynthOnValidationErrors": False,
 }
 SAMPLE_SECONDS = 0.05
+# Every process measured, by (N, graph, app), in the order they ran.
+EACH_RUN: dict[tuple[int, str, str], list[Run]] = {}
 MIB = 1024 * 1024
 # Targets the figures are checked against.
 MAX_TIME_RATIO = 1.05
@@ -155,6 +157,8 @@ def median_runs(impls: list[str], n: int, graph: str, repeat: int, src: Path) ->
     for _ in range(repeat):
         for impl in impls:
             runs[impl].append(measure(impl, n, graph, src))
+    for impl, rs in runs.items():
+        EACH_RUN[n, graph, impl] = rs
     return {
         impl: Run(
             seconds=statistics.median(r.seconds for r in rs),
@@ -252,6 +256,14 @@ def main() -> None:
                     flush=True,
                 )
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
+    if compare:
+        print("\npaired wall ratios (each library run over the hand-written run after it), and their median:")
+        for n in sizes:
+            for graph in graphs:
+                pairs = zip(EACH_RUN[n, graph, "library"], EACH_RUN[n, graph, "handwritten"], strict=True)
+                ratios = [lib.seconds / hand.seconds for lib, hand in pairs]
+                shown = " ".join(f"{r:.3f}" for r in ratios)
+                print(f"  N={n} {graph}: {shown}; median {statistics.median(ratios):.3f}")
 
     print("\nper-service slope (least squares over N, and of each step between sizes; linear: steps within 1.5x,")
     print("at most linear: no step 1.5x the one before):")

@@ -9,9 +9,6 @@ from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
 from constructs import Construct
 
-if TYPE_CHECKING:
-    from aws_cdk import aws_kms as kms
-
 from ._validate import (
     ValidationProblems,
     check_image_tag,
@@ -20,6 +17,9 @@ from ._validate import (
     check_repository_name,
     check_type,
 )
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_kms as kms
 
 
 class ServiceRepository(Construct):
