@@ -220,12 +220,12 @@ class _TaskFindingChecks:
 
     def validate(self, context: IPolicyValidationContext) -> PolicyValidationPluginReport:
         """Acknowledge, on each task definition or resource, what the library caused there."""
-        parent_paths: dict[int, str] = {}  # by id(): one path per parent, a stack for most tasks
+        parent_paths: dict[IConstruct, str] = {}  # one path per parent, a stack for most tasks
         by_path: dict[str, ecs.TaskDefinition] = {}
         for task_definition, parent, path in self.task_definitions:
-            if id(parent) not in parent_paths:
-                parent_paths[id(parent)] = parent.node.path
-            by_path["/".join(p for p in (parent_paths[id(parent)], path) if p)] = task_definition
+            if parent not in parent_paths:
+                parent_paths[parent] = parent.node.path
+            by_path["/".join(p for p in (parent_paths[parent], path) if p)] = task_definition
         below = _resources_below(context.template_paths, by_path.keys())
         for path, task_definition in by_path.items():
             _TaskResources(task_definition, below.get(path, {})).acknowledge()
@@ -256,8 +256,8 @@ class _TaskResources:
         if not variables or own is None or not _only_sidecar_variables(own, variables):
             return []
         if all(_only_sidecar_variables(r, {}) for p, r in task_resources.items() if p != "Resource"):
-            return [_environment_acknowledgment([variables])]
-        self._acknowledge_resource("Resource", _environment_acknowledgment([variables]))
+            return [_environment_acknowledgment(variables)]
+        self._acknowledge_resource("Resource", _environment_acknowledgment(variables))
         return []
 
     def _acknowledge_policies(self) -> list[Acknowledgment]:
@@ -350,12 +350,8 @@ def _only_sidecar_variables(task_definition: Mapping[str, Any], variables: Mappi
     )
 
 
-def _environment_acknowledgment(variables: list[Mapping[str, list[str]]]) -> Acknowledgment:
-    texts: dict[str, list[str]] = {}
-    for held in variables:
-        for name, what in held.items():
-            texts.setdefault(name, []).extend(text for text in what if text not in texts.get(name, []))
-    held_text = "; ".join(f"{name}: {', '.join(what)}" for name, what in texts.items())
+def _environment_acknowledgment(variables: Mapping[str, list[str]]) -> Acknowledgment:
+    held_text = "; ".join(f"{name}: {', '.join(dict.fromkeys(what))}" for name, what in variables.items())
     reason = (
         f"The only plain environment variables are the library sidecars' ({held_text}): configuration "
         "that holds no secret. Application secrets go through MeshedService(secrets=...)."
