@@ -42,23 +42,33 @@ quietly "$work/venv/bin/python" -m pip install "$wheel"
 quietly "$work/venv/bin/python" -m pip check
 
 echo "consumer test: synthesize an app that uses the installed package"
-mkdir "$work/app"
+mkdir -p "$work/app/orders"
+# The README's quick start: orders is built from orders/Dockerfile by the CDK CLI (an asset).
+echo "FROM public.ecr.aws/nginx/nginx:1.27" >"$work/app/orders/Dockerfile"
 cat >"$work/app/app.py" <<'PY'
-"""A user's app: two meshed services, web calls orders."""
+"""A user's app, as README's quick start: two services on the default data plane, web calls orders."""
+
+from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_ecs as ecs
 
-from mesh_microservices import MeshedCluster, MeshedService, ServiceRepository
+from mesh_microservices import MeshedCluster, MeshedService
+
+HERE = Path(__file__).parent
 
 app = cdk.App()
 stack = cdk.Stack(
     app, "ConsumerShop", env=cdk.Environment(account="123456789012", region="eu-west-1")
 )
 cluster = MeshedCluster(stack, "Cluster", namespace="shop.local")
-repo = ServiceRepository(stack, "OrdersRepo")
 orders = MeshedService(
-    stack, "Orders", cluster=cluster, name="orders", image=repo.image("1.4.2"), port=8080
+    stack,
+    "Orders",
+    cluster=cluster,
+    name="orders",
+    image=ecs.ContainerImage.from_asset(str(HERE / "orders")),
+    port=8080,
 )
 web = MeshedService(
     stack,

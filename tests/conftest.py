@@ -78,7 +78,7 @@ def shop(example_apps: dict[str, CheckedApp]) -> Synthesized:
 def _variants(app: cdk.App) -> None:
     """Stacks covering the choices the shop example does not make."""
     protocols = cdk.Stack(app, "Protocols", env=ENV)
-    cluster = MeshedCluster(protocols, "Cluster", namespace="proto.local")
+    cluster = MeshedCluster(protocols, "Cluster", namespace="proto.local", data_plane=DataPlane.app_mesh())
     image = ecs.ContainerImage.from_registry(NGINX)
     MeshedService(
         protocols,
@@ -114,7 +114,7 @@ def _variants(app: cdk.App) -> None:
     )
 
     traffic = cdk.Stack(app, "Traffic", env=ENV)
-    cluster = MeshedCluster(traffic, "Cluster", namespace="traffic.local")
+    cluster = MeshedCluster(traffic, "Cluster", namespace="traffic.local", data_plane=DataPlane.app_mesh())
     ledger = MeshedService(traffic, "Ledger", cluster=cluster, name="ledger", image=image)
     MeshedService(
         traffic,
@@ -187,7 +187,7 @@ def _variants(app: cdk.App) -> None:
     MeshedService(imported, "Billing", cluster=shared, name="billing", image=image)
 
     anywhere = cdk.Stack(app, "AnyRegion")  # region unknown until deployment
-    cluster = MeshedCluster(anywhere, "Cluster", namespace="any.local")
+    cluster = MeshedCluster(anywhere, "Cluster", namespace="any.local", data_plane=DataPlane.app_mesh())
     MeshedService(anywhere, "Api", cluster=cluster, name="api", image=image)
 
     custom = cdk.Stack(app, "CustomEnvoy", env=cdk.Environment(account=ACCOUNT, region="eu-central-2"))

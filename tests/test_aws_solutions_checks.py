@@ -21,7 +21,7 @@ import mesh_microservices
 from checked_apps import CheckedApp, check_app, new_checked_app
 from conftest import ENV, NGINX
 from gate_counts import count
-from mesh_microservices import MeshedCluster, MeshedService, ServiceRepository
+from mesh_microservices import DataPlane, MeshedCluster, MeshedService, ServiceRepository
 from mesh_microservices._acknowledgments import (
     CONTAINER_ENVIRONMENT_RULE,
     WILDCARD_RESOURCE_RULE,
@@ -123,7 +123,7 @@ def own_choices(tmp_path_factory: pytest.TempPathFactory) -> CheckedApp:
 
     def build(app: cdk.App) -> None:
         stack = cdk.Stack(app, "OwnChoices", env=ENV)
-        cluster = MeshedCluster(stack, "Cluster", namespace="own.local")
+        cluster = MeshedCluster(stack, "Cluster", namespace="own.local", data_plane=DataPlane.app_mesh())
         image = ecs.ContainerImage.from_registry(NGINX)
         MeshedService(
             stack, "Configured", cluster=cluster, name="configured", image=image, environment={"LOG_LEVEL": "debug"}
@@ -185,7 +185,7 @@ def test_task_findings_are_acknowledged_in_a_nested_stage_without_path_metadata(
     """
     app = new_checked_app(tmp_path, {"aws:cdk:enable-path-metadata": False})
     stack = cdk.Stack(cdk.Stage(app, "Staged", env=ENV), "Services")
-    cluster = MeshedCluster(stack, "Cluster", namespace="staged.local")
+    cluster = MeshedCluster(stack, "Cluster", namespace="staged.local", data_plane=DataPlane.app_mesh())
     MeshedService(stack, "Orders", cluster=cluster, name="orders", image=ecs.ContainerImage.from_registry(NGINX))
     checked = CheckedApp("nested stage", app, synthesize_reporting(app))
     rules = {_rule(CONTAINER_ENVIRONMENT_RULE), _rule(WILDCARD_RESOURCE_RULE)}

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import aws_cdk as cdk
+from aws_cdk import aws_ecs as ecs
+from aws_cdk.assertions import Template
+
+from conftest import ENV, NGINX
+from mesh_microservices import MeshedCluster, MeshedService
 from mesh_microservices.app_mesh.end_of_life import END_OF_LIFE_WARNING_ID
 from synthesized import Synthesized
 
@@ -43,12 +49,26 @@ def test_stateful_resources_are_retained_by_default(shop: Synthesized) -> None:
             assert resource.get("UpdateReplacePolicy") == "Retain", logical_id
 
 
-def test_app_mesh_end_of_life_is_said_once_per_cluster(shop: Synthesized) -> None:
-    warnings = [m for m in shop.messages if m[0] == "warning"]
+def test_app_mesh_end_of_life_is_said_once_per_cluster_with_a_web_address(variants: Any) -> None:
+    warnings = [m for m in variants("Protocols").messages if m[0] == "warning"]
     assert len(warnings) == 1
     _, path, text = warnings[0]
-    assert path == "/Shop/Cluster"
-    assert END_OF_LIFE_WARNING_ID in text and "Service Connect" in text
+    assert path == "/Protocols/Cluster"
+    assert END_OF_LIFE_WARNING_ID in text and "DataPlane.service_connect()" in text
+    # The wheel ships no documents: the warning points to AWS's migration guide, not a file.
+    assert "https://aws.amazon.com/blogs/containers/migrating-from-aws-app-mesh-to-amazon-ecs-service-connect/" in text
+    assert ".md" not in text
+
+
+def test_a_cluster_without_a_data_plane_runs_service_connect() -> None:
+    stack = cdk.Stack(cdk.App(), "Default", env=ENV)
+    cluster = MeshedCluster(stack, "Cluster", namespace="default.local")
+    assert repr(cluster.data_plane) == "DataPlane.service_connect()"
+    MeshedService(stack, "Api", cluster=cluster, name="api", image=ecs.ContainerImage.from_registry(NGINX))
+    template = Template.from_stack(stack).to_json()
+    assert not [r for r in template["Resources"].values() if r["Type"].startswith("AWS::AppMesh::")]
+    (service,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::ECS::Service"]
+    assert service["Properties"]["ServiceConnectConfiguration"]["Enabled"] is True
 
 
 def test_no_per_resource_shutdown_findings_remain(shop: Synthesized, variants: Any) -> None:

@@ -13,7 +13,7 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import cx_api
 
 from conftest import ENV, NGINX, new_app
-from mesh_microservices import MeshedCluster, MeshedService, ServiceStacks
+from mesh_microservices import DataPlane, MeshedCluster, MeshedService, ServiceStacks
 
 ESTATE_SIZE = 200
 CLOUDFORMATION_RESOURCE_LIMIT = 500
@@ -25,7 +25,7 @@ class Estate:
     def __init__(self) -> None:
         app = new_app()
         platform = cdk.Stack(app, "Platform", env=ENV)
-        cluster = MeshedCluster(platform, "Cluster", namespace="estate.local")
+        cluster = MeshedCluster(platform, "Cluster", namespace="estate.local", data_plane=DataPlane.app_mesh())
         image = ecs.ContainerImage.from_registry(NGINX)
         stacks = ServiceStacks(app, "Services", env=ENV)
         names = [f"svc-{i:03d}" for i in range(ESTATE_SIZE)]
@@ -138,7 +138,7 @@ def test_mesh_backends_are_the_declared_callees(estate: Estate) -> None:
 
 def test_unknown_backend_name_lists_the_names_that_exist() -> None:
     stack = cdk.Stack(cdk.App(), "Names", env=ENV)
-    cluster = MeshedCluster(stack, "Cluster", namespace="estate.local")
+    cluster = MeshedCluster(stack, "Cluster", namespace="estate.local", data_plane=DataPlane.app_mesh())
     image = ecs.ContainerImage.from_registry(NGINX)
     MeshedService(stack, "Orders", cluster=cluster, name="orders", image=image)
     MeshedService(stack, "Billing", cluster=cluster, name="billing", image=image)

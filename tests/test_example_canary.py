@@ -9,7 +9,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from conftest import ENV, ROOT
+from conftest import AUTHORITY_ARN, ENV, ROOT
 
 sys.path.insert(0, str(ROOT / "examples" / "canary"))
 from canary_stack import CanaryStack
@@ -32,11 +32,11 @@ def _default_route_weights(template: dict[str, Any]) -> dict[str, int]:
 
 @pytest.mark.parametrize(("percent", "expected"), [(10, (90, 10)), (100, (0, 100)), (0, (100, 0))])
 def test_shifting_the_canary_is_a_weight_change(percent: int, expected: tuple[int, int]) -> None:
-    stack = CanaryStack(cdk.App(), "Canary", canary_percent=percent, env=ENV)
+    stack = CanaryStack(cdk.App(), "Canary", canary_percent=percent, certificate_authority_arn=AUTHORITY_ARN, env=ENV)
     weights = _default_route_weights(Template.from_stack(stack).to_json())
     assert (weights["orders_canary.local"], weights["orders-v2_canary.local"]) == expected
 
 
 def test_percent_outside_0_to_100_is_refused() -> None:
     with pytest.raises(ValueError, match="canary_percent=101"):
-        CanaryStack(cdk.App(), "Canary", canary_percent=101, env=ENV)
+        CanaryStack(cdk.App(), "Canary", canary_percent=101, certificate_authority_arn=AUTHORITY_ARN, env=ENV)

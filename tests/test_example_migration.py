@@ -97,10 +97,12 @@ def test_only_the_load_balancer_reaches_the_web_services(migration: Synthesized)
 def test_service_domain_is_refused_on_app_mesh() -> None:
     from aws_cdk import aws_ecs as ecs
 
-    from mesh_microservices import MeshedCluster, MeshedService
+    from mesh_microservices import DataPlane, MeshedCluster, MeshedService
 
     stack = cdk.Stack(cdk.App(), "Refusal", env=ENV)
-    cluster = MeshedCluster(stack, "Cluster", namespace="shop-next.local", service_domain="shop.local")
+    cluster = MeshedCluster(
+        stack, "Cluster", namespace="shop-next.local", service_domain="shop.local", data_plane=DataPlane.app_mesh()
+    )
     with pytest.raises(ValueError, match=re.escape("service_domain='shop.local' differs from namespace")):
         MeshedService(
             stack,

@@ -54,7 +54,7 @@ def _build(app: cdk.App) -> dict[str, Any]:
     built: dict[str, Any] = {}
 
     stack = cdk.Stack(app, "Ingress", env=ENV)
-    cluster = MeshedCluster(stack, "Cluster", namespace="edge.local")
+    cluster = MeshedCluster(stack, "Cluster", namespace="edge.local", data_plane=DataPlane.app_mesh())
     ledger = MeshedService(
         stack, "Ledger", cluster=cluster, name="ledger", image=image, port=5432, protocol=ListenerProtocol.TCP
     )
@@ -99,7 +99,7 @@ def _build(app: cdk.App) -> dict[str, Any]:
 
     # The ingress in a stack of its own, after the services' stack.
     platform = cdk.Stack(app, "IngressPlatform", env=ENV)
-    cluster = MeshedCluster(platform, "Cluster", namespace="split.local")
+    cluster = MeshedCluster(platform, "Cluster", namespace="split.local", data_plane=DataPlane.app_mesh())
     services = cdk.Stack(app, "IngressServices", env=ENV)
     shop = MeshedService(services, "Shop", cluster=cluster, name="shop", image=image)
     edge = cdk.Stack(app, "IngressEdge", env=ENV)
@@ -478,8 +478,8 @@ def refusals() -> dict[str, Any]:
     """One stack with the clusters and services that bad ingresses are tried against."""
     stack = cdk.Stack(cdk.App(), "Refusals", env=ENV)
     image = ecs.ContainerImage.from_registry(NGINX)
-    cluster = MeshedCluster(stack, "Cluster", namespace="refusals.local")
-    other = MeshedCluster(stack, "Other", namespace="other.local", vpc=cluster.vpc)
+    cluster = MeshedCluster(stack, "Cluster", namespace="refusals.local", data_plane=DataPlane.app_mesh())
+    other = MeshedCluster(stack, "Other", namespace="other.local", vpc=cluster.vpc, data_plane=DataPlane.app_mesh())
     connect = MeshedCluster(
         stack, "Connect", namespace="connect.local", vpc=cluster.vpc, data_plane=DataPlane.service_connect()
     )
@@ -665,7 +665,7 @@ def test_every_problem_is_reported_at_once(refusals: dict[str, Any]) -> None:
 
 def test_a_stack_without_a_region_is_refused() -> None:
     stack = cdk.Stack(cdk.App(), "Anywhere")
-    cluster = MeshedCluster(stack, "Cluster", namespace="anywhere.local")
+    cluster = MeshedCluster(stack, "Cluster", namespace="anywhere.local", data_plane=DataPlane.app_mesh())
     web = MeshedService(stack, "Web", cluster=cluster, name="web", image=ecs.ContainerImage.from_registry(NGINX))
     with pytest.raises(ValueError, match=r"stack 'Anywhere' has no region.*env=cdk.Environment\(region="):
         MeshIngress(stack, "Ingress", cluster=cluster, routes=[IngressRoute(service=web)])

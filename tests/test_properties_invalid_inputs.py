@@ -144,7 +144,7 @@ def service_arguments() -> st.SearchStrategy[Bad]:
         ),
         bad_port(),
         bad_task_size(),
-        bad_count("desired_count"),
+        bad_count("desired_count", minimum=0),  # 0: created without tasks, for a first deploy
         bad_path(),
         wrong_type("image", "nginx:latest", NGINX, none=True),
         wrong_type("protocol", "http", "grpc", none=True),
@@ -201,7 +201,7 @@ def world() -> World:
 def new_world() -> World:
     app = cdk.App()
     stack = cdk.Stack(app, "Invalid", env=ENV)
-    cluster = MeshedCluster(stack, "Cluster", namespace="shop.local")
+    cluster = MeshedCluster(stack, "Cluster", namespace="shop.local", data_plane=DataPlane.app_mesh())
     image = ecs.ContainerImage.from_registry(NGINX)
     MeshedService(stack, "Orders", cluster=cluster, name="orders", image=image)
     return World(app, stack, cluster, ServiceRepository(stack, "Repo"), image)

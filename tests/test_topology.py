@@ -25,7 +25,7 @@ def _app() -> cdk.App:
     app = cdk.App()
     stack = cdk.Stack(app, "Topology", env=ENV)
     image = ecs.ContainerImage.from_registry(NGINX)
-    cluster = MeshedCluster(stack, "Cluster", namespace="shop.local")
+    cluster = MeshedCluster(stack, "Cluster", namespace="shop.local", data_plane=DataPlane.app_mesh())
     db = MeshedService(stack, "Db", cluster=cluster, name="db", image=image, port=5432, protocol=ListenerProtocol.TCP)
     api = MeshedService(stack, "Api", cluster=cluster, name="api", image=image, backends=[db])
     peer = ec2.SecurityGroup(stack, "Edge", vpc=cluster.vpc)
@@ -62,7 +62,7 @@ def test_write_topology_puts_the_diagram_in_the_given_directory(tmp_path: Path) 
 def test_diagram_shows_version_weights_and_route_rules() -> None:
     stack = cdk.Stack(cdk.App(), "Canary", env=ENV)
     image = ecs.ContainerImage.from_registry(NGINX)
-    cluster = MeshedCluster(stack, "Cluster", namespace="canary.local")
+    cluster = MeshedCluster(stack, "Cluster", namespace="canary.local", data_plane=DataPlane.app_mesh())
     MeshedService(
         stack,
         "Orders",

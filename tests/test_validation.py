@@ -19,7 +19,7 @@ class World:
     def __init__(self) -> None:
         self.app = cdk.App()
         self.stack = cdk.Stack(self.app, "Validation", env=ENV)
-        self.cluster = MeshedCluster(self.stack, "Cluster", namespace="shop.local")
+        self.cluster = MeshedCluster(self.stack, "Cluster", namespace="shop.local", data_plane=DataPlane.app_mesh())
         self.image = ecs.ContainerImage.from_registry(NGINX)
         self.orders = MeshedService(self.stack, "Orders", cluster=self.cluster, name="orders", image=self.image)
 
@@ -85,7 +85,7 @@ def test_duplicate_service_name_in_one_cluster(world: World) -> None:
 
 
 def test_connecting_services_of_different_clusters(world: World) -> None:
-    other = MeshedCluster(world.stack, "Other", namespace="other.local")
+    other = MeshedCluster(world.stack, "Other", namespace="other.local", data_plane=DataPlane.app_mesh())
     stranger = MeshedService(world.stack, "Stranger", cluster=other, name="stranger", image=world.image)
     assert_refused(
         world,
@@ -127,7 +127,7 @@ def test_empty_envoy_tag(world: World) -> None:
 def test_invalid_namespace(world: World, namespace: str) -> None:
     assert_refused(
         world,
-        lambda: MeshedCluster(world.stack, "C2", namespace=namespace),
+        lambda: MeshedCluster(world.stack, "C2", namespace=namespace, data_plane=DataPlane.app_mesh()),
         ValueError,
         f"namespace={namespace!r}",
         "shop.local",
@@ -164,7 +164,7 @@ def test_all_problems_are_reported_at_once(world: World) -> None:
 def test_wrong_vpc_type(world: World) -> None:
     assert_refused(
         world,
-        lambda: MeshedCluster(world.stack, "C2", namespace="b.local", vpc="vpc-123"),  # type: ignore[arg-type]
+        lambda: MeshedCluster(world.stack, "C2", namespace="b.local", vpc="vpc-123", data_plane=DataPlane.app_mesh()),  # type: ignore[arg-type]
         TypeError,
         "vpc='vpc-123' is a str; pass an IVpc",
     )
@@ -187,7 +187,7 @@ def test_mesh_and_mesh_name_together(world: World) -> None:
 def test_region_without_envoy_registry(world: World) -> None:
     stack = cdk.Stack(world.app, "Elsewhere", env=cdk.Environment(account="123456789012", region="xx-nowhere-1"))
     with pytest.raises(ValueError, match=r"xx-nowhere-1.*envoy_image="):
-        MeshedCluster(stack, "Cluster", namespace="x.local")
+        MeshedCluster(stack, "Cluster", namespace="x.local", data_plane=DataPlane.app_mesh())
     assert stack.node.children == []
 
 

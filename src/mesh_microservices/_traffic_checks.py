@@ -41,7 +41,7 @@ def check_traffic(
         check_service_name(problems, f"{where}.name", extra.name)
         check_type(problems, f"{where}.image", extra.image, ecs.ContainerImage)
         if extra.desired_count is not None:
-            check_positive(problems, f"{where}.desired_count", extra.desired_count)
+            check_positive(problems, f"{where}.desired_count", extra.desired_count, minimum=0)
         if extra.name in weights:
             problems.add(f"{where}.name={extra.name!r} is used twice; give each version its own name.")
         elif _check_weight(problems, f"{where}.weight", extra.weight):

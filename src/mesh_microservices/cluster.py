@@ -58,8 +58,9 @@ class MeshedCluster(Construct):
                 or an existing private DNS namespace of the same VPC to register services in.
             vpc: The VPC to run in. Default: a new VPC over two Availability Zones with public
                 subnets for NAT gateways, private subnets with egress for tasks, and flow logs.
-            data_plane: The data plane between services. Default: ``DataPlane.app_mesh()``, a new
-                mesh with egress filter DROP_ALL.
+            data_plane: The data plane between services. Default: ``DataPlane.service_connect()``,
+                ECS Service Connect. ``DataPlane.app_mesh()`` keeps an App Mesh estate (App Mesh was
+                discontinued on 2026-09-30: its resources can no longer be created).
             service_domain: The domain of the names callers dial, when it differs from the
                 namespace (Service Connect only, e.g. a twin cluster during a migration keeps its
                 callers' ``orders.shop.local`` while registering in namespace ``shop-next.local``).
@@ -72,7 +73,7 @@ class MeshedCluster(Construct):
         _check_namespace(problems, namespace)
         if vpc is not None:
             check_interface(problems, "vpc", vpc, ec2.IVpc)
-        chosen = data_plane if data_plane is not None else DataPlane.app_mesh()
+        chosen = data_plane if data_plane is not None else DataPlane.service_connect()
         if check_type(problems, "data_plane", chosen, DataPlane):
             chosen._check(problems, scope)
         if service_domain is not None:

@@ -21,8 +21,10 @@ from .service_connect import ServiceConnectPlane
 class DataPlane:
     """Which data plane carries the traffic between a cluster's services.
 
-    Create one with a factory: ``DataPlane.app_mesh()`` (the default) or
-    ``DataPlane.service_connect()``. The same MeshedService declarations run on either.
+    Create one with a factory: ``DataPlane.service_connect()`` (the default) or
+    ``DataPlane.app_mesh()``, for estates that still run App Mesh (discontinued by AWS on
+    2026-09-30) and for their migration. The same MeshedService declarations run on either; what a
+    plane cannot do is refused by name.
     """
 
     def __init__(

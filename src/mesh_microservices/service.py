@@ -102,7 +102,8 @@ class MeshedService(Construct):
             health_check_path: The HTTP path the data plane probes (HTTP and HTTP/2). Default: "/".
             cpu: Task CPU units. Default: 256.
             memory_mib: Task memory in MiB; must suit ``cpu`` on Fargate. Default: 512.
-            desired_count: How many tasks run. Default: 2.
+            desired_count: How many tasks run; 0 creates the service without starting a task, e.g.
+                to deploy a new repository before its first image is pushed. Default: 2.
             environment: Plain environment variables of the application. Default: none.
             secrets: Secret environment variables of the application. Default: none.
             discovery: How the data plane finds the tasks. Default: ``Discovery.cloud_map()``.
@@ -135,7 +136,7 @@ class MeshedService(Construct):
         check_type(problems, "protocol", protocol, ListenerProtocol)
         check_http_path(problems, "health_check_path", health_check_path)
         check_task_size(problems, cpu, memory_mib)
-        check_positive(problems, "desired_count", desired_count)
+        check_positive(problems, "desired_count", desired_count, minimum=0)
         _check_string_map(problems, "environment", environment)
         _check_string_map(problems, "secrets", secrets, value_type=ecs.Secret)
         check_type(problems, "discovery", discovery, Discovery)
@@ -201,7 +202,7 @@ class MeshedService(Construct):
                 extra.image,
                 cpu,
                 memory_mib,
-                extra.desired_count or desired_count,
+                extra.desired_count if extra.desired_count is not None else desired_count,
                 extra.environment if extra.environment is not None else environment,
                 secrets,
             )

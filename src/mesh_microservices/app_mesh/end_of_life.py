@@ -12,11 +12,16 @@ from constructs import IConstruct
 
 SHUTDOWN_RULE_ID = "CloudFormation-Validate::W3696"
 END_OF_LIFE_WARNING_ID = "mesh-microservices:AppMeshEndOfLife"
+# AWS's own migration guide: the wheel ships no documents, so the warning names an address.
+MIGRATION_GUIDE_URL = (
+    "https://aws.amazon.com/blogs/containers/migrating-from-aws-app-mesh-to-amazon-ecs-service-connect/"
+)
 END_OF_LIFE_WARNING = (
-    "AWS App Mesh was discontinued on 2026-09-30: this cluster's mesh, virtual nodes, routers, "
-    "routes and virtual services keep their template warning W3696, acknowledged here once. "
-    "Plan the move to ECS Service Connect: the same MeshedService declarations run on it with "
-    "MeshedCluster(data_plane=DataPlane.service_connect()) — see MIGRATION.md."
+    "AWS App Mesh was discontinued on 2026-09-30: its resources can no longer be created, and this "
+    "cluster's mesh, virtual nodes, routers, routes and virtual services keep their template warning "
+    "W3696, acknowledged here once. Move to ECS Service Connect, the default data plane: the same "
+    "MeshedService declarations run on it with MeshedCluster(data_plane=DataPlane.service_connect()). "
+    f"AWS's migration guide: {MIGRATION_GUIDE_URL}"
 )
 _ACKNOWLEDGMENT_REASON = (
     "App Mesh end of life is reported once per mesh by mesh-microservices "

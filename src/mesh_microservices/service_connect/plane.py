@@ -7,7 +7,10 @@ App Mesh resource. Callers keep dialling ``<name>.<namespace>``.
 
 from __future__ import annotations
 
-from aws_cdk import Stack
+import hashlib
+from typing import cast
+
+from aws_cdk import Annotations, Stack
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -23,6 +26,10 @@ from ..options import DiscoveryMode, ListenerProtocol, RoutePolicy
 # ECS's managed policy for the role that issues Service Connect TLS certificates.
 TLS_ROLE_MANAGED_POLICY = "service-role/AmazonECSInfrastructureRolePolicyForServiceConnectTransportLayerSecurity"
 ACCESS_LOG_STREAM_PREFIX = "service-connect"
+# The start-order marker: ECS's force-new-deployment nonce, derived from the caller's callees.
+START_ORDER_MARKER_PREFIX = "callees-"
+START_ORDER_DIGEST_LENGTH = 16
+UNORDERED_CALL_WARNING_ID = "mesh-microservices:UnorderedServiceConnectCall"
 
 
 class ServiceConnectPlane(DataPlaneBinding):
@@ -109,35 +116,70 @@ class ServiceConnectPlane(DataPlaneBinding):
 
     @override
     def attach(self, workload: Workload) -> ServiceMeshing:
-        return ServiceConnectMeshing(workload.deployments[0].service, stack=stack_of(workload.spec.scope))
+        return ServiceConnectMeshing(
+            workload.deployments[0].service, stack=stack_of(workload.spec.scope), dns_name=workload.spec.dns_name
+        )
 
 
 class ServiceConnectMeshing(ServiceMeshing):
-    """The Service Connect side of one MeshedService: its ECS service, ordered after its callees."""
+    """The Service Connect side of one MeshedService: its ECS service, ordered after its callees.
 
-    def __init__(self, service: ecs.FargateService, *, stack: Stack) -> None:
+    A task resolves only the Service Connect endpoints that existed when it started. So each
+    callee deploys before its caller (a dependency in one stack, a stack dependency across stacks),
+    and the caller's ECS service carries a start-order marker derived from its callees' names: when
+    a deployment adds a callee, the marker changes and ECS replaces the caller's tasks after the
+    callee exists. Where calls run round a loop no order exists; the caller is then warned.
+    """
+
+    def __init__(self, service: ecs.FargateService, *, stack: Stack, dns_name: str) -> None:
         self.service = service
         self.stack = stack
+        self.dns_name = dns_name
         self._deployed_after: list[ServiceConnectMeshing] = []
+        self._callee_names: set[str] = set()
 
     @override
     def add_backend(self, callee: ServiceMeshing) -> None:
         if not isinstance(callee, ServiceConnectMeshing):
             raise TypeError(f"callee={callee!r} is not on Service Connect; connect services of one cluster only.")
-        # Tasks resolve only endpoints that existed when they started: deploy the server first.
-        # Across stacks that is a stack dependency, unless calls run both ways between the two.
+        if not self._deploy_after(callee):
+            self._warn_unordered(callee)
+        self._callee_names.add(callee.dns_name)
+        self._mark_start_order()
+
+    def _deploy_after(self, callee: ServiceConnectMeshing) -> bool:
+        """Order this service's deployment after ``callee``'s; return whether an order could be had."""
         caller_stack, callee_stack = self.stack, callee.stack
-        if caller_stack is callee_stack:
-            # Calls round a loop leave no order to deploy in (CloudFormation refuses a cycle): the
-            # edges declared first keep theirs.
-            if callee._is_deployed_after(self):
-                return
-            resource = self.service.node.default_child
-            assert resource is not None
-            resource.node.add_dependency(callee.service)
-            self._deployed_after.append(callee)
-        else:
-            deploy_after(caller_stack, callee_stack)
+        if caller_stack is not callee_stack:
+            return deploy_after(caller_stack, callee_stack)
+        # Calls round a loop leave no order to deploy in (CloudFormation refuses a cycle): the
+        # edges declared first keep theirs.
+        if callee._is_deployed_after(self):
+            return False
+        resource = self.service.node.default_child
+        assert resource is not None
+        resource.node.add_dependency(callee.service)
+        self._deployed_after.append(callee)
+        return True
+
+    def _mark_start_order(self) -> None:
+        """Set the marker that replaces this service's tasks when its set of callees changes."""
+        digest = hashlib.sha256("\n".join(sorted(self._callee_names)).encode()).hexdigest()
+        resource = cast(ecs.CfnService, self.service.node.default_child)
+        resource.force_new_deployment = ecs.CfnService.ForceNewDeploymentProperty(
+            enable_force_new_deployment=True,
+            force_new_deployment_nonce=f"{START_ORDER_MARKER_PREFIX}{digest[:START_ORDER_DIGEST_LENGTH]}",
+        )
+
+    def _warn_unordered(self, callee: ServiceConnectMeshing) -> None:
+        Annotations.of(self.service).add_warning_v2(
+            UNORDERED_CALL_WARNING_ID,
+            f"{self.dns_name} calls {callee.dns_name}, which already waits for it (calls run both ways, "
+            "directly or through other services): no deployment order can start the callee first. On the "
+            f"deployment that creates {callee.dns_name}, tasks of {self.dns_name} that start before it cannot "
+            f"reach it; run `aws ecs update-service --force-new-deployment` for {self.dns_name} once that "
+            "deployment has finished, or break the loop.",
+        )
 
     def _is_deployed_after(self, other: ServiceConnectMeshing) -> bool:
         """Whether this service's deployment waits for ``other``'s, directly or through others."""
