@@ -51,7 +51,7 @@ class MigrationStack(cdk.Stack):
         repositories = {name: ServiceRepository(self, f"{name.title()}Repo") for name in ("web", "orders", "inventory")}
         images = {name: repository.image("1.0.0") for name, repository in repositories.items()}
 
-        app_mesh = MeshedCluster(self, "AppMeshCluster", namespace="shop.local")
+        app_mesh = MeshedCluster(self, "AppMeshCluster", namespace="shop.local", data_plane=DataPlane.app_mesh())
         service_connect = MeshedCluster(
             self,
             "ServiceConnectCluster",

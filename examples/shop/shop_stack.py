@@ -9,7 +9,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 from constructs import Construct
 
-from mesh_microservices import IngressRoute, MeshedCluster, MeshedService, MeshIngress, ServiceRepository
+from mesh_microservices import DataPlane, IngressRoute, MeshedCluster, MeshedService, MeshIngress, ServiceRepository
 
 
 class ShopStack(cdk.Stack):
@@ -17,7 +17,7 @@ class ShopStack(cdk.Stack):
 
     def __init__(self, scope: Construct, id: str, *, env: cdk.Environment | None = None) -> None:
         super().__init__(scope, id, env=env)
-        cluster = MeshedCluster(self, "Cluster", namespace="shop.local")
+        cluster = MeshedCluster(self, "Cluster", namespace="shop.local", data_plane=DataPlane.app_mesh())
 
         inventory_repo = ServiceRepository(self, "InventoryRepo")
         inventory = MeshedService(
