@@ -2,7 +2,9 @@
 
 Service Connect registers each service in the cluster's Cloud Map namespace itself and puts
 its own proxy in every task, so there is no sidecar to declare, no proxy configuration and no
-App Mesh resource. Callers keep dialling ``<name>.<namespace>``.
+App Mesh resource. Callers keep dialling ``<name>.<namespace>``. ECS writes the proxy's access
+log to each service's log group and publishes its metrics in ``AWS/ECS``; the alarms on them are
+``alarms.py``'s.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ from .._acknowledgments import acknowledge_aws_managed_policy
 from .._contract import DataPlaneBinding, Registration, ServiceMeshing, ServiceSpec, Workload
 from .._placement import deploy_after, stack_of
 from .._validate import ValidationProblems
+from ..observability import Observability, ServiceAlarms
 from ..options import DiscoveryMode, ListenerProtocol, RoutePolicy
+from .alarms import add_alarms
+from .observability import access_log_configuration
 
 # ECS's managed policy for the role that issues Service Connect TLS certificates.
 TLS_ROLE_MANAGED_POLICY = "service-role/AmazonECSInfrastructureRolePolicyForServiceConnectTransportLayerSecurity"
@@ -26,9 +31,17 @@ ACCESS_LOG_STREAM_PREFIX = "service-connect"
 
 
 class ServiceConnectPlane(DataPlaneBinding):
-    """Service Connect for one cluster, optionally with TLS from an ACM Private CA."""
+    """Service Connect for one cluster, optionally with TLS from an ACM Private CA.
 
-    def __init__(self, scope: Construct, *, tls_authority_arn: str | None) -> None:
+    Attributes:
+        observability: The access logs and alarms of every service (checked for App Mesh
+            options by ``check_service_connect_observability``).
+    """
+
+    def __init__(
+        self, scope: Construct, *, tls_authority_arn: str | None, observability: Observability | None = None
+    ) -> None:
+        self.observability = observability if observability is not None else Observability()
         self._tls: ecs.ServiceConnectTlsConfiguration | None = None
         if tls_authority_arn is not None:
             role = iam.Role(
@@ -89,7 +102,7 @@ class ServiceConnectPlane(DataPlaneBinding):
         is_tcp = spec.protocol is ListenerProtocol.TCP
         service = ecs.ServiceConnectService(
             port_mapping_name=spec.name,
-            discovery_name=spec.name,
+            discovery_name=discovery_name(spec),
             dns_name=spec.dns_name,
             port=spec.port,
             idle_timeout=timeout,
@@ -101,23 +114,42 @@ class ServiceConnectPlane(DataPlaneBinding):
                 namespace=spec.namespace.namespace_arn,
                 services=[service],
                 log_driver=ecs.LogDrivers.aws_logs(stream_prefix=ACCESS_LOG_STREAM_PREFIX, log_group=log_group),
-                access_log_configuration=ecs.ServiceConnectAccessLogConfiguration(
-                    format=ecs.ServiceConnectAccessLogFormat.JSON
-                ),
+                access_log_configuration=access_log_configuration(self.observability),
             )
         )
 
     @override
     def attach(self, workload: Workload) -> ServiceMeshing:
-        return ServiceConnectMeshing(workload.deployments[0].service, stack=stack_of(workload.spec.scope))
+        spec = workload.spec
+        alarms = add_alarms(
+            spec.scope,
+            self.observability,
+            service_name=spec.dns_name,
+            discovery_name=discovery_name(spec),
+            protocol=spec.protocol,
+        )
+        return ServiceConnectMeshing(workload.deployments[0].service, stack=stack_of(spec.scope), alarms=alarms)
+
+
+def discovery_name(spec: ServiceSpec) -> str:
+    """The service's Service Connect discovery name (its Cloud Map service): the service's name."""
+    return spec.name
 
 
 class ServiceConnectMeshing(ServiceMeshing):
-    """The Service Connect side of one MeshedService: its ECS service, ordered after its callees."""
+    """The Service Connect side of one MeshedService: its ECS service, ordered after its callees.
 
-    def __init__(self, service: ecs.FargateService, *, stack: Stack) -> None:
+    Attributes:
+        service: The service's ECS service.
+        stack: The stack the service is in.
+        alarms: The service's alarms (5xx share, response time), without actions; None when off
+            or for TCP and gRPC services.
+    """
+
+    def __init__(self, service: ecs.FargateService, *, stack: Stack, alarms: ServiceAlarms | None = None) -> None:
         self.service = service
         self.stack = stack
+        self.alarms = alarms
         self._deployed_after: list[ServiceConnectMeshing] = []
 
     @override
