@@ -231,6 +231,24 @@ def _variants(app: cdk.App) -> None:
     )
     MeshedService(secure, "Vault", cluster=cluster, name="vault", image=image)
 
+    watched = cdk.Stack(app, "ServiceConnectObserved", env=ENV)  # no access logs, thresholds of its own
+    cluster = MeshedCluster(
+        watched,
+        "Cluster",
+        namespace="watched.local",
+        data_plane=DataPlane.service_connect(
+            observability=Observability(
+                access_logs=False,
+                server_error_percent_threshold=2,
+                response_time_threshold=cdk.Duration.seconds(2),
+                alarm_period=cdk.Duration.minutes(2),
+                alarm_evaluation_periods=3,
+            )
+        ),
+    )
+    MeshedService(watched, "Api", cluster=cluster, name="api", image=image, protocol=ListenerProtocol.HTTP2)
+    MeshedService(watched, "Rpc", cluster=cluster, name="rpc", image=image, port=50051, protocol=ListenerProtocol.GRPC)
+
     observed = cdk.Stack(app, "Observed", env=ENV)  # tracing on, thresholds of its own
     cluster = MeshedCluster(
         observed,

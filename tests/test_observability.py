@@ -1,7 +1,10 @@
-"""Observability of the App Mesh data plane: access logs, X-Ray tracing, Envoy statistics, alarms.
+"""Observability on both data planes: access logs, X-Ray tracing, Envoy statistics, alarms.
 
-The shop example runs the defaults (everything but tracing); the variant stack "Observed" turns
-tracing on and sets its own namespace and thresholds; a stack of this module opts out.
+App Mesh: the shop example runs the defaults (everything but tracing); the variant stack
+"Observed" turns tracing on and sets its own namespace and thresholds; a stack of this module
+opts out. Service Connect: the variant stack "ServiceConnect" runs the defaults,
+"ServiceConnectObserved" turns access logs off and sets its own thresholds; a stack of this
+module turns alarms off.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from mesh_microservices import (
 from mesh_microservices._acknowledgments import UNSCOPABLE_ACTIONS
 from mesh_microservices.app_mesh import observability as obs
 from mesh_microservices.app_mesh.envoy import ENVOY_CONTAINER_NAME, ENVOY_USER_ID
+from mesh_microservices.service_connect import alarms as sc_alarms
 from synthesized import Synthesized
 
 Variants = Callable[[str], Synthesized]
@@ -106,19 +110,16 @@ def _services(app: CheckedApp, stack_name: str) -> dict[str, MeshedService]:
 
 @pytest.fixture(scope="module")
 def opted_out_assembly() -> cx_api.CloudAssembly:
-    """Stack "Quiet" opts out of access logs, statistics and alarms; "Unalarmed" of alarms only."""
+    """Opted-out stacks: "Quiet" (logs, statistics, alarms), "Unalarmed" and "QuietConnect" (alarms)."""
     app = new_app()
-    for name, observability in (
-        ("Quiet", Observability(access_logs=False, envoy_metrics=False, alarms=False)),
-        ("Unalarmed", Observability(alarms=False)),
+    quiet = Observability(access_logs=False, envoy_metrics=False, alarms=False)
+    for name, data_plane in (
+        ("Quiet", DataPlane.app_mesh(observability=quiet)),
+        ("Unalarmed", DataPlane.app_mesh(observability=Observability(alarms=False))),
+        ("QuietConnect", DataPlane.service_connect(observability=Observability(alarms=False))),
     ):
         stack = cdk.Stack(app, name, env=ENV)
-        cluster = MeshedCluster(
-            stack,
-            "Cluster",
-            namespace=f"{name.lower()}.local",
-            data_plane=DataPlane.app_mesh(observability=observability),
-        )
+        cluster = MeshedCluster(stack, "Cluster", namespace=f"{name.lower()}.local", data_plane=data_plane)
         MeshedService(stack, "Api", cluster=cluster, name="api", image=IMAGE)
     return app.synth()
 
@@ -401,13 +402,6 @@ def test_alarms_can_be_turned_off_alone(unalarmed: Synthesized) -> None:
     assert obs.CLOUDWATCH_AGENT_CONTAINER_NAME in containers
 
 
-def test_service_connect_has_no_observability_option_its_proxy_logs_already(variants: Variants) -> None:
-    with pytest.raises(TypeError, match="observability"):
-        DataPlane.service_connect(observability=Observability())  # type: ignore[call-arg]
-    for service in variants("ServiceConnect").resources("AWS::ECS::Service").values():
-        assert "AccessLogConfiguration" in service["Properties"]["ServiceConnectConfiguration"]
-
-
 # Bad input
 
 
@@ -474,3 +468,206 @@ def test_http2_and_grpc_services_get_a_5xx_alarm_too(variants: Variants) -> None
     assert set(_alarms(synth, "/Tcp/")) == {"UnhealthyHosts"}
     grpc = _metric_stats(_alarms(synth, "/Grpc/")["UnhealthyHosts"])["hosts0"]["dimensions"]
     assert grpc[obs.CLUSTER_DIMENSION]["Fn::Join"][1][-1] == "_rpc_proto.local_grpc_50051"
+
+
+@pytest.fixture(scope="module")
+def quiet_connect(opted_out_assembly: cx_api.CloudAssembly) -> Synthesized:
+    return Synthesized.from_assembly(opted_out_assembly, "QuietConnect")
+
+
+# Service Connect: access logs
+
+
+def _service_connect_configuration(synth: Synthesized, path: str) -> dict[str, Any]:
+    service = synth.json["Resources"][synth.logical_id("AWS::ECS::Service", f"/{path}/")]
+    configuration: dict[str, Any] = service["Properties"]["ServiceConnectConfiguration"]
+    return configuration
+
+
+def test_service_connect_writes_the_proxys_access_log_by_default(variants: Variants) -> None:
+    for service in ("Web", "Orders", "Inventory", "Ledger"):
+        configuration = _service_connect_configuration(variants("ServiceConnect"), service)
+        assert configuration["AccessLogConfiguration"]["Format"] == "JSON"
+
+
+def test_access_logs_off_on_service_connect_keep_only_the_proxys_own_log(variants: Variants) -> None:
+    synth = variants("ServiceConnectObserved")
+    for service in ("Api", "Rpc"):
+        configuration = _service_connect_configuration(synth, service)
+        assert "AccessLogConfiguration" not in configuration
+        assert configuration["LogConfiguration"]["LogDriver"] == "awslogs"
+
+
+# Service Connect: alarms
+
+
+def _alarm(synth: Synthesized, path: str) -> dict[str, Any]:
+    """The properties of the alarm at construct path ``*<path>/Resource``."""
+    (found,) = [
+        resource["Properties"]
+        for resource in synth.resources("AWS::CloudWatch::Alarm").values()
+        if resource["Metadata"]["aws:cdk:path"].endswith(f"{path}/Resource")
+    ]
+    return found
+
+
+def test_each_http_service_on_service_connect_has_a_5xx_alarm_and_a_response_time_alarm(
+    variants: Variants,
+) -> None:
+    synth = variants("ServiceConnect")
+    for service in ("Web", "Orders", "Inventory"):
+        assert set(_alarms(synth, f"ServiceConnect/{service}/Alarms/")) == {"ServerErrors", "ResponseTime"}
+    assert len(synth.resources("AWS::CloudWatch::Alarm")) == 6
+
+
+def test_the_5xx_alarm_on_service_connect_divides_callers_5xx_by_their_requests(variants: Variants) -> None:
+    alarm = _alarm(variants("ServiceConnect"), "ServiceConnect/Orders/Alarms/ServerErrors")
+    metrics = _metric_stats(alarm)
+    # AWS/ECS publishes responses per target on TargetDiscoveryName (the callers' proxies measure them).
+    assert metrics == {
+        "errors": {
+            "namespace": "AWS/ECS",
+            "name": "HTTPCode_Target_5XX_Count",
+            "dimensions": {"TargetDiscoveryName": "orders"},
+            "stat": "Sum",
+            "period": 60,
+        },
+        "requests": {
+            "namespace": "AWS/ECS",
+            "name": "RequestCount",
+            "dimensions": {"TargetDiscoveryName": "orders"},
+            "stat": "Sum",
+            "period": 60,
+        },
+    }
+    assert _expression(alarm) == "IF(FILL(requests, 0) > 0, 100 * FILL(errors, 0) / FILL(requests, 0), 0)"
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (5, "GreaterThanThreshold")
+    assert (alarm["EvaluationPeriods"], alarm["TreatMissingData"]) == (5, "notBreaching")
+
+
+def test_the_response_time_alarm_reads_the_average_target_response_time_in_milliseconds(
+    variants: Variants,
+) -> None:
+    alarm = _alarm(variants("ServiceConnect"), "ServiceConnect/Orders/Alarms/ResponseTime")
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/ECS", "TargetResponseTime")
+    assert alarm["Dimensions"] == [{"Name": "TargetDiscoveryName", "Value": "orders"}]
+    assert (alarm["Statistic"], alarm["Period"]) == ("Average", 60)
+    assert alarm["Threshold"] == sc_alarms.DEFAULT_RESPONSE_TIME_THRESHOLD.to_milliseconds()
+    assert (alarm["ComparisonOperator"], alarm["EvaluationPeriods"]) == ("GreaterThanThreshold", 5)
+    assert alarm["TreatMissingData"] == "notBreaching"
+
+
+def test_service_connect_alarm_thresholds_and_periods_follow_the_options(variants: Variants) -> None:
+    synth = variants("ServiceConnectObserved")
+    errors = _alarm(synth, "ServiceConnectObserved/Api/Alarms/ServerErrors")
+    response_time = _alarm(synth, "ServiceConnectObserved/Api/Alarms/ResponseTime")
+    assert errors["Threshold"] == 2
+    assert response_time["Threshold"] == 2000  # TargetResponseTime is in milliseconds: 2 seconds
+    assert {m["period"] for m in _metric_stats(errors).values()} == {120}
+    assert response_time["Period"] == 120
+    assert errors["EvaluationPeriods"] == response_time["EvaluationPeriods"] == 3
+
+
+def test_tcp_and_grpc_services_on_service_connect_have_no_alarms(variants: Variants) -> None:
+    # TCP has no HTTP metrics; gRPC calls fail in grpc-status, not with a 5xx.
+    assert _alarms(variants("ServiceConnect"), "/Ledger/") == {}
+    assert _alarms(variants("ServiceConnectObserved"), "/Rpc/") == {}
+
+
+def test_service_connect_alarms_have_no_actions(variants: Variants) -> None:
+    for alarm in _alarms(variants("ServiceConnect")).values():
+        assert not {"AlarmActions", "OKActions", "InsufficientDataActions"} & set(alarm)
+
+
+def test_service_connect_alarms_can_be_turned_off(quiet_connect: Synthesized) -> None:
+    assert quiet_connect.resources("AWS::CloudWatch::Alarm") == {}
+    assert "AccessLogConfiguration" in _service_connect_configuration(quiet_connect, "Api")
+
+
+def test_every_service_exposes_its_alarms_whatever_the_plane(variants_app: CheckedApp) -> None:
+    mesh = _services(variants_app, "Observed")
+    assert mesh["orders"].alarms is mesh["orders"].app_mesh.alarms
+    connect = _services(variants_app, "ServiceConnect")
+    orders = connect["orders"].alarms
+    assert isinstance(orders, ServiceAlarms)
+    assert isinstance(orders.server_errors, cloudwatch.Alarm) and isinstance(orders.response_time, cloudwatch.Alarm)
+    assert orders.unhealthy_hosts is None
+    assert orders.all == [orders.server_errors, orders.response_time]
+    assert connect["ledger"].alarms is None
+    assert mesh["orders"].app_mesh.alarms is not None and mesh["orders"].app_mesh.alarms.response_time is None
+
+
+# Options of the other plane
+
+
+ENVOY_ONLY: list[tuple[str, Any]] = [
+    ("tracing", True),
+    ("tracing", False),
+    ("envoy_metrics", False),
+    ("metrics_namespace", "Shop/Envoy"),
+    ("unhealthy_hosts_threshold", 2),
+    ("xray_daemon_image", IMAGE),
+    ("cloudwatch_agent_image", IMAGE),
+]
+
+
+@pytest.mark.parametrize(("field", "value"), ENVOY_ONLY)
+def test_envoy_options_are_refused_on_service_connect_by_name(field: str, value: Any) -> None:
+    stack = cdk.Stack(new_app(), "Refused", env=ENV)
+    before = [c.node.path for c in stack.node.find_all()]
+    plane = DataPlane.service_connect(observability=Observability(**{field: value}))
+    with pytest.raises(ValueError) as raised:
+        MeshedCluster(stack, "Cluster", namespace="refused.local", data_plane=plane)
+    message = str(raised.value)
+    assert f"observability.{field}=" in message and "is an App Mesh option" in message
+    assert f"Remove {field}= from Observability(...) on DataPlane.service_connect()" in message
+    assert "stay on DataPlane.app_mesh()" in message
+    assert [c.node.path for c in stack.node.find_all()] == before
+
+
+def test_every_envoy_option_set_on_service_connect_is_named_at_once() -> None:
+    stack = cdk.Stack(new_app(), "Refused", env=ENV)
+    given = dict(ENVOY_ONLY[1:])  # one value per field
+    with pytest.raises(ValueError) as raised:
+        MeshedCluster(
+            stack,
+            "Cluster",
+            namespace="refused.local",
+            data_plane=DataPlane.service_connect(observability=Observability(**given)),
+        )
+    for field in given:
+        assert f"observability.{field}=" in str(raised.value)
+
+
+def test_response_time_threshold_is_refused_on_app_mesh_by_name() -> None:
+    stack = cdk.Stack(new_app(), "Refused", env=ENV)
+    plane = DataPlane.app_mesh(observability=Observability(response_time_threshold=cdk.Duration.seconds(2)))
+    with pytest.raises(ValueError) as raised:
+        MeshedCluster(stack, "Cluster", namespace="refused.local", data_plane=plane)
+    message = str(raised.value)
+    assert "observability.response_time_threshold=2 seconds is a Service Connect option" in message
+    assert "or use DataPlane.service_connect()" in message
+
+
+@pytest.mark.parametrize(
+    ("observability", "error", "fragment"),
+    [
+        (Observability(response_time_threshold=cdk.Duration.seconds(0)), ValueError, "response_time_threshold=0"),
+        (Observability(response_time_threshold=1000), TypeError, "response_time_threshold=1000"),  # type: ignore[arg-type]
+        (Observability(access_logs="no"), TypeError, "observability.access_logs='no'"),  # type: ignore[arg-type]
+        (Observability(alarm_period=cdk.Duration.seconds(30)), ValueError, "alarm_period=30 seconds"),
+        (Observability(server_error_percent_threshold=150), ValueError, "server_error_percent_threshold=150"),
+    ],
+)
+def test_bad_observability_is_refused_on_service_connect(
+    observability: Any, error: type[Exception], fragment: str
+) -> None:
+    stack = cdk.Stack(new_app(), "Refused", env=ENV)
+    with pytest.raises(error) as raised:
+        MeshedCluster(
+            stack,
+            "Cluster",
+            namespace="refused.local",
+            data_plane=DataPlane.service_connect(observability=observability),
+        )
+    assert fragment in str(raised.value)

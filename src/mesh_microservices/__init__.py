@@ -6,12 +6,12 @@ Public API: ``MeshedCluster``, ``MeshedService``, ``ServiceRepository``, the pub
 """
 
 from .app_mesh import ENVOY_IMAGE_TAG
-from .app_mesh.observability import Observability, ServiceAlarms
 from .app_mesh.tls import MeshTls
 from .cluster import MeshedCluster
 from .data_plane import DataPlane
 from .estate import ServiceStacks
 from .ingress import IngressLoadBalancer, IngressRoute, MeshIngress
+from .observability import Observability, ServiceAlarms
 from .options import Discovery, DiscoveryMode, ListenerProtocol, RoutePolicy
 from .repository import ServiceRepository
 from .service import MeshedService

@@ -3,7 +3,8 @@
 MeshedService describes what was declared as a ``ServiceSpec``, asks the cluster's data plane
 how ECS should register the tasks, builds what every data plane needs and hands it over as a
 ``Workload``; the data plane adds its own parts and returns a ``ServiceMeshing`` that can add
-backends. Data-plane packages depend on this module, never on the public constructs.
+backends, and the service's alarms. Data-plane packages depend on this module, never on the
+public constructs.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from aws_cdk import aws_servicediscovery as servicediscovery
 from constructs import Construct
 
 from ._validate import ValidationProblems
+from .observability import ServiceAlarms
 from .options import Discovery, ListenerProtocol, RoutePolicy
 from .traffic import ConnectionPool, Deployment, OutlierDetection, RouteRule
 
@@ -75,7 +77,13 @@ class Workload:
 
 
 class ServiceMeshing(ABC):
-    """The data plane's parts of one service."""
+    """The data plane's parts of one service.
+
+    Attributes:
+        alarms: The service's alarms, without actions; None when the plane makes none for it.
+    """
+
+    alarms: ServiceAlarms | None = None
 
     @abstractmethod
     def add_backend(self, callee: ServiceMeshing) -> None:

@@ -13,9 +13,11 @@ from ._contract import DataPlaneBinding
 from ._validate import ValidationProblems, check_image_tag, check_interface, check_name_length, check_type
 from .app_mesh import ENVOY_IMAGE_TAG, AppMeshPlane
 from .app_mesh.envoy import ENVOY_PUBLIC_IMAGE, envoy_registry_account
-from .app_mesh.observability import Observability, check_observability
+from .app_mesh.observability import AppMeshObservability, check_app_mesh_observability
 from .app_mesh.tls import MeshTls
+from .observability import Observability, check_observability
 from .service_connect import ServiceConnectPlane
+from .service_connect.observability import check_service_connect_observability
 
 
 class DataPlane:
@@ -61,7 +63,9 @@ class DataPlane:
                 Default: no TLS inside the mesh.
             observability: Access logs, tracing, Envoy statistics and alarms of every service,
                 e.g. ``Observability(tracing=True)``. Default: ``Observability()``, everything but
-                tracing: access logs, Envoy statistics in CloudWatch, and alarms per service.
+                tracing: access logs, Envoy statistics in CloudWatch, and alarms per service (5xx
+                share, unhealthy tasks). ``response_time_threshold``, a Service Connect option, is
+                refused.
         """
 
         def check(problems: ValidationProblems, scope: Construct) -> None:
@@ -74,6 +78,7 @@ class DataPlane:
                 check_type(problems, "tls", tls, MeshTls)
             if observability is not None:
                 check_observability(problems, "observability", observability)
+                check_app_mesh_observability(problems, "observability", observability)
             if mesh is not None and mesh_name is not None:
                 problems.add(f"mesh_name={mesh_name!r} is given with an existing mesh; pass one or the other.")
             elif mesh_name is not None:
@@ -95,13 +100,19 @@ class DataPlane:
                 envoy_image=envoy_image,
                 removal_policy=removal_policy,
                 tls=tls,
-                observability=observability if observability is not None else Observability(),
+                observability=AppMeshObservability.of(observability if observability is not None else Observability()),
             )
 
         return cls("DataPlane.app_mesh()", bind, check)
 
     @classmethod
-    def service_connect(cls, *, tls_authority_arn: str | None = None, tls: MeshTls | None = None) -> DataPlane:
+    def service_connect(
+        cls,
+        *,
+        tls_authority_arn: str | None = None,
+        tls: MeshTls | None = None,
+        observability: Observability | None = None,
+    ) -> DataPlane:
         """Amazon ECS Service Connect: ECS's own proxy, no sidecar to declare, no App Mesh.
 
         Services keep their names: each registers ``<name>.<namespace>`` as its Service Connect
@@ -114,6 +125,13 @@ class DataPlane:
                 moving a cluster keeps its encryption; the same as ``tls_authority_arn``. Service
                 Connect has no mutual TLS and no file or SDS certificates: those are refused.
                 Default: no TLS.
+            observability: Access logs and alarms of every service, e.g.
+                ``Observability(response_time_threshold=Duration.millis(500))``. Default:
+                ``Observability()``: the proxy's access logs in each service's log group, and
+                alarms per HTTP and HTTP/2 service on its 5xx share and average response time,
+                read from the metrics ECS publishes in ``AWS/ECS``. The App Mesh options
+                (tracing, envoy_metrics, metrics_namespace, unhealthy_hosts_threshold and the
+                sidecar images) are refused when set.
         """
 
         def check(problems: ValidationProblems, scope: Construct) -> None:
@@ -128,10 +146,13 @@ class DataPlane:
                     )
                 if tls_authority_arn is not None:
                     problems.add("tls and tls_authority_arn are both given; pass one of them.")
+            if observability is not None:
+                check_observability(problems, "observability", observability)
+                check_service_connect_observability(problems, "observability", observability)
 
         def bind(scope: Construct, removal_policy: RemovalPolicy) -> DataPlaneBinding:
             authority_arn = tls_authority_arn if tls is None else tls.authority_arn
-            return ServiceConnectPlane(scope, tls_authority_arn=authority_arn)
+            return ServiceConnectPlane(scope, tls_authority_arn=authority_arn, observability=observability)
 
         return cls("DataPlane.service_connect()", bind, check)
 

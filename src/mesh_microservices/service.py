@@ -30,6 +30,7 @@ from ._validate import (
 )
 from .app_mesh import AppMeshService
 from .cluster import MeshedCluster
+from .observability import ServiceAlarms
 from .options import Discovery, ListenerProtocol, RoutePolicy
 from .traffic import ConnectionPool, Deployment, OutlierDetection, RouteRule, ServiceVersion
 
@@ -292,6 +293,16 @@ class MeshedService(Construct):
     def callees(self) -> list[MeshedService]:
         """The services this one may call, in the order they were connected."""
         return list(self._callees)
+
+    @property
+    def alarms(self) -> ServiceAlarms | None:
+        """The service's alarms, without actions, on either data plane; None when it has none.
+
+        App Mesh: 5xx share (HTTP, HTTP/2, gRPC) and unhealthy tasks. Service Connect: 5xx share
+        and response time (HTTP, HTTP/2). What each plane makes, and when, is the cluster's
+        ``Observability``'s; add actions to each, e.g. ``for alarm in service.alarms.all: ...``.
+        """
+        return self.meshing.alarms
 
     @property
     def app_mesh(self) -> AppMeshService:

@@ -19,7 +19,7 @@ from constructs import Construct
 from ..options import ListenerProtocol
 from . import envoy
 from .end_of_life import acknowledge_shutdown_warnings
-from .observability import Observability, VersionTelemetry, access_log, add_telemetry
+from .observability import AppMeshObservability, VersionTelemetry, access_log, add_telemetry
 from .tls import MeshTls
 
 GATEWAY_PORT_MAPPING_NAME = "gateway"
@@ -74,7 +74,7 @@ class AppMeshGateway:
         task_definition: ecs.TaskDefinition,
         envoy_image: ecs.ContainerImage,
         log_group: logs.ILogGroup,
-        observability: Observability,
+        observability: AppMeshObservability,
         tls: MeshTls | None = None,
     ) -> None:
         self.scope = Construct(scope, id)

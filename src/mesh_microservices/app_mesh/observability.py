@@ -1,7 +1,9 @@
 """Observability of the App Mesh data plane: access logs, X-Ray tracing, Envoy statistics, alarms.
 
-``Observability`` is given to ``DataPlane.app_mesh(observability=...)`` and applies to every
-service of the cluster. This module is the one home of how Envoy's statistics reach the alarms:
+``Observability`` (the plane-neutral option, ``mesh_microservices.observability``) is given to
+``DataPlane.app_mesh(observability=...)`` and applies to every service of the cluster;
+``AppMeshObservability.of`` puts App Mesh's defaults in place of the fields left to the plane.
+This module is the one home of how Envoy's statistics reach the alarms:
 
 1. Envoy (``ENABLE_ENVOY_DOG_STATSD=1``, ``ENABLE_ENVOY_STATS_TAGS=1``) sends its statistics
    over DogStatsD to the CloudWatch agent sidecar at ``STATSD_ADDRESS:STATSD_PORT``, each under
@@ -35,9 +37,8 @@ a custom metric; ``Observability(envoy_metrics=False, alarms=False)`` turns that
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from aws_cdk import Duration
 from aws_cdk import aws_appmesh as appmesh
@@ -47,12 +48,15 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .._acknowledgments import acknowledge_sidecar_environment
-from .._validate import ValidationProblems, check_type, is_token
+from .._validate import ValidationProblems
+from ..observability import METRICS_INTERVAL_SECONDS, Observability, ServiceAlarms, shown
 from ..options import ListenerProtocol
 from .envoy import ENVOY_CONTAINER_NAME, ENVOY_USER_ID
 
 if TYPE_CHECKING:
     from aws_cdk import aws_cloudwatch as cloudwatch
+
+_T = TypeVar("_T")
 
 # Envoy writes its access log here; the Envoy container's awslogs driver ships it.
 ACCESS_LOG_PATH = "/dev/stdout"
@@ -78,8 +82,8 @@ CLOUDWATCH_AGENT_CONTAINER_NAME = "cloudwatch-agent"
 CLOUDWATCH_AGENT_IMAGE = "public.ecr.aws/cloudwatch-agent/cloudwatch-agent:latest"
 CLOUDWATCH_AGENT_CONFIG_VARIABLE = "CW_CONFIG_CONTENT"
 DEFAULT_METRICS_NAMESPACE = "MeshMicroservices/Envoy"
-# The agent publishes StatsD metrics as 60-second statistic sets: alarm periods are multiples.
-METRICS_AGGREGATION_SECONDS = 60
+# The agent publishes StatsD metrics as statistic sets at the interval alarm periods are multiples of.
+METRICS_AGGREGATION_SECONDS = METRICS_INTERVAL_SECONDS
 PUT_METRIC_DATA_ACTION = "cloudwatch:PutMetricData"
 NAMESPACE_CONDITION_KEY = "cloudwatch:namespace"
 
@@ -100,64 +104,58 @@ AGGREGATION_DIMENSIONS = (
     (CLUSTER_DIMENSION,),
 )
 
-# CloudWatch's rules for a namespace; "AWS/" belongs to AWS services.
-_NAMESPACE = re.compile(r"^[0-9A-Za-z.\-_/#: ]{1,255}$")
-_MAX_ALARM_WINDOW_SECONDS = 86400  # evaluation periods times period, at most one day
+# App Mesh's values of the fields ``Observability`` leaves to the plane (None there).
+DEFAULT_TRACING = False
+DEFAULT_ENVOY_METRICS = True
+DEFAULT_UNHEALTHY_HOSTS_THRESHOLD = 1
+# What App Mesh cannot do, by field: a Service Connect option set on App Mesh is refused.
+REFUSED_FIELDS = {
+    "response_time_threshold": "App Mesh's alarms watch 5xx responses and unhealthy tasks, not response time",
+}
 
 
 @dataclass(frozen=True, kw_only=True)
-class Observability:
-    """What the App Mesh data plane records about every service of a cluster.
+class AppMeshObservability:
+    """An ``Observability`` with App Mesh's defaults in place of its Nones: what App Mesh records.
 
-    Given to ``DataPlane.app_mesh(observability=...)``; every service of the cluster gets the
-    same. Service Connect needs none of it: ECS writes its proxy's access logs to each
-    service's log group and publishes its request metrics in ``AWS/ECS`` itself.
-
-    Attributes:
-        access_logs: Every virtual node has Envoy log each request to ``/dev/stdout``, which the
-            Envoy container sends to the service's log group. Default: True.
-        tracing: Envoy traces requests with AWS X-Ray: an X-Ray daemon sidecar (uid 1337, so
-            its calls to X-Ray bypass the proxy) in every task, and the task role may send
-            trace segments. The application's X-Ray SDK reaches the same daemon at
-            127.0.0.1:2000. Default: False.
-        envoy_metrics: Envoy's statistics go to CloudWatch through a CloudWatch agent sidecar
-            in every task, in ``metrics_namespace``; the task role may publish metrics in that
-            namespace only. The agent keeps its image's user (it writes its configuration where
-            root owns it); its calls reach CloudWatch through Envoy, which App Mesh always lets
-            through to ``*.amazonaws.com``, even with egress filter DROP_ALL. Each distinct
-            statistic is a billed custom metric. Default: True.
-        alarms: One alarm per service on the share of requests answered with 5xx (HTTP,
-            HTTP/2 and gRPC services) and one on unhealthy tasks, read from the agent's
-            metrics (needs ``envoy_metrics``). They have no actions: add yours through
-            ``service.app_mesh.alarms``. Default: True.
-        metrics_namespace: The CloudWatch namespace of Envoy's statistics.
-            Default: "MeshMicroservices/Envoy".
-        server_error_percent_threshold: The alarm fires when more than this percentage of a
-            service's requests get a 5xx answer; at least 0 and below 100. Default: 5.
-        unhealthy_hosts_threshold: The alarm fires when callers' Envoys count at least this
-            many of a service's tasks as unhealthy. Default: 1.
-        alarm_period: The period over which each alarm's metrics are aggregated, a multiple of
-            one minute. Default: one minute.
-        alarm_evaluation_periods: How many consecutive periods must breach before an alarm
-            fires. Default: 5.
-        xray_daemon_image: The X-Ray daemon image. Default:
-            ``public.ecr.aws/xray/aws-xray-daemon:latest``, the image AWS's ECS guide names;
-            pass a pinned tag or a copy in your registry for repeatable deployments.
-        cloudwatch_agent_image: The CloudWatch agent image. Default:
-            ``public.ecr.aws/cloudwatch-agent/cloudwatch-agent:latest``; pin it the same way.
+    Attributes are those of ``Observability`` that App Mesh reads (see there), each with its
+    effective value.
     """
 
-    access_logs: bool = True
-    tracing: bool = False
-    envoy_metrics: bool = True
-    alarms: bool = True
-    metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
-    server_error_percent_threshold: float = 5.0
-    unhealthy_hosts_threshold: int = 1
-    alarm_period: Duration = Duration.minutes(1)
-    alarm_evaluation_periods: int = 5
-    xray_daemon_image: ecs.ContainerImage | None = None
-    cloudwatch_agent_image: ecs.ContainerImage | None = None
+    access_logs: bool
+    tracing: bool
+    envoy_metrics: bool
+    alarms: bool
+    metrics_namespace: str
+    server_error_percent_threshold: float
+    unhealthy_hosts_threshold: int
+    alarm_period: Duration
+    alarm_evaluation_periods: int
+    xray_daemon_image: ecs.ContainerImage | None
+    cloudwatch_agent_image: ecs.ContainerImage | None
+
+    @classmethod
+    def of(cls, observability: Observability) -> AppMeshObservability:
+        """``observability`` as App Mesh applies it (call after ``check_app_mesh_observability``)."""
+
+        def default(value: _T | None, fallback: _T) -> _T:
+            return fallback if value is None else value
+
+        return cls(
+            access_logs=observability.access_logs,
+            tracing=default(observability.tracing, DEFAULT_TRACING),
+            envoy_metrics=default(observability.envoy_metrics, DEFAULT_ENVOY_METRICS),
+            alarms=observability.alarms,
+            metrics_namespace=default(observability.metrics_namespace, DEFAULT_METRICS_NAMESPACE),
+            server_error_percent_threshold=observability.server_error_percent_threshold,
+            unhealthy_hosts_threshold=default(
+                observability.unhealthy_hosts_threshold, DEFAULT_UNHEALTHY_HOSTS_THRESHOLD
+            ),
+            alarm_period=observability.alarm_period,
+            alarm_evaluation_periods=observability.alarm_evaluation_periods,
+            xray_daemon_image=observability.xray_daemon_image,
+            cloudwatch_agent_image=observability.cloudwatch_agent_image,
+        )
 
     def reserved_ports(self) -> frozenset[int]:
         """Ports the observability sidecars listen on inside every task."""
@@ -177,102 +175,31 @@ class VersionTelemetry:
     cloudwatch_agent: ecs.ContainerDefinition | None
 
 
-@dataclass(frozen=True)
-class ServiceAlarms:
-    """The alarms of one service; they have no actions until you add some.
-
-    Attributes:
-        server_errors: The share of requests answered with 5xx, in percent; None for TCP services.
-        unhealthy_hosts: How many of the service's tasks its callers' Envoys count as unhealthy.
-    """
-
-    server_errors: cloudwatch.Alarm | None
-    unhealthy_hosts: cloudwatch.Alarm
-
-    @property
-    def all(self) -> list[cloudwatch.Alarm]:
-        """Every alarm of the service, e.g. to add one SNS action to each."""
-        return [alarm for alarm in (self.server_errors, self.unhealthy_hosts) if alarm is not None]
-
-
-def check_observability(problems: ValidationProblems, parameter: str, value: object) -> None:
-    """Record what is wrong with an ``Observability`` option, naming each field."""
-    if not check_type(problems, parameter, value, Observability):
-        return
-    assert isinstance(value, Observability)
-    for name in ("access_logs", "tracing", "envoy_metrics", "alarms"):
-        check_type(problems, f"{parameter}.{name}", getattr(value, name), bool)
+def check_app_mesh_observability(problems: ValidationProblems, parameter: str, value: object) -> None:
+    """Record what in an ``Observability`` App Mesh cannot do, after ``check_observability``."""
+    if not isinstance(value, Observability):
+        return  # check_observability has recorded it
+    for field, reason in REFUSED_FIELDS.items():
+        given = getattr(value, field)
+        if given is not None:
+            problems.add(
+                f"{parameter}.{field}={shown(given)} is a Service Connect option: {reason}. Remove {field}= "
+                "from Observability(...) on DataPlane.app_mesh(), or use DataPlane.service_connect()."
+            )
     if value.alarms is True and value.envoy_metrics is False:
         problems.add(
             f"{parameter}: alarms=True reads the Envoy statistics that envoy_metrics=False turns off; "
             "pass alarms=False as well, or keep envoy_metrics=True."
         )
-    _check_namespace(problems, f"{parameter}.metrics_namespace", value.metrics_namespace)
-    percent = value.server_error_percent_threshold
-    if isinstance(percent, bool) or not isinstance(percent, (int, float)):
-        problems.add(
-            f"{parameter}.server_error_percent_threshold={percent!r} is a {type(percent).__name__}; pass a number.",
-            kind=TypeError,
-        )
-    elif not (is_token(percent) or 0 <= percent < 100):
-        problems.add(
-            f"{parameter}.server_error_percent_threshold={percent} is not a percentage from 0 to 100 (exclusive); "
-            "pass e.g. 5 to be alerted when more than 5% of requests fail."
-        )
-    _check_count(problems, f"{parameter}.unhealthy_hosts_threshold", value.unhealthy_hosts_threshold)
-    _check_count(problems, f"{parameter}.alarm_evaluation_periods", value.alarm_evaluation_periods)
-    _check_period(problems, parameter, value)
-    for name in ("xray_daemon_image", "cloudwatch_agent_image"):
-        image = getattr(value, name)
-        if image is not None:
-            check_type(problems, f"{parameter}.{name}", image, ecs.ContainerImage)
 
 
-def _check_namespace(problems: ValidationProblems, parameter: str, namespace: object) -> None:
-    if not check_type(problems, parameter, namespace, str):
-        return
-    assert isinstance(namespace, str)
-    if is_token(namespace):
-        problems.add(f"{parameter} must be a literal string: it is written into the agent's configuration.")
-    elif not _NAMESPACE.match(namespace) or not namespace.strip() or namespace.startswith("AWS/"):
-        problems.add(
-            f"{parameter}={namespace!r} is not a CloudWatch namespace of your own; use up to 255 letters, digits "
-            "and . - _ / # : or spaces, not starting with 'AWS/', e.g. 'Shop/Envoy'."
-        )
-
-
-def _check_count(problems: ValidationProblems, parameter: str, value: object) -> None:
-    if check_type(problems, parameter, value, int) and not is_token(value) and isinstance(value, int) and value < 1:
-        problems.add(f"{parameter}={value} is too small; use 1 or more.")
-
-
-def _check_period(problems: ValidationProblems, parameter: str, value: Observability) -> None:
-    period = value.alarm_period
-    if not check_type(problems, f"{parameter}.alarm_period", period, Duration) or period.is_unresolved():
-        return
-    seconds = period.to_seconds()
-    if seconds < METRICS_AGGREGATION_SECONDS or seconds % METRICS_AGGREGATION_SECONDS:
-        problems.add(
-            f"{parameter}.alarm_period={period.to_human_string()} is not a whole number of minutes; the agent "
-            "publishes Envoy's statistics once a minute, so use e.g. Duration.minutes(1)."
-        )
-        return
-    periods = value.alarm_evaluation_periods
-    countable = isinstance(periods, int) and not isinstance(periods, bool) and not is_token(periods)
-    if countable and seconds * periods > _MAX_ALARM_WINDOW_SECONDS:
-        problems.add(
-            f"{parameter}: alarm_evaluation_periods={periods} periods of {period.to_human_string()} exceed "
-            "the one day CloudWatch alarms evaluate; shorten the period or evaluate fewer periods."
-        )
-
-
-def access_log(observability: Observability) -> appmesh.AccessLog | None:
+def access_log(observability: AppMeshObservability) -> appmesh.AccessLog | None:
     """The access log of every virtual node: Envoy's standard output, or none."""
     return appmesh.AccessLog.from_file_path(ACCESS_LOG_PATH) if observability.access_logs else None
 
 
 def add_telemetry(
-    observability: Observability,
+    observability: AppMeshObservability,
     *,
     task_definition: ecs.TaskDefinition,
     envoy: ecs.ContainerDefinition,
@@ -385,7 +312,7 @@ def egress_cluster_name(mesh_name: str, node_name: str, protocol: ListenerProtoc
 
 def add_alarms(
     scope: Construct,
-    observability: Observability,
+    observability: AppMeshObservability,
     *,
     service_name: str,
     mesh: appmesh.IMesh,

@@ -14,7 +14,7 @@ from .._contract import DataPlaneBinding, Registration, ServiceMeshing, ServiceS
 from .._validate import ValidationProblems
 from . import envoy
 from .end_of_life import acknowledge_shutdown_warnings, warn_end_of_life
-from .observability import Observability
+from .observability import AppMeshObservability
 from .service_meshing import AppMeshService
 from .tls import MeshTls
 
@@ -32,7 +32,7 @@ class AppMeshPlane(DataPlaneBinding):
         envoy_image: ecs.ContainerImage | None,
         removal_policy: RemovalPolicy,
         tls: MeshTls | None = None,
-        observability: Observability | None = None,
+        observability: AppMeshObservability,
     ) -> None:
         if mesh is None:
             mesh = appmesh.Mesh(scope, "Mesh", mesh_name=mesh_name, egress_filter=appmesh.MeshFilterType.DROP_ALL)
@@ -41,7 +41,7 @@ class AppMeshPlane(DataPlaneBinding):
         self._envoy_image_tag = envoy_image_tag
         self._envoy_image = envoy_image
         self.tls = tls
-        self.observability = observability if observability is not None else Observability()
+        self.observability = observability
         acknowledge_shutdown_warnings(scope)
         warn_end_of_life(scope)
 

@@ -13,11 +13,12 @@ from typing_extensions import override
 
 from .._contract import ServiceMeshing, ServiceSpec, Workload
 from .._placement import stack_of
+from ..observability import ServiceAlarms
 from ..options import DiscoveryMode, ListenerProtocol, RoutePolicy
 from ..traffic import Deployment, RouteRule
 from . import envoy
 from .end_of_life import acknowledge_shutdown_warnings
-from .observability import Observability, ServiceAlarms, VersionTelemetry, access_log, add_alarms, add_telemetry
+from .observability import AppMeshObservability, VersionTelemetry, access_log, add_alarms, add_telemetry
 from .tls import MeshTls, ServiceTls
 
 # Priorities of the service's routes: rules in the order given, then the default route.
@@ -39,7 +40,7 @@ class AppMeshService(ServiceMeshing):
         envoy_container: The Envoy sidecar of the primary version's task definition.
         envoy_containers: Every version's Envoy sidecar, by version name.
         tls: The service's TLS (listener, client policy, grants), when the mesh uses TLS.
-        observability: What the data plane records about the service.
+        observability: What the data plane records about the service, with App Mesh's defaults.
         telemetry: Every version's observability sidecars, by version name.
         alarms: The service's alarms (5xx share, unhealthy tasks), without actions; None when off.
     """
@@ -53,13 +54,13 @@ class AppMeshService(ServiceMeshing):
         workload: Workload,
         envoy_image: ecs.ContainerImage,
         tls: MeshTls | None = None,
-        observability: Observability | None = None,
+        observability: AppMeshObservability,
     ) -> None:
         spec = workload.spec
         self.scope = Construct(scope, id)
         self._stack = stack_of(scope)
         self.tls: ServiceTls | None = tls._for_service(self.scope, spec.dns_name) if tls is not None else None
-        self.observability = observability if observability is not None else Observability()
+        self.observability = observability
         self.telemetry: dict[str, VersionTelemetry] = {}
         self.virtual_nodes: dict[str, appmesh.VirtualNode] = {}
         self.envoy_containers: dict[str, ecs.ContainerDefinition] = {}

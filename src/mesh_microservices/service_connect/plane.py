@@ -2,7 +2,9 @@
 
 Service Connect registers each service in the cluster's Cloud Map namespace itself and puts
 its own proxy in every task, so there is no sidecar to declare, no proxy configuration and no
-App Mesh resource. Callers keep dialling ``<name>.<namespace>``.
+App Mesh resource. Callers keep dialling ``<name>.<namespace>``. ECS writes the proxy's access
+log to each service's log group and publishes its metrics in ``AWS/ECS``; the alarms on them are
+``alarms.py``'s.
 """
 
 from __future__ import annotations
@@ -21,7 +23,10 @@ from .._acknowledgments import acknowledge_aws_managed_policy
 from .._contract import DataPlaneBinding, Registration, ServiceMeshing, ServiceSpec, Workload
 from .._placement import deploy_after, stack_of
 from .._validate import ValidationProblems
+from ..observability import Observability, ServiceAlarms
 from ..options import DiscoveryMode, ListenerProtocol, RoutePolicy
+from .alarms import add_alarms
+from .observability import access_log_configuration
 
 # ECS's managed policy for the role that issues Service Connect TLS certificates.
 TLS_ROLE_MANAGED_POLICY = "service-role/AmazonECSInfrastructureRolePolicyForServiceConnectTransportLayerSecurity"
@@ -33,9 +38,17 @@ UNORDERED_CALL_WARNING_ID = "mesh-microservices:UnorderedServiceConnectCall"
 
 
 class ServiceConnectPlane(DataPlaneBinding):
-    """Service Connect for one cluster, optionally with TLS from an ACM Private CA."""
+    """Service Connect for one cluster, optionally with TLS from an ACM Private CA.
 
-    def __init__(self, scope: Construct, *, tls_authority_arn: str | None) -> None:
+    Attributes:
+        observability: The access logs and alarms of every service (checked for App Mesh
+            options by ``check_service_connect_observability``).
+    """
+
+    def __init__(
+        self, scope: Construct, *, tls_authority_arn: str | None, observability: Observability | None = None
+    ) -> None:
+        self.observability = observability if observability is not None else Observability()
         self._tls: ecs.ServiceConnectTlsConfiguration | None = None
         if tls_authority_arn is not None:
             role = iam.Role(
@@ -96,7 +109,7 @@ class ServiceConnectPlane(DataPlaneBinding):
         is_tcp = spec.protocol is ListenerProtocol.TCP
         service = ecs.ServiceConnectService(
             port_mapping_name=spec.name,
-            discovery_name=spec.name,
+            discovery_name=discovery_name(spec),
             dns_name=spec.dns_name,
             port=spec.port,
             idle_timeout=timeout,
@@ -108,17 +121,28 @@ class ServiceConnectPlane(DataPlaneBinding):
                 namespace=spec.namespace.namespace_arn,
                 services=[service],
                 log_driver=ecs.LogDrivers.aws_logs(stream_prefix=ACCESS_LOG_STREAM_PREFIX, log_group=log_group),
-                access_log_configuration=ecs.ServiceConnectAccessLogConfiguration(
-                    format=ecs.ServiceConnectAccessLogFormat.JSON
-                ),
+                access_log_configuration=access_log_configuration(self.observability),
             )
         )
 
     @override
     def attach(self, workload: Workload) -> ServiceMeshing:
-        return ServiceConnectMeshing(
-            workload.deployments[0].service, stack=stack_of(workload.spec.scope), dns_name=workload.spec.dns_name
+        spec = workload.spec
+        alarms = add_alarms(
+            spec.scope,
+            self.observability,
+            service_name=spec.dns_name,
+            discovery_name=discovery_name(spec),
+            protocol=spec.protocol,
         )
+        return ServiceConnectMeshing(
+            workload.deployments[0].service, stack=stack_of(spec.scope), dns_name=spec.dns_name, alarms=alarms
+        )
+
+
+def discovery_name(spec: ServiceSpec) -> str:
+    """The service's Service Connect discovery name (its Cloud Map service): the service's name."""
+    return spec.name
 
 
 class ServiceConnectMeshing(ServiceMeshing):
@@ -129,12 +153,22 @@ class ServiceConnectMeshing(ServiceMeshing):
     and the caller's ECS service carries a start-order marker derived from its callees' names: when
     a deployment adds a callee, the marker changes and ECS replaces the caller's tasks after the
     callee exists. Where calls run round a loop no order exists; the caller is then warned.
+
+    Attributes:
+        service: The service's ECS service.
+        stack: The stack the service is in.
+        dns_name: The name callers dial.
+        alarms: The service's alarms (5xx share, response time), without actions; None when off
+            or for TCP and gRPC services.
     """
 
-    def __init__(self, service: ecs.FargateService, *, stack: Stack, dns_name: str) -> None:
+    def __init__(
+        self, service: ecs.FargateService, *, stack: Stack, dns_name: str, alarms: ServiceAlarms | None = None
+    ) -> None:
         self.service = service
         self.stack = stack
         self.dns_name = dns_name
+        self.alarms = alarms
         self._deployed_after: list[ServiceConnectMeshing] = []
         self._callee_names: set[str] = set()
 
