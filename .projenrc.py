@@ -98,7 +98,7 @@ project = PythonProject(
                 "microservices",
             ],
             classifiers=[
-                "Development Status :: 3 - Alpha",
+                "Development Status :: 5 - Production/Stable",
                 "Framework :: AWS CDK",
                 "Framework :: AWS CDK :: 2",
                 "Intended Audience :: Developers",

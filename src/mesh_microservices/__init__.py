@@ -18,7 +18,7 @@ from .service import MeshedService
 from .topology import mermaid_topology, write_topology
 from .traffic import ConnectionPool, Deployment, OutlierDetection, RouteRule, ServiceVersion
 
-__version__ = "0.1.0"
+__version__ = "1.0.0"
 
 __all__ = [
     "ENVOY_IMAGE_TAG",
