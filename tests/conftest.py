@@ -15,6 +15,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_acmpca as acmpca
 from aws_cdk import aws_appmesh as appmesh
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_servicediscovery as servicediscovery
@@ -110,7 +111,7 @@ def _variants(app: cdk.App) -> None:
         protocol=ListenerProtocol.TCP,
         desired_count=4,
         discovery=Discovery.dns(),
-        route_policy=RoutePolicy(retry_attempts=3, request_timeout=cdk.Duration.seconds(30)),
+        route_policy=RoutePolicy(idle_timeout=cdk.Duration.hours(2)),  # TCP takes an idle timeout only
     )
 
     traffic = cdk.Stack(app, "Traffic", env=ENV)
@@ -279,8 +280,56 @@ def _variants(app: cdk.App) -> None:
         backends=[ledger],
     )
 
+    _timeouts(app)
+
     key = kms.Key(custom, "ImageKey", enable_key_rotation=True)
     ServiceRepository(custom, "Sealed", encryption_key=key)
+
+
+# What the Timeouts stack's services probe inside their application containers.
+CONTAINER_HEALTH_CHECK = ecs.HealthCheck(command=["CMD-SHELL", "curl -f http://localhost:8080/health || exit 1"])
+
+
+def _timeouts(app: cdk.App) -> None:
+    """The same long-request, idle and health-check declarations on both data planes."""
+    stack = cdk.Stack(app, "Timeouts", env=ENV)
+    image = ecs.ContainerImage.from_registry(NGINX)
+    two_minutes = RoutePolicy(request_timeout=cdk.Duration.minutes(2))
+    planes = {
+        "Mesh": (DataPlane.app_mesh(), [ServiceVersion(name="v2", image=image, weight=10)]),
+        "Connect": (DataPlane.service_connect(), []),
+    }
+    clusters: dict[str, MeshedCluster] = {}
+    for prefix, (data_plane, versions) in planes.items():
+        cluster = MeshedCluster(stack, f"{prefix}Cluster", namespace=f"{prefix.lower()}.local", data_plane=data_plane)
+        MeshedService(
+            stack,
+            f"{prefix}Slow",
+            cluster=cluster,
+            name="slow",
+            image=image,
+            route_policy=two_minutes,
+            container_health_check=CONTAINER_HEALTH_CHECK,
+            weight=100 - sum(v.weight for v in versions),
+            versions=versions,
+        )
+        tcp = ListenerProtocol.TCP
+        MeshedService(stack, f"{prefix}Cache", cluster=cluster, name="cache", image=image, port=6379, protocol=tcp)
+        clusters[prefix] = cluster
+    MeshedService(
+        stack,
+        "MeshStream",
+        cluster=clusters["Mesh"],
+        name="stream",
+        image=image,
+        port=50051,
+        protocol=ListenerProtocol.GRPC,
+        route_policy=RoutePolicy(request_timeout=cdk.Duration.seconds(10), idle_timeout=cdk.Duration.minutes(10)),
+    )
+    connect = clusters["Connect"]
+    peer = ec2.SecurityGroup(stack, "LoadBalancerGroup", vpc=connect.vpc, allow_all_outbound=False)
+    web = MeshedService(stack, "ConnectWeb", cluster=connect, name="web", image=image, health_check_path="/healthz")
+    web.expose_to(peer, "load balancer")  # its target group probes /healthz
 
 
 @pytest.fixture(scope="session")

@@ -76,7 +76,7 @@ def test_http_route_retries_stream_and_gateway_errors_twice_with_timeouts(shop: 
     assert policy["TcpRetryEvents"] == ["connection-error"]
     assert policy["MaxRetries"] >= 2
     assert policy["PerRetryTimeout"] == {"Unit": "ms", "Value": 5000}
-    assert route["Timeout"]["PerRequest"] == {"Unit": "ms", "Value": 15000}
+    assert route["Timeout"] == {"PerRequest": {"Unit": "ms", "Value": 15000}, "Idle": {"Unit": "ms", "Value": 300000}}
     node_id = shop.logical_id("AWS::AppMesh::VirtualNode", "/Orders/")
     assert route["Action"]["WeightedTargets"] == [
         {"VirtualNode": {"Fn::GetAtt": [node_id, "VirtualNodeName"]}, "Weight": 100}
@@ -91,15 +91,66 @@ def test_grpc_and_tcp_routes_have_retries_or_timeouts(variants: Any) -> None:
     assert grpc["RetryPolicy"]["MaxRetries"] >= 2
     assert "PerRequest" in grpc["Timeout"]
     tcp = _props(synth, "AWS::AppMesh::Route", "Tcp")["Spec"]["TcpRoute"]
-    assert tcp["Timeout"] == {"Idle": {"Unit": "ms", "Value": 30000}}
+    assert tcp["Timeout"] == {"Idle": {"Unit": "ms", "Value": 7_200_000}}  # the 2 hours it asks for
+    assert "RetryPolicy" not in tcp
 
 
-def test_route_policy_overrides_apply(variants: Any) -> None:
+def test_route_policy_defaults_apply(variants: Any) -> None:
     synth = variants("Protocols")
     http2 = _props(synth, "AWS::AppMesh::Route", "Http2")["Spec"]["Http2Route"]
     assert http2["RetryPolicy"]["MaxRetries"] == 2
-    tcp_route = _props(synth, "AWS::AppMesh::Route", "Tcp")["Spec"]["TcpRoute"]
-    assert tcp_route["Timeout"]["Idle"]["Value"] == 30000
+    assert http2["Timeout"] == {"PerRequest": {"Unit": "ms", "Value": 15000}, "Idle": {"Unit": "ms", "Value": 300000}}
+
+
+def _listener_timeout(synth: Synthesized, node_path: str) -> Any:
+    node = synth.json["Resources"][synth.logical_id("AWS::AppMesh::VirtualNode", node_path)]
+    return node["Properties"]["Spec"]["Listeners"][0].get("Timeout")
+
+
+def test_a_two_minute_route_has_a_listener_that_lets_it_take_effect(variants: Any) -> None:
+    synth = variants("Timeouts")
+    route = _props(synth, "AWS::AppMesh::Route", "MeshSlow")["Spec"]["HttpRoute"]
+    assert route["Timeout"] == {"PerRequest": {"Unit": "ms", "Value": 120000}, "Idle": {"Unit": "ms", "Value": 300000}}
+    for node in ("/MeshSlow/AppMesh/VirtualNode/", "/MeshSlow/AppMesh/VirtualNode-v2/"):  # every version's node
+        assert _listener_timeout(synth, node) == {
+            "HTTP": {"PerRequest": {"Unit": "ms", "Value": 120000}, "Idle": {"Unit": "ms", "Value": 300000}}
+        }
+
+
+def test_a_rule_with_a_longer_timeout_lengthens_the_listener(variants: Any) -> None:
+    synth = variants("Traffic")  # the "reports" rule allows 60 s, the service's own route 15 s
+    for node in ("/Orders/AppMesh/VirtualNode/", "/Orders/AppMesh/VirtualNode-v2/"):
+        assert _listener_timeout(synth, node) == {
+            "HTTP": {"PerRequest": {"Unit": "ms", "Value": 60000}, "Idle": {"Unit": "ms", "Value": 300000}}
+        }
+
+
+def test_a_long_idle_timeout_lengthens_the_listener_and_keeps_its_request_default(variants: Any) -> None:
+    synth = variants("Timeouts")
+    route = _props(synth, "AWS::AppMesh::Route", "MeshStream")["Spec"]["GrpcRoute"]
+    assert route["Timeout"] == {"PerRequest": {"Unit": "ms", "Value": 10000}, "Idle": {"Unit": "ms", "Value": 600000}}
+    assert _listener_timeout(synth, "/MeshStream/") == {
+        "GRPC": {"PerRequest": {"Unit": "ms", "Value": 15000}, "Idle": {"Unit": "ms", "Value": 600000}}
+    }
+
+
+def test_tcp_routes_keep_idle_connections_an_hour_by_default(variants: Any) -> None:
+    synth = variants("Timeouts")
+    route = _props(synth, "AWS::AppMesh::Route", "MeshCache")["Spec"]["TcpRoute"]
+    assert route["Timeout"] == {"Idle": {"Unit": "ms", "Value": 3_600_000}}
+    assert _listener_timeout(synth, "/MeshCache/") is None  # within App Mesh's listener default
+
+
+def test_a_tcp_idle_timeout_over_an_hour_lengthens_the_listener(variants: Any) -> None:
+    synth = variants("Protocols")
+    assert _listener_timeout(synth, "/Tcp/") == {"TCP": {"Idle": {"Unit": "ms", "Value": 7_200_000}}}
+
+
+def test_listeners_keep_app_mesh_defaults_when_routes_stay_within_them(shop: Synthesized, variants: Any) -> None:
+    for service in ("Web", "Orders", "Inventory"):
+        assert _listener_timeout(shop, f"/{service}/") is None
+    for service in ("Http2", "Grpc"):
+        assert _listener_timeout(variants("Protocols"), f"/{service}/") is None
 
 
 def test_stream_aggregated_resources_is_granted_on_the_own_virtual_node_only(shop: Synthesized) -> None:

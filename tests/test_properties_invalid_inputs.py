@@ -130,7 +130,7 @@ def bad_path() -> st.SearchStrategy[Bad]:
     )
     return st.one_of(
         st.one_of(no_slash, invisible).map(lambda v: Bad("health_check_path", v, ValueError)),
-        wrong_type("health_check_path", b"/health", none=True),
+        wrong_type("health_check_path", b"/health"),  # None is the default
     )
 
 

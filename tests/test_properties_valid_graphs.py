@@ -44,7 +44,7 @@ class Service:
     port: int
     protocol: ListenerProtocol
     discovery: DiscoveryMode
-    health_check_path: str
+    health_check_path: str | None
     size: tuple[int, int]
     desired_count: int
     stack: int  # which of the app's stacks the service lives in
@@ -66,27 +66,31 @@ def graphs(draw: st.DrawFn) -> Graph:
     service_connect = draw(st.booleans())
     stacks = draw(st.integers(1, 2))
     names = draw(st.lists(st.from_regex(LABEL, fullmatch=True), min_size=2, max_size=5, unique=True))
-    services = tuple(
-        Service(
-            name=name,
-            port=draw(st.integers(1, 65535).filter(lambda port: port not in envoy.reserved_ports())),
-            protocol=draw(st.sampled_from(ListenerProtocol)),
-            # Service Connect always discovers through Cloud Map; it refuses Discovery.dns().
-            discovery=DiscoveryMode.CLOUD_MAP if service_connect else draw(st.sampled_from(DiscoveryMode)),
-            health_check_path=draw(st.from_regex(r"/[!-~]{0,30}", fullmatch=True)),
-            size=draw(st.sampled_from(TASK_SIZES)),
-            desired_count=draw(st.integers(1, 6)),
-            stack=stacks - 1 if name == names[-1] else draw(st.integers(0, stacks - 1)),  # no stack left empty
-            by_name=draw(st.booleans()),
-        )
-        for name in names
-    )
+    services = tuple(_service(draw, name, service_connect, stacks, last=name == names[-1]) for name in names)
     pairs = st.tuples(st.integers(0, len(names) - 1), st.integers(0, len(names) - 1)).filter(lambda e: e[0] != e[1])
     edges = draw(st.frozensets(pairs, max_size=len(names) * 2))
     # backends= can only name services declared before the caller; connect_to any, cycles included.
     in_constructor = draw(st.frozensets(st.sampled_from(sorted(edges)))) if edges else frozenset()
     in_constructor = frozenset(e for e in in_constructor if e[1] < e[0])
     return Graph(draw(st.sampled_from(REGIONS)), service_connect, stacks, services, edges, in_constructor)
+
+
+def _service(draw: st.DrawFn, name: str, service_connect: bool, stacks: int, *, last: bool) -> Service:
+    protocol = draw(st.sampled_from(ListenerProtocol))
+    # Only App Mesh probes a path itself, and only an HTTP or HTTP/2 service's (None: the default).
+    probed = not service_connect and protocol in (ListenerProtocol.HTTP, ListenerProtocol.HTTP2)
+    return Service(
+        name=name,
+        port=draw(st.integers(1, 65535).filter(lambda port: port not in envoy.reserved_ports())),
+        protocol=protocol,
+        # Service Connect always discovers through Cloud Map; it refuses Discovery.dns().
+        discovery=DiscoveryMode.CLOUD_MAP if service_connect else draw(st.sampled_from(DiscoveryMode)),
+        health_check_path=draw(st.none() | st.from_regex(r"/[!-~]{0,30}", fullmatch=True)) if probed else None,
+        size=draw(st.sampled_from(TASK_SIZES)),
+        desired_count=draw(st.integers(1, 6)),
+        stack=stacks - 1 if last else draw(st.integers(0, stacks - 1)),  # no stack left empty
+        by_name=draw(st.booleans()),
+    )
 
 
 def build(graph: Graph, app: cdk.App) -> list[MeshedService]:

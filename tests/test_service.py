@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from conftest import CONTAINER_HEALTH_CHECK
 from mesh_microservices._deployment import max_healthy_percent
 from synthesized import Synthesized
 
@@ -81,3 +82,22 @@ def test_task_size_defaults_to_the_smallest_fargate_size(shop: Synthesized) -> N
     task = shop.json["Resources"][shop.logical_id("AWS::ECS::TaskDefinition", "/Orders/")]["Properties"]
     assert (task["Cpu"], task["Memory"]) == ("256", "512")
     assert task["RequiresCompatibilities"] == ["FARGATE"]
+
+
+def _app_container(synth: Synthesized, task_path: str) -> dict[str, Any]:
+    task = synth.json["Resources"][synth.logical_id("AWS::ECS::TaskDefinition", task_path)]["Properties"]
+    return next(c for c in task["ContainerDefinitions"] if c["Name"] == "app")
+
+
+def test_container_health_check_is_set_on_every_versions_app_container_on_both_planes(variants: Any) -> None:
+    synth = variants("Timeouts")
+    expected = {
+        "Command": ["CMD-SHELL", "curl -f http://localhost:8080/health || exit 1"],
+        "Interval": 30,  # ECS's defaults, as aws-cdk-lib renders them
+        "Retries": 3,
+        "Timeout": 5,
+    }
+    assert CONTAINER_HEALTH_CHECK.command == expected["Command"]
+    for task in ("/MeshSlow/TaskDefinition/", "/MeshSlow/Version-v2/TaskDefinition/", "/ConnectSlow/TaskDefinition/"):
+        assert _app_container(synth, task)["HealthCheck"] == expected, task
+    assert "HealthCheck" not in _app_container(synth, "/ConnectCache/TaskDefinition/")

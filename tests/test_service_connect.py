@@ -9,6 +9,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_acmpca as acmpca
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk.assertions import Template
 
@@ -68,12 +69,24 @@ def test_access_logs_go_to_the_services_log_group(variants: Variants) -> None:
     assert config["LogConfiguration"]["Options"]["awslogs-group"] == {"Ref": log_group}
 
 
-def test_route_timeouts_map_to_service_connect_timeouts(variants: Variants) -> None:
+def _timeout(synth: Synthesized, path: str) -> Any:
+    (server,) = _service(synth, path)["Properties"]["ServiceConnectConfiguration"]["Services"]
+    return server["Timeout"]
+
+
+def test_request_timeouts_map_to_service_connect_with_aws_idle_defaults(variants: Variants) -> None:
     synth = variants("ServiceConnect")
-    (orders,) = _service(synth, "Orders")["Properties"]["ServiceConnectConfiguration"]["Services"]
-    assert orders["Timeout"] == {"IdleTimeoutSeconds": 20, "PerRequestTimeoutSeconds": 20}
-    (ledger,) = _service(synth, "Ledger")["Properties"]["ServiceConnectConfiguration"]["Services"]
-    assert ledger["Timeout"] == {"IdleTimeoutSeconds": 15}
+    assert _timeout(synth, "Orders") == {"IdleTimeoutSeconds": 300, "PerRequestTimeoutSeconds": 20}
+    assert _timeout(synth, "Inventory") == {"IdleTimeoutSeconds": 300, "PerRequestTimeoutSeconds": 15}
+
+
+def test_a_two_minute_request_keeps_the_five_minute_idle_timeout(variants: Variants) -> None:
+    assert _timeout(variants("Timeouts"), "ConnectSlow") == {"IdleTimeoutSeconds": 300, "PerRequestTimeoutSeconds": 120}
+
+
+def test_tcp_services_keep_idle_connections_an_hour_and_have_no_request_timeout(variants: Variants) -> None:
+    assert _timeout(variants("ServiceConnect"), "Ledger") == {"IdleTimeoutSeconds": 3600}
+    assert _timeout(variants("Timeouts"), "ConnectCache") == {"IdleTimeoutSeconds": 3600}
 
 
 def test_servers_deploy_before_their_clients(variants: Variants) -> None:
@@ -120,6 +133,10 @@ def _service_connect_stack() -> tuple[cdk.Stack, MeshedCluster]:
     [
         ({"discovery": Discovery.dns()}, "discovery=Discovery.dns() is an App Mesh option"),
         ({"route_policy": RoutePolicy(retry_attempts=5)}, "route_policy retries cannot be set on Service Connect"),
+        (
+            {"route_policy": RoutePolicy(request_timeout=cdk.Duration.millis(1500))},
+            "route_policy.request_timeout=1 second 500 millis: Service Connect takes timeouts in whole seconds",
+        ),
     ],
 )
 def test_what_service_connect_cannot_do_is_refused(overrides: dict[str, Any], fragment: str) -> None:
@@ -161,3 +178,36 @@ def test_mutual_tls_is_refused_on_service_connect() -> None:
     with pytest.raises(ValueError, match="Service Connect has no mutual TLS"):
         MeshedCluster(stack, "Cluster", namespace="x.local", data_plane=DataPlane.service_connect(tls=mutual))
     assert stack.node.children == []
+
+
+def test_a_health_check_path_no_load_balancer_probes_fails_synthesis() -> None:
+    app = cdk.App()
+    stack = cdk.Stack(app, "Unprobed", env=ENV)
+    cluster = MeshedCluster(stack, "Cluster", namespace="x.local", data_plane=DataPlane.service_connect())
+    image = ecs.ContainerImage.from_registry(NGINX)
+    MeshedService(stack, "Api", cluster=cluster, name="api", image=image, health_check_path="/healthz")
+    with pytest.raises(RuntimeError) as raised:
+        app.synth()
+    message = str(raised.value)
+    assert "[Unprobed/Api] MeshedService 'api': health_check_path='/healthz' is probed by nothing" in message
+    assert "container_health_check=ecs.HealthCheck(...)" in message
+    assert "MeshIngress or expose_to() a load balancer" in message
+
+
+def test_a_health_check_path_passes_once_a_load_balancer_is_let_in(variants: Variants) -> None:
+    stack, cluster = _service_connect_stack()
+    image = ecs.ContainerImage.from_registry(NGINX)
+    api = MeshedService(stack, "Api", cluster=cluster, name="api", image=image, health_check_path="/healthz")
+    assert len(api.node.validate()) == 1
+    api.expose_to(ec2.SecurityGroup(stack, "LoadBalancer", vpc=cluster.vpc), "load balancer")
+    assert api.node.validate() == []
+    assert api.health_check_path == "/healthz"
+    # And in a synthesized app: the Timeouts stack's web service, exposed to its load balancer.
+    assert variants("Timeouts").logical_id("AWS::ECS::Service", "/ConnectWeb/")
+
+
+def test_the_default_health_check_path_needs_no_load_balancer() -> None:
+    stack, cluster = _service_connect_stack()
+    api = MeshedService(stack, "Api", cluster=cluster, name="api", image=ecs.ContainerImage.from_registry(NGINX))
+    assert api.health_check_path == "/"  # what a load balancer put in front later should probe
+    assert api.node.validate() == []

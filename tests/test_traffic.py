@@ -7,14 +7,18 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import Duration
 from aws_cdk import aws_ecs as ecs
 
 from conftest import ENV, NGINX
 from mesh_microservices import (
+    ConnectionPool,
     DataPlane,
+    Discovery,
     ListenerProtocol,
     MeshedCluster,
     MeshedService,
+    OutlierDetection,
     RoutePolicy,
     RouteRule,
     ServiceVersion,
@@ -189,3 +193,124 @@ def test_versions_must_be_service_versions() -> None:
 )
 def test_service_connect_refuses_what_it_cannot_do(overrides: dict[str, Any], fragment: str) -> None:
     assert_refused(ValueError, fragment, data_plane=DataPlane.service_connect(), **overrides)
+
+
+APP_MESH = DataPlane.app_mesh
+SERVICE_CONNECT = DataPlane.service_connect
+TCP = ListenerProtocol.TCP
+
+
+@pytest.mark.parametrize("plane", [APP_MESH, SERVICE_CONNECT])
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        (
+            {"route_policy": RoutePolicy(request_timeout=Duration.minutes(2), idle_timeout=Duration.minutes(1))},
+            "route_policy.idle_timeout=1 minute is shorter than route_policy.request_timeout=2 minutes: the proxy "
+            "would close the connection when idle_timeout is reached, before the request may end. Make "
+            "idle_timeout at least 2 minutes, or leave it out (default: 5 minutes, or request_timeout when that "
+            "is longer).",
+        ),
+        (
+            {"protocol": TCP, "route_policy": RoutePolicy(retry_attempts=3, request_timeout=Duration.seconds(30))},
+            "route_policy: retry_attempts=3, request_timeout=30 seconds cannot apply to protocol=TCP, which carries "
+            "no requests: TCP routes have no retry policy and no per-request timeout. Leave retry_attempts, "
+            "per_retry_timeout and request_timeout at their defaults, and bound idle connections with "
+            "idle_timeout instead (default: 1 hour).",
+        ),
+        ({"protocol": TCP, "route_policy": RoutePolicy(per_retry_timeout=Duration.seconds(1))}, "per_retry_timeout=1"),
+        (
+            {"weight": 50},
+            "weight=50 has no effect without versions: the primary version serves every request. Drop weight=, "
+            "or add versions=[ServiceVersion(...)] to split the traffic.",
+        ),
+        (
+            {"route_policy": RoutePolicy(request_timeout=Duration.seconds(cdk.Token.as_number(cdk.Aws.ACCOUNT_ID)))},
+            "route_policy.request_timeout must be a literal Duration, not a token",
+        ),
+    ],
+)
+def test_options_either_plane_would_not_apply_are_refused(plane: Any, overrides: dict[str, Any], fragment: str) -> None:
+    assert_refused(ValueError, fragment, data_plane=plane(), **overrides)
+
+
+def test_tcp_with_an_idle_timeout_only_is_accepted() -> None:
+    stack = cdk.Stack(cdk.App(), "Accepted", env=ENV)
+    policy = RoutePolicy(idle_timeout=Duration.seconds(5))  # shorter than the request timeout TCP does not have
+    for index, plane in enumerate((APP_MESH, SERVICE_CONNECT)):
+        cluster = MeshedCluster(stack, f"Cluster{index}", namespace=f"c{index}.local", data_plane=plane())
+        db = MeshedService(
+            stack, f"Db{index}", cluster=cluster, name="db", image=IMAGE, protocol=TCP, route_policy=policy
+        )
+        assert db.health_check_path == "/"  # nothing probes it; there for code that reads it
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        (
+            {"connection_pool": ConnectionPool(max_requests=10)},
+            "connection_pool.max_requests=10 is not used by HTTP listeners, which limit max_connections and "
+            "max_pending_requests only; drop max_requests.",
+        ),
+        (
+            {"protocol": ListenerProtocol.GRPC, "connection_pool": ConnectionPool(max_connections=10)},
+            "connection_pool.max_connections=10 is not used by GRPC listeners, which limit max_requests only",
+        ),
+        (
+            {"protocol": TCP, "connection_pool": ConnectionPool(max_pending_requests=10)},
+            "connection_pool.max_pending_requests=10 is not used by TCP listeners",
+        ),
+        (
+            {"discovery": Discovery.dns(), "outlier_detection": OutlierDetection()},
+            "outlier_detection is not applied with discovery=Discovery.dns(): App Mesh ejects hosts only when it "
+            "discovers them through Cloud Map. Drop discovery= (Cloud Map is the default), or drop outlier_detection.",
+        ),
+        (
+            {"route_policy": RoutePolicy(per_retry_timeout=Duration.seconds(20))},
+            "route_policy.per_retry_timeout=20 seconds is longer than route_policy.request_timeout=15 seconds: no "
+            "attempt can outlast the request, so the per-retry timeout never applies. Make per_retry_timeout "
+            "shorter than request_timeout, or raise request_timeout.",
+        ),
+        (
+            {
+                "routes": [
+                    RouteRule(name="slow", path_prefix="/a", policy=RoutePolicy(per_retry_timeout=Duration.minutes(1)))
+                ]
+            },
+            "routes[0].policy.per_retry_timeout=1 minute is longer than routes[0].policy.request_timeout=15 seconds",
+        ),
+        (
+            {"routes": [RouteRule(name="a", policy=RoutePolicy(idle_timeout=Duration.seconds(1)))]},
+            "routes[0].policy.idle_timeout=1 second is shorter than routes[0].policy.request_timeout=15 seconds",
+        ),
+        (
+            {"routes": [RouteRule(name="everything", weights={"v1": 100})]},
+            "routes[0] ('everything') matches every request (path_prefix '/' and no headers), so the default route "
+            "(weight, the versions' weights, route_policy) and any rule after it never serve one. Give the rule a "
+            "narrower path_prefix or headers, or set weight, versions and route_policy on the service instead.",
+        ),
+        (
+            {
+                "routes": [
+                    RouteRule(name="api", path_prefix="/api"),
+                    RouteRule(name="beta", path_prefix="/api/v2", headers={"x-beta": "1"}),
+                ]
+            },
+            "routes[1] ('beta') is never reached: routes[0] ('api') comes first and matches all its requests. "
+            "List the more specific rule first.",
+        ),
+    ],
+)
+def test_options_app_mesh_would_not_apply_are_refused(overrides: dict[str, Any], fragment: str) -> None:
+    assert_refused(ValueError, fragment, data_plane=APP_MESH(), **overrides)
+
+
+def test_rules_that_narrow_earlier_ones_by_headers_are_accepted() -> None:
+    stack = cdk.Stack(cdk.App(), "Ordered", env=ENV)
+    cluster = MeshedCluster(stack, "Cluster", namespace="x.local", data_plane=APP_MESH())
+    rules = [
+        RouteRule(name="beta", path_prefix="/api", headers={"x-beta": "1"}),
+        RouteRule(name="api", path_prefix="/api"),
+    ]
+    MeshedService(stack, "Api", cluster=cluster, name="api", image=IMAGE, routes=rules)

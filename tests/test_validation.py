@@ -156,6 +156,37 @@ def test_health_check_path_must_start_with_a_slash(world: World) -> None:
     assert_refused(world, _service(world, health_check_path="health"), ValueError, "health_check_path='health'")
 
 
+@pytest.mark.parametrize("plane", [DataPlane.app_mesh, DataPlane.service_connect])
+@pytest.mark.parametrize("protocol", [ListenerProtocol.GRPC, ListenerProtocol.TCP])
+def test_health_check_path_is_refused_where_health_checks_have_no_path(
+    world: World, plane: Callable[[], DataPlane], protocol: ListenerProtocol
+) -> None:
+    cluster = MeshedCluster(world.stack, "Planed", namespace="planed.local", data_plane=plane())
+    assert_refused(
+        world,
+        lambda: MeshedService(
+            world.stack,
+            "Payments",
+            cluster=cluster,
+            name="payments",
+            image=world.image,
+            protocol=protocol,
+            health_check_path="/healthz",
+        ),
+        ValueError,
+        f"health_check_path='/healthz' is not used by protocol=ListenerProtocol.{protocol.name}: gRPC and TCP "
+        "health checks have no path (App Mesh probes gRPC with the gRPC health protocol and TCP by connecting). "
+        "Drop health_check_path; to probe the application from inside its task, pass "
+        "container_health_check=ecs.HealthCheck(...).",
+    )
+
+
+def test_container_health_check_must_be_an_ecs_health_check(world: World) -> None:
+    check = {"command": ["CMD-SHELL", "true"]}
+    build = _service(world, container_health_check=check)
+    assert_refused(world, build, TypeError, "container_health_check={'command'", "pass a HealthCheck")
+
+
 def test_all_problems_are_reported_at_once(world: World) -> None:
     message = assert_refused(world, _service(world, name="Bad_Name", port=0, cpu=256, memory_mib=8192), ValueError)
     assert "name='Bad_Name'" in message and "port=0" in message and "memory_mib=8192" in message

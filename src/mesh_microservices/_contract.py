@@ -35,7 +35,7 @@ class ServiceSpec:
     domain: str
     port: int
     protocol: ListenerProtocol
-    health_check_path: str
+    health_check_path: str  # the path probed: the one given, or the default
     discovery: Discovery
     route_policy: RoutePolicy
     primary_version: str
@@ -100,6 +100,10 @@ class DataPlaneBinding(ABC):
     @abstractmethod
     def check(self, problems: ValidationProblems, spec: ServiceSpec) -> None:
         """Record what in ``spec`` this data plane cannot do, with what to do instead."""
+
+    @abstractmethod
+    def probes_health_check_path(self, spec: ServiceSpec) -> bool:
+        """Whether the data plane itself probes ``spec.health_check_path`` (else only a load balancer may)."""
 
     @abstractmethod
     def proxy_configuration(self, spec: ServiceSpec) -> ecs.ProxyConfiguration | None:

@@ -8,7 +8,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_ecs as ecs
 
 from ._validate import ValidationProblems, check_positive, check_service_name, check_type
-from .options import ListenerProtocol, RoutePolicy
+from .options import PATH_PROTOCOLS, ListenerProtocol, RoutePolicy
 from .traffic import ConnectionPool, OutlierDetection, RouteRule, ServiceVersion
 
 MAX_WEIGHT = 100  # App Mesh's largest weighted-target weight
@@ -47,6 +47,11 @@ def check_traffic(
         elif _check_weight(problems, f"{where}.weight", extra.weight):
             weights[extra.name] = extra.weight
     _check_total(problems, "weight and versions[].weight", weights)
+    if not version_list and isinstance(weight, int) and 0 < weight < MAX_WEIGHT:
+        problems.add(
+            f"weight={weight} has no effect without versions: the primary version serves every request. "
+            "Drop weight=, or add versions=[ServiceVersion(...)] to split the traffic."
+        )
     route_list = _as_list(problems, "routes", routes)
     if route_list is not None:
         _check_routes(problems, route_list, protocol, set(weights))
@@ -69,7 +74,7 @@ def check_traffic(
 
 
 def _check_routes(problems: ValidationProblems, routes: list[object], protocol: object, versions: set[str]) -> None:
-    if routes and protocol not in (ListenerProtocol.HTTP, ListenerProtocol.HTTP2):
+    if routes and protocol not in PATH_PROTOCOLS:
         problems.add(f"routes match HTTP paths and headers; protocol={protocol!r} has none. Drop routes= or use HTTP.")
         return
     names: set[str] = set()
@@ -102,17 +107,71 @@ def _check_routes(problems: ValidationProblems, routes: list[object], protocol: 
                     rule_weights[target] = target_weight
             _check_total(problems, f"{where}.weights", rule_weights)
         if rule.policy is not None:
-            check_route_policy(problems, f"{where}.policy", rule.policy)
+            check_route_policy(problems, f"{where}.policy", rule.policy, protocol)
 
 
-def check_route_policy(problems: ValidationProblems, parameter: str, policy: object) -> None:
-    """A route policy: retries from 0, durations for the timeouts."""
+def check_route_policy(problems: ValidationProblems, parameter: str, policy: object, protocol: object) -> None:
+    """A route policy: retries from 0, literal durations, and only what ``protocol`` has."""
     if not isinstance(policy, RoutePolicy):
         check_type(problems, parameter, policy, RoutePolicy)
         return
-    check_positive(problems, f"{parameter}.retry_attempts", policy.retry_attempts, minimum=0)
-    check_type(problems, f"{parameter}.per_retry_timeout", policy.per_retry_timeout, Duration)
-    check_type(problems, f"{parameter}.request_timeout", policy.request_timeout, Duration)
+    retries_ok = check_positive(problems, f"{parameter}.retry_attempts", policy.retry_attempts, minimum=0)
+    durations = {
+        "per_retry_timeout": policy.per_retry_timeout,
+        "request_timeout": policy.request_timeout,
+        **({"idle_timeout": policy.idle_timeout} if policy.idle_timeout is not None else {}),
+    }
+    durations_ok = True
+    for field_name, value in durations.items():
+        if not check_type(problems, f"{parameter}.{field_name}", value, Duration):
+            durations_ok = False
+        elif value.is_unresolved():
+            problems.add(
+                f"{parameter}.{field_name} must be a literal Duration, not a token: the listener and idle "
+                "timeouts are derived from it at synthesis."
+            )
+            durations_ok = False
+    if not (retries_ok and durations_ok):
+        return
+    if protocol is ListenerProtocol.TCP:
+        _check_tcp_policy(problems, parameter, policy)
+    elif policy.idle_timeout is not None and _millis(policy.idle_timeout) < _millis(policy.request_timeout):
+        idle, request = policy.idle_timeout.to_human_string(), policy.request_timeout.to_human_string()
+        problems.add(
+            f"{parameter}.idle_timeout={idle} is shorter than {parameter}.request_timeout={request}: the proxy "
+            f"would close the connection when idle_timeout is reached, before the request may end. Make "
+            f"idle_timeout at least {request}, or leave it out (default: 5 minutes, or request_timeout when "
+            "that is longer)."
+        )
+
+
+def _check_tcp_policy(problems: ValidationProblems, parameter: str, policy: RoutePolicy) -> None:
+    """TCP carries no requests: only the idle timeout applies."""
+    default = RoutePolicy()
+    given = [
+        f"{field_name}={_describe(value)}"
+        for field_name, value, default_value in (
+            ("retry_attempts", policy.retry_attempts, default.retry_attempts),
+            ("per_retry_timeout", policy.per_retry_timeout, default.per_retry_timeout),
+            ("request_timeout", policy.request_timeout, default.request_timeout),
+        )
+        if _describe(value) != _describe(default_value)
+    ]
+    if given:
+        problems.add(
+            f"{parameter}: {', '.join(given)} cannot apply to protocol=TCP, which carries no requests: TCP routes "
+            "have no retry policy and no per-request timeout. Leave retry_attempts, per_retry_timeout and "
+            "request_timeout at their defaults, and bound idle connections with idle_timeout instead "
+            "(default: 1 hour)."
+        )
+
+
+def _millis(duration: Duration) -> float:
+    return duration.to_milliseconds()
+
+
+def _describe(value: object) -> str:
+    return value.to_human_string() if isinstance(value, Duration) else repr(value)
 
 
 def _check_weight(problems: ValidationProblems, parameter: str, weight: object) -> bool:

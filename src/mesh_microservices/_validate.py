@@ -145,17 +145,20 @@ def check_task_size(problems: ValidationProblems, cpu: object, memory_mib: objec
 
 def check_positive(
     problems: ValidationProblems, parameter: str, value: object, *, minimum: int = 1, maximum: int = MAX_SAFE_INTEGER
-) -> None:
-    """An integer count from ``minimum`` to ``maximum``."""
+) -> bool:
+    """An integer count from ``minimum`` to ``maximum``; return whether it is one (a token passes)."""
     if not check_type(problems, parameter, value, int):
-        return
+        return False
     assert isinstance(value, int)
     if is_token(value):
-        return
+        return True
     if value < minimum:
         problems.add(f"{parameter}={value} is too small; use {minimum} or more.")
-    elif value > maximum:
+        return False
+    if value > maximum:
         problems.add(f"{parameter}={value} is too large; use at most {maximum}.")
+        return False
+    return True
 
 
 def check_http_path(problems: ValidationProblems, parameter: str, path: object) -> None:

@@ -38,6 +38,10 @@ def _app_protocols() -> dict[ListenerProtocol, ecs.AppProtocol]:
     )
 
 
+# The protocols whose health checks request a path and whose routes match paths and headers.
+PATH_PROTOCOLS = frozenset({ListenerProtocol.HTTP, ListenerProtocol.HTTP2})
+
+
 class DiscoveryMode(enum.Enum):
     """How the data plane finds a service's tasks."""
 
@@ -69,6 +73,12 @@ class Discovery:
         return f"Discovery.{self.mode.value}()"
 
 
+# AWS's idle timeouts when none is set (Service Connect's documented defaults; on App Mesh, Envoy's
+# stream idle timeout and its TCP proxy's idle timeout).
+DEFAULT_IDLE_TIMEOUT = Duration.minutes(5)
+DEFAULT_TCP_IDLE_TIMEOUT = Duration.hours(1)
+
+
 @dataclass(frozen=True, kw_only=True)
 class RoutePolicy:
     """Retries and timeouts of the route in front of a service.
@@ -76,13 +86,34 @@ class RoutePolicy:
     The defaults follow AWS's App Mesh best practices: retry stream and gateway errors (and TCP
     connection errors) at least twice, and bound every request with a timeout.
 
+    TCP carries no requests: a TCP service takes only ``idle_timeout``; its ``retry_attempts``,
+    ``per_retry_timeout`` and ``request_timeout`` must keep their defaults (App Mesh TCP routes have
+    no retry policy, and Service Connect no per-request timeout for TCP).
+
     Attributes:
-        retry_attempts: How many times a failed request is retried. Default: 2.
-        per_retry_timeout: The time one attempt may take. Default: 5 seconds.
-        request_timeout: The time a whole request may take, retries included (the route's
-            per-request timeout, and the idle timeout for TCP). Default: 15 seconds.
+        retry_attempts: How many times a failed request is retried (App Mesh only: Service Connect
+            retries with its own fixed policy). Default: 2.
+        per_retry_timeout: The time one attempt may take (App Mesh only). Default: 5 seconds.
+        request_timeout: The time a whole request may take, retries included (HTTP, HTTP/2 and
+            gRPC). Above 15 seconds, the App Mesh virtual node's listener is given at least as
+            long a timeout, without which App Mesh would keep its own 15 seconds. Default: 15 seconds.
+        idle_timeout: How long a connection (TCP) or a stream (HTTP, HTTP/2, gRPC) may stay idle
+            before the proxy closes it. It may not be shorter than ``request_timeout``. Default:
+            AWS's default for the protocol: 5 minutes for HTTP, HTTP/2 and gRPC (or
+            ``request_timeout`` when that is longer), 1 hour for TCP.
     """
 
     retry_attempts: int = 2
     per_retry_timeout: Duration = Duration.seconds(5)
     request_timeout: Duration = Duration.seconds(15)
+    idle_timeout: Duration | None = None
+
+    def effective_idle_timeout(self, protocol: ListenerProtocol) -> Duration:
+        """The idle timeout in force for ``protocol``: ``idle_timeout``, or AWS's default for it."""
+        if self.idle_timeout is not None:
+            return self.idle_timeout
+        if protocol is ListenerProtocol.TCP:
+            return DEFAULT_TCP_IDLE_TIMEOUT
+        if self.request_timeout.to_milliseconds() > DEFAULT_IDLE_TIMEOUT.to_milliseconds():
+            return self.request_timeout
+        return DEFAULT_IDLE_TIMEOUT

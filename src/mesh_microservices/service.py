@@ -5,13 +5,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 
+import jsii
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_appmesh as appmesh
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_servicediscovery as servicediscovery
-from constructs import Construct
+from constructs import Construct, IValidation
 
 from ._acknowledgments import acknowledge_task_findings
 from ._contract import ServiceMeshing, ServiceSpec, Workload
@@ -31,10 +32,12 @@ from ._validate import (
 from .app_mesh import AppMeshService
 from .cluster import MeshedCluster
 from .observability import ServiceAlarms
-from .options import Discovery, ListenerProtocol, RoutePolicy
+from .options import PATH_PROTOCOLS, Discovery, ListenerProtocol, RoutePolicy
 from .traffic import ConnectionPool, Deployment, OutlierDetection, RouteRule, ServiceVersion
 
 APP_CONTAINER_NAME = "app"
+# The path probed when a service names none: the root, which every HTTP application serves.
+DEFAULT_HEALTH_CHECK_PATH = "/"
 
 
 class MeshedService(Construct):
@@ -49,6 +52,9 @@ class MeshedService(Construct):
         name: The service name; callers dial ``dns_name``.
         port: The port the application listens on.
         protocol: The application's protocol.
+        health_check_path: The HTTP path probed for the service's health: the one given, or "/".
+            The App Mesh listener of an HTTP or HTTP/2 service probes it, and so should a load
+            balancer's target group in front of the service.
         task_definition: The primary version's Fargate task definition.
         app_container: The primary version's application container.
         service: The primary version's ECS Fargate service.
@@ -72,7 +78,8 @@ class MeshedService(Construct):
         image: ecs.ContainerImage,
         port: int = 8080,
         protocol: ListenerProtocol = ListenerProtocol.HTTP,
-        health_check_path: str = "/",
+        health_check_path: str | None = None,
+        container_health_check: ecs.HealthCheck | None = None,
         cpu: int = 256,
         memory_mib: int = 512,
         desired_count: int = 2,
@@ -100,7 +107,18 @@ class MeshedService(Construct):
             image: The application image, e.g. ``ServiceRepository.image("1.4.2")``.
             port: The port the application listens on. Default: 8080.
             protocol: The application protocol. Default: HTTP.
-            health_check_path: The HTTP path the data plane probes (HTTP and HTTP/2). Default: "/".
+            health_check_path: The HTTP path that answers whether a task is healthy (HTTP and HTTP/2
+                services only: gRPC and TCP health checks have no path). App Mesh's listener probes it;
+                on Service Connect only a load balancer in front of the service does (MeshIngress, or
+                one given ``expose_to``), and a path given to a service no load balancer reaches fails
+                synthesis. Default: "/" where something probes.
+            container_health_check: A check ECS runs inside every version's application container,
+                e.g. ``ecs.HealthCheck(command=["CMD-SHELL", "curl -f http://localhost:8080/health ||
+                exit 1"])`` (the image must contain the command). ECS replaces a task whose check
+                fails, and rolls back a deployment whose tasks never turn healthy. Use it on Service
+                Connect, whose proxy probes nothing by itself, and for services no load balancer
+                probes; on App Mesh, Envoy's listener health check only steers callers away from a
+                failing task, it does not replace it. Default: none.
             cpu: Task CPU units. Default: 256.
             memory_mib: Task memory in MiB; must suit ``cpu`` on Fargate. Default: 512.
             desired_count: How many tasks run; 0 creates the service without starting a task, e.g.
@@ -135,13 +153,15 @@ class MeshedService(Construct):
             check_port(problems, "port", port, reserved=cluster._plane.reserved_ports())
         check_type(problems, "image", image, ecs.ContainerImage)
         check_type(problems, "protocol", protocol, ListenerProtocol)
-        check_http_path(problems, "health_check_path", health_check_path)
+        _check_health_check_path(problems, health_check_path, protocol)
+        if container_health_check is not None:
+            check_type(problems, "container_health_check", container_health_check, ecs.HealthCheck)
         check_task_size(problems, cpu, memory_mib)
         check_positive(problems, "desired_count", desired_count, minimum=0)
         _check_string_map(problems, "environment", environment)
         _check_string_map(problems, "secrets", secrets, value_type=ecs.Secret)
         check_type(problems, "discovery", discovery, Discovery)
-        check_route_policy(problems, "route_policy", route_policy)
+        check_route_policy(problems, "route_policy", route_policy, protocol)
         _resolve_backends(problems, backends, cluster)
         weights = check_traffic(
             problems,
@@ -164,7 +184,7 @@ class MeshedService(Construct):
             domain=cluster.service_domain,
             port=port,
             protocol=protocol,
-            health_check_path=health_check_path,
+            health_check_path=health_check_path if health_check_path is not None else DEFAULT_HEALTH_CHECK_PATH,
             discovery=discovery,
             route_policy=route_policy,
             primary_version=version,
@@ -183,6 +203,8 @@ class MeshedService(Construct):
         self.name = name
         self.port = port
         self.protocol = protocol
+        self.health_check_path: str = spec.health_check_path
+        self._container_health_check = container_health_check
         self.log_group = logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=removal_policy)
         self.security_group = ec2.SecurityGroup(
             self, "SecurityGroup", vpc=cluster.vpc, description=f"{name}: reachable from declared callers only"
@@ -217,6 +239,8 @@ class MeshedService(Construct):
         deploy_after(self._stack, stack_of(cluster))
         self._callees: list[MeshedService] = []
         self._exposed_to: list[str] = []
+        if health_check_path is not None and not cluster._plane.probes_health_check_path(spec):
+            self.node.add_validation(_HealthCheckPathProbed(self))
         cluster._services[name] = self
         for callee in backends:
             self.connect_to(callee)
@@ -253,6 +277,7 @@ class MeshedService(Construct):
             port_mappings=[
                 ecs.PortMapping(container_port=spec.port, name=spec.name, app_protocol=spec.protocol.ecs_app_protocol)
             ],
+            health_check=self._container_health_check,
             logging=ecs.LogDrivers.aws_logs(
                 stream_prefix=APP_CONTAINER_NAME if scope is self else f"{APP_CONTAINER_NAME}-{version}",
                 log_group=self.log_group,
@@ -394,6 +419,43 @@ class MeshedService(Construct):
 def _tcp_port(port: int) -> ec2.Port:
     # A port is a value: one object per number spares a jsii round trip per rule.
     return ec2.Port.tcp(port)
+
+
+def _check_health_check_path(problems: ValidationProblems, path: object, protocol: object) -> None:
+    if path is None:
+        return
+    check_http_path(problems, "health_check_path", path)
+    if isinstance(protocol, ListenerProtocol) and protocol not in PATH_PROTOCOLS:
+        problems.add(
+            f"health_check_path={path!r} is not used by protocol=ListenerProtocol.{protocol.name}: gRPC and TCP "
+            "health checks have no path (App Mesh probes gRPC with the gRPC health protocol and TCP by "
+            "connecting). Drop health_check_path; to probe the application from inside its task, pass "
+            "container_health_check=ecs.HealthCheck(...)."
+        )
+
+
+@jsii.implements(IValidation)
+class _HealthCheckPathProbed:
+    """Fails synthesis when a service's explicit health_check_path is probed by nothing.
+
+    Only a load balancer probes the path when the data plane does not, and load balancers reach a
+    service through ``expose_to`` (MeshIngress calls it too), which may come after the service.
+    """
+
+    def __init__(self, service: MeshedService) -> None:
+        self._service = service
+
+    def validate(self) -> list[str]:
+        service = self._service
+        if service.exposed_to:
+            return []
+        return [
+            f"MeshedService {service.name!r}: health_check_path={service.health_check_path!r} is probed by "
+            f"nothing. On {service.cluster.data_plane!r} only a load balancer's target group probes a path, and "
+            "the service is exposed to no load balancer. Give the application container_health_check="
+            "ecs.HealthCheck(...) instead, or route the service through a MeshIngress or expose_to() a load "
+            "balancer whose target group probes the path; or drop health_check_path."
+        ]
 
 
 def _check_string_map(problems: ValidationProblems, parameter: str, values: object, value_type: type = str) -> None:

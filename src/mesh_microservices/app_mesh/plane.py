@@ -12,7 +12,9 @@ from typing_extensions import override
 from .._cloud_map import cloud_map_options
 from .._contract import DataPlaneBinding, Registration, ServiceMeshing, ServiceSpec, Workload
 from .._validate import ValidationProblems
+from ..options import PATH_PROTOCOLS
 from . import envoy
+from .checks import check_unused_options
 from .end_of_life import acknowledge_shutdown_warnings, warn_end_of_life
 from .observability import AppMeshObservability
 from .service_meshing import AppMeshService
@@ -57,6 +59,12 @@ class AppMeshPlane(DataPlaneBinding):
                 "virtual service names must resolve in DNS, so they live in the namespace. Drop service_domain, "
                 "or use it with DataPlane.service_connect()."
             )
+        check_unused_options(problems, spec)
+
+    @override
+    def probes_health_check_path(self, spec: ServiceSpec) -> bool:
+        # The virtual node listener's health check of an HTTP or HTTP/2 service requests the path.
+        return spec.protocol in PATH_PROTOCOLS
 
     @override
     def proxy_configuration(self, spec: ServiceSpec) -> ecs.ProxyConfiguration:

@@ -14,7 +14,7 @@ from typing_extensions import override
 from .._contract import ServiceMeshing, ServiceSpec, Workload
 from .._placement import stack_of
 from ..observability import ServiceAlarms
-from ..options import DiscoveryMode, ListenerProtocol, RoutePolicy
+from ..options import DEFAULT_IDLE_TIMEOUT, DEFAULT_TCP_IDLE_TIMEOUT, DiscoveryMode, ListenerProtocol, RoutePolicy
 from ..traffic import Deployment, RouteRule
 from . import envoy
 from .end_of_life import acknowledge_shutdown_warnings
@@ -24,6 +24,10 @@ from .tls import MeshTls, ServiceTls
 # Priorities of the service's routes: rules in the order given, then the default route.
 RULE_PRIORITY_STEP = 10
 DEFAULT_ROUTE_PRIORITY = 1000
+# App Mesh's per-request timeout where none is set. A route may allow longer requests only when
+# the listener of the virtual node it leads to does too; likewise for idle timeouts longer than
+# the defaults (DEFAULT_IDLE_TIMEOUT, DEFAULT_TCP_IDLE_TIMEOUT).
+LISTENER_DEFAULT_PER_REQUEST = Duration.seconds(15)
 
 
 class AppMeshService(ServiceMeshing):
@@ -196,11 +200,13 @@ def _node_listener(spec: ServiceSpec, tls: appmesh.ListenerTlsOptions | None) ->
     port, path = spec.port, spec.health_check_path
     outlier = _outlier_detection(spec)
     pool = spec.connection_pool
+    per_request, idle = _listener_timeouts(spec)
     match spec.protocol:
         case ListenerProtocol.HTTP:
             return appmesh.VirtualNodeListener.http(
                 port=port,
                 tls=tls,
+                timeout=appmesh.HttpTimeout(per_request=per_request, idle=idle) if per_request is not None else None,
                 health_check=_health_check(spec.protocol, path),
                 outlier_detection=outlier,
                 connection_pool=appmesh.HttpConnectionPool(
@@ -213,6 +219,7 @@ def _node_listener(spec: ServiceSpec, tls: appmesh.ListenerTlsOptions | None) ->
             return appmesh.VirtualNodeListener.http2(
                 port=port,
                 tls=tls,
+                timeout=appmesh.HttpTimeout(per_request=per_request, idle=idle) if per_request is not None else None,
                 health_check=_health_check(spec.protocol, path),
                 outlier_detection=outlier,
                 connection_pool=appmesh.Http2ConnectionPool(max_requests=pool.max_requests) if pool else None,
@@ -221,6 +228,7 @@ def _node_listener(spec: ServiceSpec, tls: appmesh.ListenerTlsOptions | None) ->
             return appmesh.VirtualNodeListener.grpc(
                 port=port,
                 tls=tls,
+                timeout=appmesh.GrpcTimeout(per_request=per_request, idle=idle) if per_request is not None else None,
                 health_check=_health_check(spec.protocol, path),
                 outlier_detection=outlier,
                 connection_pool=appmesh.GrpcConnectionPool(max_requests=pool.max_requests) if pool else None,
@@ -229,10 +237,37 @@ def _node_listener(spec: ServiceSpec, tls: appmesh.ListenerTlsOptions | None) ->
             return appmesh.VirtualNodeListener.tcp(
                 port=port,
                 tls=tls,
+                timeout=appmesh.TcpTimeout(idle=idle) if idle is not None else None,
                 health_check=_health_check(spec.protocol, path),
                 outlier_detection=outlier,
                 connection_pool=appmesh.TcpConnectionPool(max_connections=pool.max_connections) if pool else None,
             )
+
+
+def _listener_timeouts(spec: ServiceSpec) -> tuple[Duration | None, Duration | None]:
+    """(per-request, idle) timeouts of the service's listeners; (None, None) where App Mesh's defaults do.
+
+    The listener must allow at least what the longest of the service's routes allows, or App Mesh
+    keeps its defaults. It is set only when a route exceeds them, so that the virtual node of a
+    service whose routes stay within the defaults is unchanged; then both values are at least the
+    defaults, so that setting one never shortens the other. TCP has no per-request timeout.
+    """
+    policies = [spec.route_policy, *(rule.policy or spec.route_policy for rule in spec.routes)]
+    idle = _longest(*(policy.effective_idle_timeout(spec.protocol) for policy in policies))
+    if spec.protocol is ListenerProtocol.TCP:
+        return (None, idle) if _longer(idle, DEFAULT_TCP_IDLE_TIMEOUT) else (None, None)
+    per_request = _longest(*(policy.request_timeout for policy in policies))
+    if not (_longer(per_request, LISTENER_DEFAULT_PER_REQUEST) or _longer(idle, DEFAULT_IDLE_TIMEOUT)):
+        return None, None
+    return _longest(per_request, LISTENER_DEFAULT_PER_REQUEST), _longest(idle, DEFAULT_IDLE_TIMEOUT)
+
+
+def _longer(duration: Duration, than: Duration) -> bool:
+    return duration.to_milliseconds() > than.to_milliseconds()
+
+
+def _longest(*durations: Duration) -> Duration:
+    return max(durations, key=lambda duration: duration.to_milliseconds())
 
 
 # Listener parts hold configuration only (their bind() renders it), so services share them:
@@ -307,6 +342,7 @@ def _route_spec(
     http_match: appmesh.HttpRouteMatch | None = None,
 ) -> appmesh.RouteSpec:
     attempts, per_try, timeout = policy.retry_attempts, policy.per_retry_timeout, policy.request_timeout
+    idle = policy.effective_idle_timeout(protocol)
     match protocol:
         case ListenerProtocol.HTTP:
             return appmesh.RouteSpec.http(
@@ -314,7 +350,7 @@ def _route_spec(
                 match=http_match,
                 priority=priority,
                 retry_policy=_http_retry_policy(attempts, per_try),
-                timeout=appmesh.HttpTimeout(per_request=timeout, idle=timeout),
+                timeout=appmesh.HttpTimeout(per_request=timeout, idle=idle),
             )
         case ListenerProtocol.HTTP2:
             return appmesh.RouteSpec.http2(
@@ -322,7 +358,7 @@ def _route_spec(
                 match=http_match,
                 priority=priority,
                 retry_policy=_http_retry_policy(attempts, per_try),
-                timeout=appmesh.HttpTimeout(per_request=timeout, idle=timeout),
+                timeout=appmesh.HttpTimeout(per_request=timeout, idle=idle),
             )
         case ListenerProtocol.GRPC:
             return appmesh.RouteSpec.grpc(
@@ -336,11 +372,11 @@ def _route_spec(
                     http_retry_events=list(_HTTP_RETRY_EVENTS),
                     tcp_retry_events=[appmesh.TcpRetryEvent.CONNECTION_ERROR],
                 ),
-                timeout=appmesh.GrpcTimeout(per_request=timeout, idle=timeout),
+                timeout=appmesh.GrpcTimeout(per_request=timeout, idle=idle),
             )
         case ListenerProtocol.TCP:
             return appmesh.RouteSpec.tcp(
-                weighted_targets=targets, priority=priority, timeout=appmesh.TcpTimeout(idle=timeout)
+                weighted_targets=targets, priority=priority, timeout=appmesh.TcpTimeout(idle=idle)
             )
 
 

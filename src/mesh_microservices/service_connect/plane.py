@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from typing import cast
 
-from aws_cdk import Annotations, Stack
+from aws_cdk import Annotations, Duration, Stack
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -86,16 +86,27 @@ class ServiceConnectPlane(DataPlaneBinding):
                 "discovery=Discovery.dns() is an App Mesh option; Service Connect always discovers tasks "
                 "through Cloud Map. Remove discovery= (callers keep the same DNS name)."
             )
-        default = RoutePolicy()
-        if (spec.route_policy.retry_attempts, spec.route_policy.per_retry_timeout.to_seconds()) != (
+        default, policy = RoutePolicy(), spec.route_policy
+        if (policy.retry_attempts, policy.per_retry_timeout.to_milliseconds()) != (
             default.retry_attempts,
-            default.per_retry_timeout.to_seconds(),
+            default.per_retry_timeout.to_milliseconds(),
         ):
             problems.add(
                 "route_policy retries cannot be set on Service Connect, whose proxy retries failed "
                 "connections itself; keep retry_attempts and per_retry_timeout at their defaults "
-                "(request_timeout is honoured), or stay on DataPlane.app_mesh()."
+                "(request_timeout and idle_timeout are honoured), or stay on DataPlane.app_mesh()."
             )
+        given = {"request_timeout": policy.request_timeout, "idle_timeout": policy.idle_timeout}
+        for field_name, timeout in given.items():
+            if timeout is not None and timeout.to_milliseconds() % 1000:
+                problems.add(
+                    f"route_policy.{field_name}={timeout.to_human_string()}: Service Connect takes timeouts in "
+                    "whole seconds; round it, e.g. Duration.seconds(...)."
+                )
+
+    @override
+    def probes_health_check_path(self, spec: ServiceSpec) -> bool:
+        return False  # Service Connect's proxy does not health-check; only a load balancer would
 
     @override
     def proxy_configuration(self, spec: ServiceSpec) -> None:
@@ -105,15 +116,14 @@ class ServiceConnectPlane(DataPlaneBinding):
     def registration(
         self, spec: ServiceSpec, version: str, task_definition: ecs.TaskDefinition, log_group: logs.ILogGroup
     ) -> Registration:
-        timeout = spec.route_policy.request_timeout
-        is_tcp = spec.protocol is ListenerProtocol.TCP
+        timeouts = _timeouts(spec)
         service = ecs.ServiceConnectService(
             port_mapping_name=spec.name,
             discovery_name=discovery_name(spec),
             dns_name=spec.dns_name,
             port=spec.port,
-            idle_timeout=timeout,
-            per_request_timeout=None if is_tcp else timeout,  # TCP has no requests
+            idle_timeout=timeouts["idle_timeout"],
+            per_request_timeout=timeouts.get("request_timeout"),
             tls=self._tls,
         )
         return Registration(
@@ -143,6 +153,15 @@ class ServiceConnectPlane(DataPlaneBinding):
 def discovery_name(spec: ServiceSpec) -> str:
     """The service's Service Connect discovery name (its Cloud Map service): the service's name."""
     return spec.name
+
+
+def _timeouts(spec: ServiceSpec) -> dict[str, Duration]:
+    """The Service Connect timeouts of a service, by RoutePolicy field: no per-request one for TCP."""
+    policy = spec.route_policy
+    timeouts = {"idle_timeout": policy.effective_idle_timeout(spec.protocol)}
+    if spec.protocol is not ListenerProtocol.TCP:  # TCP has no requests
+        timeouts["request_timeout"] = policy.request_timeout
+    return timeouts
 
 
 class ServiceConnectMeshing(ServiceMeshing):
