@@ -1,4 +1,4 @@
-"""Option types shared by the public constructs: protocols, discovery and route policy."""
+"""Option types shared by the public constructs: protocols, discovery, route policy and load balancers."""
 
 from __future__ import annotations
 
@@ -86,3 +86,15 @@ class RoutePolicy:
     retry_attempts: int = 2
     per_retry_timeout: Duration = Duration.seconds(5)
     request_timeout: Duration = Duration.seconds(15)
+
+
+class IngressLoadBalancer(enum.Enum):
+    """Which public load balancer fronts a MeshIngress.
+
+    ``ALB`` (Application Load Balancer) speaks HTTP, and HTTPS with a certificate, redirecting
+    HTTP to HTTPS; ``NLB`` (Network Load Balancer) passes TCP through, or terminates TLS with a
+    certificate.
+    """
+
+    ALB = "application"
+    NLB = "network"

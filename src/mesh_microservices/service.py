@@ -48,6 +48,7 @@ class MeshedService(Construct):
         name: The service name; callers dial ``dns_name``.
         port: The port the application listens on.
         protocol: The application's protocol.
+        health_check_path: The HTTP path that answers whether a task is healthy ("/" unless given).
         task_definition: The primary version's Fargate task definition.
         app_container: The primary version's application container.
         service: The primary version's ECS Fargate service.
@@ -181,6 +182,7 @@ class MeshedService(Construct):
         self.name = name
         self.port = port
         self.protocol = protocol
+        self.health_check_path = health_check_path
         self.log_group = logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=removal_policy)
         self.security_group = ec2.SecurityGroup(
             self, "SecurityGroup", vpc=cluster.vpc, description=f"{name}: reachable from declared callers only"

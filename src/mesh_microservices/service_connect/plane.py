@@ -15,10 +15,20 @@ from constructs import Construct
 from typing_extensions import override
 
 from .._acknowledgments import acknowledge_aws_managed_policy
-from .._contract import DataPlaneBinding, Registration, ServiceMeshing, ServiceSpec, Workload
+from .._contract import (
+    DataPlaneBinding,
+    IngressSite,
+    IngressSpec,
+    IngressTargets,
+    Registration,
+    ServiceMeshing,
+    ServiceSpec,
+    Workload,
+)
 from .._placement import deploy_after, stack_of
 from .._validate import ValidationProblems
 from ..options import DiscoveryMode, ListenerProtocol, RoutePolicy
+from .ingress import ServiceConnectIngress, check_ingress
 
 # ECS's managed policy for the role that issues Service Connect TLS certificates.
 TLS_ROLE_MANAGED_POLICY = "service-role/AmazonECSInfrastructureRolePolicyForServiceConnectTransportLayerSecurity"
@@ -30,6 +40,8 @@ class ServiceConnectPlane(DataPlaneBinding):
 
     def __init__(self, scope: Construct, *, tls_authority_arn: str | None) -> None:
         self._tls: ecs.ServiceConnectTlsConfiguration | None = None
+        # How many ingresses' target groups each service is in, by service name.
+        self._ingress_target_groups: dict[str, int] = {}
         if tls_authority_arn is not None:
             role = iam.Role(
                 scope,
@@ -110,6 +122,16 @@ class ServiceConnectPlane(DataPlaneBinding):
     @override
     def attach(self, workload: Workload) -> ServiceMeshing:
         return ServiceConnectMeshing(workload.deployments[0].service, stack=stack_of(workload.spec.scope))
+
+    @override
+    def check_ingress(self, problems: ValidationProblems, spec: IngressSpec) -> None:
+        check_ingress(problems, spec, self._ingress_target_groups)
+
+    @override
+    def add_ingress(self, site: IngressSite) -> IngressTargets:
+        for routed in site.spec.services:
+            self._ingress_target_groups[routed.name] = self._ingress_target_groups.get(routed.name, 0) + 1
+        return ServiceConnectIngress(site)
 
 
 class ServiceConnectMeshing(ServiceMeshing):
