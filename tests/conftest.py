@@ -15,6 +15,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_acmpca as acmpca
 from aws_cdk import aws_appmesh as appmesh
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_kms as kms
@@ -26,9 +27,12 @@ from mesh_microservices import (
     ConnectionPool,
     DataPlane,
     Discovery,
+    IngressLoadBalancer,
+    IngressRoute,
     ListenerProtocol,
     MeshedCluster,
     MeshedService,
+    MeshIngress,
     MeshTls,
     Observability,
     OutlierDetection,
@@ -50,6 +54,7 @@ ENV = cdk.Environment(account=ACCOUNT, region=REGION)
 NGINX = "public.ecr.aws/nginx/nginx:1.27"
 NGINX_NEXT = "public.ecr.aws/nginx/nginx:1.28"
 AUTHORITY_ARN = f"arn:aws:acm-pca:{REGION}:{ACCOUNT}:certificate-authority/0123abcd-0123-4567-89ab-0123456789ab"
+CERTIFICATE_ARN = f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/0123abcd-0123-4567-89ab-0123456789ab"
 
 
 def new_app() -> cdk.App:
@@ -344,7 +349,68 @@ def variants(variants_app: CheckedApp) -> Callable[[str], Synthesized]:
     return variants_app.stack
 
 
+def _service_connect_ingresses(app: cdk.App) -> None:
+    """MeshIngress on Service Connect: routes by host and path, HTTPS, NLBs, and an ingress in a stack of its own."""
+    image = ecs.ContainerImage.from_registry(NGINX)
+    front = cdk.Stack(app, "ConnectIngress", env=ENV)
+    cluster = MeshedCluster(front, "Cluster", namespace="front.local", data_plane=DataPlane.service_connect())
+    ledger = MeshedService(
+        front, "Ledger", cluster=cluster, name="ledger", image=image, port=5432, protocol=ListenerProtocol.TCP
+    )
+    api = MeshedService(
+        front, "Api", cluster=cluster, name="api", image=image, health_check_path="/healthz", backends=[ledger]
+    )
+    web = MeshedService(front, "Web", cluster=cluster, name="web", image=image, port=80)
+    MeshIngress(
+        front,
+        "Ingress",
+        cluster=cluster,
+        routes=[
+            IngressRoute(service=api, path_prefix="/api/", hostname="shop.example.com"),
+            IngressRoute(service=web, path_prefix="/docs", name="docs"),
+            IngressRoute(service=web),
+        ],
+        allow_plain_http=True,
+    )
+
+    variants = cdk.Stack(app, "ConnectIngressVariants", env=ENV)
+    cluster = MeshedCluster(variants, "Cluster", namespace="gates.local", data_plane=DataPlane.service_connect())
+    site = MeshedService(variants, "Site", cluster=cluster, name="site", image=image, health_check_path="/up")
+    certificate = acm.Certificate.from_certificate_arn(variants, "Certificate", CERTIFICATE_ARN)
+    MeshIngress(variants, "Secure", cluster=cluster, routes=[IngressRoute(service=site)], certificate=certificate)
+    nlb = IngressLoadBalancer.NLB
+    MeshIngress(
+        variants, "Tcp", cluster=cluster, routes=[IngressRoute(service=site)], load_balancer=nlb, allow_plain_http=True
+    )
+    MeshIngress(
+        variants,
+        "Tls",
+        cluster=cluster,
+        routes=[IngressRoute(service=site)],
+        load_balancer=nlb,
+        certificate=certificate,
+    )
+
+    # The ingress in a stack of its own, which deploys after the cluster's and before the service's.
+    platform = cdk.Stack(app, "ConnectPlatform", env=ENV)
+    cluster = MeshedCluster(platform, "Cluster", namespace="split.local", data_plane=DataPlane.service_connect())
+    services = cdk.Stack(app, "ConnectServices", env=ENV)
+    shop = MeshedService(services, "Shop", cluster=cluster, name="shop", image=image)
+    edge = cdk.Stack(app, "ConnectEdge", env=ENV)
+    MeshIngress(edge, "Ingress", cluster=cluster, routes=[IngressRoute(service=shop)], allow_plain_http=True)
+
+
 @pytest.fixture(scope="session")
-def checked_apps(example_apps: dict[str, CheckedApp], variants_app: CheckedApp) -> list[CheckedApp]:
-    """Every app the gates check: the examples and the variant stacks."""
-    return [*example_apps.values(), variants_app]
+def service_connect_ingress_app(tmp_path_factory: pytest.TempPathFactory) -> CheckedApp:
+    """MeshIngress on Service Connect, in one app with cdk-nag attached."""
+    return check_app(
+        "service connect ingress", _service_connect_ingresses, tmp_path_factory.mktemp("service-connect-ingress")
+    )
+
+
+@pytest.fixture(scope="session")
+def checked_apps(
+    example_apps: dict[str, CheckedApp], variants_app: CheckedApp, service_connect_ingress_app: CheckedApp
+) -> list[CheckedApp]:
+    """Every app the gates check: the examples, the variant stacks and the Service Connect ingresses."""
+    return [*example_apps.values(), variants_app, service_connect_ingress_app]

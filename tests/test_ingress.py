@@ -1,4 +1,8 @@
-"""Public ingress: a load balancer in front of an App Mesh virtual gateway that routes into the mesh."""
+"""Public ingress: a load balancer in front of the data plane's targets.
+
+On App Mesh, an App Mesh virtual gateway that routes into the mesh; on Service Connect, each
+routed service's own target group, picked by listener rules.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +15,11 @@ import pytest
 from aws_cdk import aws_acmpca as acmpca
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Template
 
 from checked_apps import CheckedApp, check_app
-from conftest import ENV, NGINX, REGION
+from conftest import CERTIFICATE_ARN, ENV, NGINX, REGION
 from mesh_microservices import (
     DataPlane,
     IngressLoadBalancer,
@@ -31,9 +36,9 @@ from mesh_microservices._acknowledgments import OPEN_INGRESS_RULE, SERVER_ACCESS
 from mesh_microservices.app_mesh import envoy
 from mesh_microservices.app_mesh import observability as obs
 from mesh_microservices.app_mesh.end_of_life import SHUTDOWN_RULE_ID
+from mesh_microservices.service_connect import ingress as connect_ingress
 from synthesized import Synthesized
 
-CERTIFICATE_ARN = f"arn:aws:acm:{REGION}:123456789012:certificate/0123abcd-0123-4567-89ab-0123456789ab"
 ANYWHERE = "0.0.0.0/0"
 
 
@@ -70,6 +75,7 @@ def _build(app: cdk.App) -> dict[str, Any]:
             IngressRoute(service=web, path_prefix="/docs", strip_prefix=False, name="docs"),
             IngressRoute(service=web),
         ],
+        allow_plain_http=True,
     )
 
     variants = cdk.Stack(app, "IngressVariants", env=ENV)
@@ -87,6 +93,7 @@ def _build(app: cdk.App) -> dict[str, Any]:
         routes=[IngressRoute(service=site)],
         load_balancer=IngressLoadBalancer.NLB,
         desired_count=3,
+        allow_plain_http=True,
     )
     MeshIngress(
         variants,
@@ -103,7 +110,7 @@ def _build(app: cdk.App) -> dict[str, Any]:
     services = cdk.Stack(app, "IngressServices", env=ENV)
     shop = MeshedService(services, "Shop", cluster=cluster, name="shop", image=image)
     edge = cdk.Stack(app, "IngressEdge", env=ENV)
-    MeshIngress(edge, "Ingress", cluster=cluster, routes=[IngressRoute(service=shop)])
+    MeshIngress(edge, "Ingress", cluster=cluster, routes=[IngressRoute(service=shop)], allow_plain_http=True)
     built["split_shop"] = shop
     return built
 
@@ -470,6 +477,297 @@ def test_shop_has_a_public_ingress_in_front_of_web_only(shop: Synthesized) -> No
     assert shop.findings == []
 
 
+# On Service Connect: the load balancer forwards straight to each routed service's target group.
+
+
+@pytest.fixture(scope="module")
+def connect(service_connect_ingress_app: CheckedApp) -> Synthesized:
+    return service_connect_ingress_app.stack("ConnectIngress")
+
+
+@pytest.fixture(scope="module")
+def connect_variants(service_connect_ingress_app: CheckedApp) -> Synthesized:
+    return service_connect_ingress_app.stack("ConnectIngressVariants")
+
+
+def _ingress_at(checked: CheckedApp, path: str) -> MeshIngress:
+    found = [c for c in checked.app.node.find_all() if isinstance(c, MeshIngress) and c.node.path == path]
+    assert len(found) == 1, path
+    return found[0]
+
+
+def _listener_rules(synth: Synthesized, ingress: str = "Ingress") -> list[dict[str, Any]]:
+    """The ingress's listener rules, by priority."""
+    rules = [
+        r["Properties"]
+        for r in synth.resources("AWS::ElasticLoadBalancingV2::ListenerRule").values()
+        if f"/{ingress}/" in r["Metadata"]["aws:cdk:path"]
+    ]
+    return sorted(rules, key=lambda rule: int(rule["Priority"]))
+
+
+def _conditions(rule: dict[str, Any]) -> dict[str, list[str]]:
+    configs = {"host-header": "HostHeaderConfig", "path-pattern": "PathPatternConfig"}
+    return {c["Field"]: c[configs[c["Field"]]]["Values"] for c in rule["Conditions"]}
+
+
+def _target_group_ref(synth: Synthesized, service: str, ingress: str = "Ingress") -> dict[str, str]:
+    return {"Ref": synth.logical_id("AWS::ElasticLoadBalancingV2::TargetGroup", f"/{ingress}/TargetGroup-{service}/")}
+
+
+def test_connect_listener_rules_match_host_and_path_in_the_order_given(connect: Synthesized) -> None:
+    listener = {"Ref": connect.logical_id("AWS::ElasticLoadBalancingV2::Listener", "/Ingress/LoadBalancer/Http/")}
+    rules = _listener_rules(connect)
+    assert [(rule["Priority"], rule["ListenerArn"]) for rule in rules] == [
+        (10, listener),
+        (20, listener),
+        (30, listener),
+    ]
+    # An ALB path pattern: "*" matches any characters, so "/api/*" matches what starts with "/api/".
+    assert [_conditions(rule) for rule in rules] == [
+        {"host-header": ["shop.example.com"], "path-pattern": ["/api/*"]},
+        {"path-pattern": ["/docs*"]},
+        {"path-pattern": ["/*"]},
+    ]
+    targets = [_target_group_ref(connect, name) for name in ("api", "web", "web")]
+    assert [rule["Actions"] for rule in rules] == [[{"Type": "forward", "TargetGroupArn": t}] for t in targets]
+
+
+def test_connect_requests_no_route_matches_get_404(connect: Synthesized) -> None:
+    listener = _resource(connect, "AWS::ElasticLoadBalancingV2::Listener", "/Ingress/LoadBalancer/Http/")
+    assert (listener["Properties"]["Port"], listener["Properties"]["Protocol"]) == (80, "HTTP")
+    assert listener["Properties"]["DefaultActions"] == [
+        {
+            "Type": "fixed-response",
+            "FixedResponseConfig": {"StatusCode": "404", "ContentType": "text/plain", "MessageBody": "Not Found"},
+        }
+    ]
+
+
+def test_connect_one_target_group_per_routed_service_with_ip_targets_on_its_port_and_health_path(
+    connect: Synthesized,
+) -> None:
+    groups = connect.resources("AWS::ElasticLoadBalancingV2::TargetGroup")
+    assert len(groups) == 2  # web is routed twice, through one target group
+    for name, port, path in (("api", 8080, "/healthz"), ("web", 80, "/")):
+        group = _resource(connect, "AWS::ElasticLoadBalancingV2::TargetGroup", f"/Ingress/TargetGroup-{name}/")
+        properties = group["Properties"]
+        assert (properties["Port"], properties["Protocol"], properties["TargetType"]) == (port, "HTTP", "ip")
+        assert (properties["HealthCheckPath"], properties["Matcher"]) == (path, {"HttpCode": "200-299"})
+        service = _resource(connect, "AWS::ECS::Service", f"/{name.title()}/Resource/Service")["Properties"]
+        assert service["LoadBalancers"] == [
+            {"ContainerName": "app", "ContainerPort": port, "TargetGroupArn": _target_group_ref(connect, name)}
+        ]
+    ledger = _resource(connect, "AWS::ECS::Service", "/Ledger/Resource/Service")["Properties"]
+    assert "LoadBalancers" not in ledger
+
+
+def test_connect_routed_services_are_created_after_their_rules_with_a_grace_period(connect: Synthesized) -> None:
+    for name, rules in (("api", ["api"]), ("web", ["docs", "web"])):
+        service = _resource(connect, "AWS::ECS::Service", f"/{name.title()}/Resource/Service")
+        assert service["Properties"]["HealthCheckGracePeriodSeconds"] == 60
+        for rule in rules:
+            assert (
+                connect.logical_id("AWS::ElasticLoadBalancingV2::ListenerRule", f"/Rule-{rule}/")
+                in service["DependsOn"]
+            )
+    assert connect_ingress.HEALTH_CHECK_GRACE_PERIOD.to_seconds() == 60
+    ledger = _resource(connect, "AWS::ECS::Service", "/Ledger/Resource/Service")["Properties"]
+    assert "HealthCheckGracePeriodSeconds" not in ledger
+
+
+def test_connect_has_no_gateway(connect: Synthesized) -> None:
+    for resource_type in ("AWS::AppMesh::VirtualGateway", "AWS::AppMesh::GatewayRoute", "AWS::AppMesh::Mesh"):
+        assert connect.resources(resource_type) == {}
+    paths = {r["Metadata"]["aws:cdk:path"] for r in connect.resources("AWS::ECS::Service").values()}
+    assert not any(path.startswith("ConnectIngress/Ingress/") for path in paths)
+
+
+def test_connect_internet_reaches_the_listener_and_the_load_balancer_only_the_routed_ports(
+    connect: Synthesized,
+) -> None:
+    load_balancer = _group_id(connect, "/Ingress/LoadBalancerSecurityGroup/")
+    group = {name: _group_id(connect, f"/{name.title()}/SecurityGroup/") for name in ("api", "web", "ledger")}
+    open_rules = [(g, rule) for g, rule in _rules(connect, "ingress") if "CidrIp" in rule or "CidrIpv6" in rule]
+    assert [(g, rule["CidrIp"], rule["FromPort"], rule["ToPort"]) for g, rule in open_rules] == [
+        (load_balancer, ANYWHERE, 80, 80)
+    ]
+    from_load_balancer = [rule for g, rule in _rules(connect, "egress") if g == load_balancer]
+    assert {(_peer(rule), rule["IpProtocol"], rule["FromPort"], rule["ToPort"]) for rule in from_load_balancer} == {
+        (group["api"], "tcp", 8080, 8080),
+        (group["web"], "tcp", 80, 80),
+    }  # and no "all outbound": an egress rule of its own replaces EC2's default one
+    assert _ports(connect, "ingress", group["api"]) == {(load_balancer, 8080)}
+    assert _ports(connect, "ingress", group["web"]) == {(load_balancer, 80)}
+    assert (group["api"], 5432) in _ports(connect, "ingress", group["ledger"])
+    assert not any(_peer(rule) == load_balancer for g, rule in _rules(connect, "ingress") if g == group["ledger"])
+    groups = {r["Metadata"]["aws:cdk:path"] for r in connect.resources("AWS::EC2::SecurityGroup").values()}
+    assert {path for path in groups if path.startswith("ConnectIngress/Ingress/")} == {
+        "ConnectIngress/Ingress/LoadBalancerSecurityGroup/Resource"
+    }
+
+
+def test_connect_routed_services_are_exposed_to_the_ingress(service_connect_ingress_app: CheckedApp) -> None:
+    ingress = _ingress_at(service_connect_ingress_app, "ConnectIngress/Ingress")
+    services = {route.service.name: route.service for route in ingress.routes}
+    assert services["api"].exposed_to == [ingress.node.path]
+    assert services["web"].exposed_to == [ingress.node.path]  # once, though routed twice
+    assert ingress.connections.security_groups == [ingress.load_balancer_security_group]
+
+
+def test_connect_alb_drops_invalid_headers_and_logs_access(connect: Synthesized) -> None:
+    load_balancer = _resource(connect, "AWS::ElasticLoadBalancingV2::LoadBalancer", "/Ingress/")["Properties"]
+    assert (load_balancer["Type"], load_balancer["Scheme"]) == ("application", "internet-facing")
+    attributes = {a["Key"]: a["Value"] for a in load_balancer["LoadBalancerAttributes"]}
+    assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
+    assert attributes["access_logs.s3.bucket"] == {"Ref": connect.logical_id("AWS::S3::Bucket", "/Ingress/AccessLogs/")}
+
+
+def test_connect_certificate_serves_https_on_443_with_the_rules_and_redirects_http(
+    connect_variants: Synthesized,
+) -> None:
+    https_path = "/Secure/LoadBalancer/Https/"
+    https = _resource(connect_variants, "AWS::ElasticLoadBalancingV2::Listener", https_path)["Properties"]
+    assert (https["Port"], https["Protocol"]) == (443, "HTTPS")
+    assert https["Certificates"] == [{"CertificateArn": CERTIFICATE_ARN}]
+    assert https["SslPolicy"].startswith("ELBSecurityPolicy-TLS13")
+    assert https["DefaultActions"][0]["FixedResponseConfig"]["StatusCode"] == "404"
+    (rule,) = _listener_rules(connect_variants, "Secure")
+    listener_id = connect_variants.logical_id("AWS::ElasticLoadBalancingV2::Listener", https_path)
+    assert rule["ListenerArn"] == {"Ref": listener_id}
+    assert _conditions(rule) == {"path-pattern": ["/*"]}
+    redirect = _resource(connect_variants, "AWS::ElasticLoadBalancingV2::Listener", "/Secure/LoadBalancer/Redirect")
+    assert (redirect["Properties"]["Port"], redirect["Properties"]["Protocol"]) == (80, "HTTP")
+    assert redirect["Properties"]["DefaultActions"] == [
+        {"Type": "redirect", "RedirectConfig": {"Port": "443", "Protocol": "HTTPS", "StatusCode": "HTTP_301"}}
+    ]
+    group = _group_id(connect_variants, "/Secure/LoadBalancerSecurityGroup/")
+    assert _ports(connect_variants, "ingress", group) == {(ANYWHERE, 80), (ANYWHERE, 443)}
+    target_group = _resource(connect_variants, "AWS::ElasticLoadBalancingV2::TargetGroup", "/Secure/TargetGroup-site/")
+    assert target_group["Properties"]["HealthCheckPath"] == "/up"
+
+
+def test_connect_nlb_passes_tcp_straight_to_its_one_service(connect_variants: Synthesized) -> None:
+    load_balancer = _resource(connect_variants, "AWS::ElasticLoadBalancingV2::LoadBalancer", "/Tcp/")["Properties"]
+    assert (load_balancer["Type"], load_balancer["Scheme"]) == ("network", "internet-facing")
+    listener = _resource(connect_variants, "AWS::ElasticLoadBalancingV2::Listener", "/Tcp/LoadBalancer/")["Properties"]
+    assert (listener["Port"], listener["Protocol"]) == (80, "TCP")
+    assert listener["DefaultActions"] == [
+        {"Type": "forward", "TargetGroupArn": _target_group_ref(connect_variants, "site", "Tcp")}
+    ]
+    assert _listener_rules(connect_variants, "Tcp") == []
+    target_group = _resource(connect_variants, "AWS::ElasticLoadBalancingV2::TargetGroup", "/Tcp/TargetGroup-site/")
+    properties = target_group["Properties"]
+    assert (properties["Port"], properties["Protocol"], properties["TargetType"]) == (8080, "TCP", "ip")
+    assert (properties["HealthCheckProtocol"], properties["HealthCheckPath"]) == ("HTTP", "/up")
+    load_balancer_group, site = (_group_id(connect_variants, p) for p in ("/Tcp/LoadBalancerSecurityGroup/", "/Site/"))
+    assert _ports(connect_variants, "ingress", load_balancer_group) == {(ANYWHERE, 80)}
+    assert _ports(connect_variants, "egress", load_balancer_group) == {(site, 8080)}
+    assert (load_balancer_group, 8080) in _ports(connect_variants, "ingress", site)
+    tls = _resource(connect_variants, "AWS::ElasticLoadBalancingV2::Listener", "/Tls/LoadBalancer/")["Properties"]
+    assert (tls["Port"], tls["Protocol"], tls["Certificates"]) == (443, "TLS", [{"CertificateArn": CERTIFICATE_ARN}])
+    tls_group = _group_id(connect_variants, "/Tls/LoadBalancerSecurityGroup/")
+    assert _ports(connect_variants, "ingress", tls_group) == {(ANYWHERE, 443)}
+
+
+def test_connect_site_admits_each_of_its_load_balancers_on_its_port_only(connect_variants: Synthesized) -> None:
+    site = _group_id(connect_variants, "/Site/")
+    load_balancers = {
+        _group_id(connect_variants, f"/{name}/LoadBalancerSecurityGroup/") for name in ("Secure", "Tcp", "Tls")
+    }
+    assert _ports(connect_variants, "ingress", site) == {(group, 8080) for group in load_balancers}
+
+
+def test_connect_ingress_in_its_own_stack_deploys_before_the_services_it_routes_to(
+    service_connect_ingress_app: CheckedApp,
+) -> None:
+    stacks = {s.stack_name: s for s in service_connect_ingress_app.app.node.children if isinstance(s, cdk.Stack)}
+    assert {s.stack_name for s in stacks["ConnectEdge"].dependencies} == {"ConnectPlatform"}
+    assert {s.stack_name for s in stacks["ConnectServices"].dependencies} == {"ConnectPlatform", "ConnectEdge"}
+    edge = service_connect_ingress_app.stack("ConnectEdge")
+    assert "ConnectServices" not in str(edge.json)  # the edge imports nothing from the services
+    services = service_connect_ingress_app.stack("ConnectServices")
+    (service,) = services.resources("AWS::ECS::Service").values()
+    (load_balancer,) = service["Properties"]["LoadBalancers"]
+    assert "ConnectEdge:" in load_balancer["TargetGroupArn"]["Fn::ImportValue"]
+    assert service["Properties"]["HealthCheckGracePeriodSeconds"] == 60
+    # Both rules between the load balancer and the service live with the service, on its port only.
+    shop = _group_id(services, "/Shop/SecurityGroup/")
+    ingress_rules = [rule for group, rule in _rules(services, "ingress") if group == shop]
+    egress_rules = list(services.resources("AWS::EC2::SecurityGroupEgress").values())
+    assert [(r["FromPort"], "ConnectEdge:" in str(r["SourceSecurityGroupId"])) for r in ingress_rules] == [(8080, True)]
+    assert [(r["Properties"]["FromPort"], "ConnectEdge:" in str(r["Properties"]["GroupId"])) for r in egress_rules] == [
+        (8080, True)
+    ]
+
+
+def test_connect_ingress_exposes_plane_neutral_parts_and_its_target_groups(
+    service_connect_ingress_app: CheckedApp,
+) -> None:
+    ingress = _ingress_at(service_connect_ingress_app, "ConnectIngress/Ingress")
+    assert [route.route_name for route in ingress.routes] == ["api", "docs", "web"]
+    assert ingress.load_balancer_type is IngressLoadBalancer.ALB
+    assert ingress.public_ports == (80,) and ingress.redirect_listener is None
+    assert ingress.listener.node.path == "ConnectIngress/Ingress/LoadBalancer/Http"
+    assert ingress.access_logs_bucket.node.path == "ConnectIngress/Ingress/AccessLogs"
+    assert ingress.dns_name == ingress.load_balancer.load_balancer_dns_name
+    assert {name: group.node.id for name, group in ingress.target_groups.items()} == {
+        "api": "TargetGroup-api",
+        "docs": "TargetGroup-web",
+        "web": "TargetGroup-web",
+    }
+    assert list(ingress.listener_rules) == ["api", "docs", "web"]
+    assert [route.service.health_check_path for route in ingress.routes] == ["/healthz", "/", "/"]
+    tcp = _ingress_at(service_connect_ingress_app, "ConnectIngressVariants/Tcp")
+    assert list(tcp.target_groups) == ["site"] and tcp.listener_rules == {}
+
+
+@pytest.mark.parametrize(
+    "attribute",
+    ["virtual_gateway", "gateway_routes", "gateway", "envoy_container", "task_definition", "service", "port"],
+)
+def test_connect_ingress_has_no_gateway_parts(service_connect_ingress_app: CheckedApp, attribute: str) -> None:
+    ingress = _ingress_at(service_connect_ingress_app, "ConnectIngress/Ingress")
+    with pytest.raises(
+        AttributeError, match=rf"MeshIngress 'Ingress': on DataPlane.service_connect\(\) .*'{attribute}'"
+    ):
+        getattr(ingress, attribute)
+
+
+def test_app_mesh_ingress_has_no_target_groups_by_route(ingress_app: IngressApp) -> None:
+    for attribute in ("target_groups", "listener_rules"):
+        with pytest.raises(AttributeError, match=r"on DataPlane.app_mesh\(\) the ingress has no .*target_group"):
+            getattr(ingress_app.ingress, attribute)
+    assert ingress_app.ingress.target_group.node.path == "Ingress/Ingress/TargetGroup"
+
+
+def test_connect_cdk_nag_finds_nothing_and_the_open_group_and_log_bucket_say_why(
+    service_connect_ingress_app: CheckedApp,
+) -> None:
+    for name, stack in service_connect_ingress_app.stacks():
+        assert stack.findings == [], name
+    acknowledged = {(f["rule"], f["path"]): f for f in service_connect_ingress_app.stack("ConnectIngress").acknowledged}
+    for rule, path in (
+        (OPEN_INGRESS_RULE, "ConnectIngress/Ingress/LoadBalancerSecurityGroup/Resource"),
+        (SERVER_ACCESS_LOGS_RULE, "ConnectIngress/Ingress/AccessLogs/Resource"),
+    ):
+        finding = acknowledged[(rule.split("::", 1)[1], path)]
+        assert finding["acknowledged_at"] == path  # on the resource itself
+        assert len(finding["reason"]) >= 40
+
+
+def test_connect_topology_draws_the_ingress_in_front_of_the_services_it_routes_to(
+    service_connect_ingress_app: CheckedApp,
+) -> None:
+    stack = service_connect_ingress_app.app.node.find_child("ConnectIngress")
+    lines = mermaid_topology(stack).splitlines()
+    assert '  subgraph c0["front.local (DataPlane.service_connect())"]' in lines
+    assert '  peer0(["Ingress<br/>public ALB :80"])' in lines
+    assert '  peer0 ==>|"shop.example.com/api/"| c0_api' in lines
+    assert '  peer0 ==>|"/docs · /"| c0_web' in lines
+    assert not any("c0_ledger" in line and "peer0" in line for line in lines)
+
+
 # Refusals: each names the parameter, the value and the fix, and creates nothing.
 
 
@@ -511,7 +809,12 @@ def refusals() -> dict[str, Any]:
 def assert_refused(refusals: dict[str, Any], error: type[Exception], fragments: list[str], **overrides: Any) -> None:
     stack = refusals["stack"]
     before = [c.node.path for c in stack.node.find_all()]
-    arguments = {"cluster": refusals["cluster"], "routes": [IngressRoute(service=refusals["web"])], **overrides}
+    arguments = {
+        "cluster": refusals["cluster"],
+        "routes": [IngressRoute(service=refusals["web"])],
+        "allow_plain_http": True,
+        **overrides,
+    }
     with pytest.raises(error) as raised:
         MeshIngress(stack, "Ingress", **arguments)
     for fragment in fragments:
@@ -563,23 +866,6 @@ def test_routes_must_be_ingress_routes(refusals: dict[str, Any]) -> None:
     assert_refused(refusals, TypeError, ["routes[0]=", "pass a IngressRoute"], routes=[refusals["web"]])
 
 
-def test_service_connect_clusters_are_refused_with_the_load_balancer_alternative(refusals: dict[str, Any]) -> None:
-    assert_refused(
-        refusals,
-        ValueError,
-        [
-            "cluster='Refusals/Connect'",
-            "DataPlane.service_connect()",
-            "gateway routes are an App Mesh feature",
-            "service.expose_to(load_balancer)",
-            "load_balancer_target(",
-            "examples/migration",
-        ],
-        cluster=refusals["connect_cluster"],
-        routes=[IngressRoute(service=refusals["connected"])],
-    )
-
-
 def test_gateway_validates_the_services_certificates_in_a_tls_mesh() -> None:
     stack = cdk.Stack(cdk.App(), "SecureIngress", env=cdk.Environment(account="123456789012", region=REGION))
     authority_arn = f"arn:aws:acm-pca:{REGION}:123456789012:certificate-authority/0123abcd"
@@ -588,7 +874,7 @@ def test_gateway_validates_the_services_certificates_in_a_tls_mesh() -> None:
         stack, "Cluster", namespace="secure.local", data_plane=DataPlane.app_mesh(tls=MeshTls.private_ca(authority))
     )
     web = MeshedService(stack, "Web", cluster=cluster, name="web", image=ecs.ContainerImage.from_registry(NGINX))
-    MeshIngress(stack, "Ingress", cluster=cluster, routes=[IngressRoute(service=web)])
+    MeshIngress(stack, "Ingress", cluster=cluster, routes=[IngressRoute(service=web)], allow_plain_http=True)
     template = Template.from_stack(stack).to_json()
     (gateway,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::AppMesh::VirtualGateway"]
     policy = gateway["Properties"]["Spec"]["BackendDefaults"]["ClientPolicy"]["TLS"]
@@ -668,8 +954,268 @@ def test_a_stack_without_a_region_is_refused() -> None:
     cluster = MeshedCluster(stack, "Cluster", namespace="anywhere.local", data_plane=DataPlane.app_mesh())
     web = MeshedService(stack, "Web", cluster=cluster, name="web", image=ecs.ContainerImage.from_registry(NGINX))
     with pytest.raises(ValueError, match=r"stack 'Anywhere' has no region.*env=cdk.Environment\(region="):
-        MeshIngress(stack, "Ingress", cluster=cluster, routes=[IngressRoute(service=web)])
+        MeshIngress(stack, "Ingress", cluster=cluster, routes=[IngressRoute(service=web)], allow_plain_http=True)
     assert stack.node.try_find_child("Ingress") is None
+
+
+# Plain HTTP fails closed, on both data planes.
+
+
+@pytest.mark.parametrize("plane", ["app_mesh", "service_connect"])
+@pytest.mark.parametrize(
+    ("load_balancer", "served", "secure"),
+    [
+        (IngressLoadBalancer.ALB, "plain HTTP on port 80", "serve HTTPS on 443 and redirect HTTP on 80 to it"),
+        (IngressLoadBalancer.NLB, "plain TCP on port 80", "terminate TLS on 443"),
+    ],
+)
+def test_without_a_certificate_plain_http_must_be_allowed_on_purpose(
+    refusals: dict[str, Any], plane: str, load_balancer: IngressLoadBalancer, served: str, secure: str
+) -> None:
+    cluster, service = (
+        (refusals["cluster"], refusals["web"])
+        if plane == "app_mesh"
+        else (refusals["connect_cluster"], refusals["connected"])
+    )
+    assert_refused(
+        refusals,
+        ValueError,
+        [
+            f"no certificate is given, so the load balancer would serve {served}",
+            f"Pass certificate=<an ACM certificate for your host names> to {secure}",
+            "or allow_plain_http=True",
+        ],
+        cluster=cluster,
+        routes=[IngressRoute(service=service)],
+        load_balancer=load_balancer,
+        allow_plain_http=False,
+    )
+
+
+def test_allow_plain_http_with_a_certificate_is_refused(refusals: dict[str, Any]) -> None:
+    certificate = acm.Certificate.from_certificate_arn(refusals["stack"], "Certificate", CERTIFICATE_ARN)
+    assert_refused(
+        refusals,
+        ValueError,
+        ["allow_plain_http=True is given with a certificate", "drop allow_plain_http"],
+        certificate=certificate,
+    )
+
+
+def test_allow_plain_http_must_be_a_bool(refusals: dict[str, Any]) -> None:
+    assert_refused(refusals, TypeError, ["allow_plain_http='yes' is a str; pass a bool."], allow_plain_http="yes")
+
+
+# What a load balancer forwarding straight to the services cannot do (Service Connect).
+
+
+def _connect_route(refusals: dict[str, Any], **route: Any) -> dict[str, Any]:
+    return {
+        "cluster": refusals["connect_cluster"],
+        "routes": [IngressRoute(service=refusals["connected"], **route)],
+    }
+
+
+def test_connect_refuses_to_strip_the_prefix(refusals: dict[str, Any]) -> None:
+    assert_refused(
+        refusals,
+        ValueError,
+        [
+            "routes[0].strip_prefix=True",
+            "the load balancer forwards the path unchanged (it cannot rewrite '/api/' to '/')",
+            "Drop strip_prefix (it is False on Service Connect)",
+            "service 'connected' answer under '/api/'",
+            "DataPlane.app_mesh()",
+        ],
+        **_connect_route(refusals, path_prefix="/api/", strip_prefix=True),
+    )
+
+
+def test_strip_prefix_must_be_a_bool(refusals: dict[str, Any]) -> None:
+    assert_refused(
+        refusals,
+        TypeError,
+        ["routes[0].strip_prefix='no' is a str; pass a bool."],
+        routes=[IngressRoute(service=refusals["web"], strip_prefix="no")],  # type: ignore[arg-type]
+    )
+
+
+def test_connect_refuses_every_gateway_option_by_name(refusals: dict[str, Any]) -> None:
+    options: dict[str, Any] = {
+        "port": 9000,
+        "cpu": 512,
+        "memory_mib": 1024,
+        "desired_count": 3,
+        "log_retention": logs.RetentionDays.ONE_WEEK,
+        "removal_policy": cdk.RemovalPolicy.DESTROY,
+    }
+    assert_refused(
+        refusals,
+        ValueError,
+        [f"{name} is given, and on DataPlane.service_connect() no gateway stands" for name in options]
+        + ["Remove port", "Remove removal_policy", "no gateway listener port", "no gateway task size"],
+        **_connect_route(refusals),
+        **options,
+    )
+
+
+def test_connect_path_prefix_must_not_hold_a_wildcard(refusals: dict[str, Any]) -> None:
+    assert_refused(
+        refusals,
+        ValueError,
+        ["routes[0].path_prefix='/a*b'", "reads as a wildcard", "e.g. '/api/'"],
+        **_connect_route(refusals, path_prefix="/a*b"),
+    )
+
+
+def test_connect_path_pattern_and_host_name_fit_an_alb_condition(refusals: dict[str, Any]) -> None:
+    long_host = ".".join(["a" * 60, "b" * 60, "example"])  # 129 characters, a valid DNS name
+    assert_refused(
+        refusals,
+        ValueError,
+        [
+            "routes[0].path_prefix is 128 characters long; a load balancer's path pattern holds at most 128",
+            "routes[0].hostname is 129 characters long; a load balancer matches host names of at most 128",
+        ],
+        **_connect_route(refusals, path_prefix="/" + "p" * 127, hostname=long_host),
+    )
+
+
+def test_connect_nlb_takes_exactly_one_route_for_every_path_and_host(refusals: dict[str, Any]) -> None:
+    connected = refusals["connected"]
+    fragments = [
+        "load_balancer=IngressLoadBalancer.NLB on DataPlane.service_connect()",
+        "cannot match paths or host names",
+        "exactly one route with path_prefix '/' and no hostname",
+        "use load_balancer=IngressLoadBalancer.ALB",
+    ]
+    for routes, got in (
+        ([IngressRoute(service=connected, path_prefix="/api/")], "(got routes[0] (/api/))"),
+        ([IngressRoute(service=connected, hostname="shop.example.com")], "(got routes[0] (shop.example.com/))"),
+        (
+            [IngressRoute(service=connected, path_prefix="/a"), IngressRoute(service=connected, name="rest")],
+            "(got routes[0] (/a), routes[1] (/))",
+        ),
+    ):
+        assert_refused(
+            refusals,
+            ValueError,
+            [*fragments, got],
+            cluster=refusals["connect_cluster"],
+            routes=routes,
+            load_balancer=IngressLoadBalancer.NLB,
+        )
+
+
+def test_connect_service_in_five_ingresses_target_groups_takes_no_sixth() -> None:
+    stack = cdk.Stack(cdk.App(), "Crowded", env=ENV)
+    cluster = MeshedCluster(stack, "Cluster", namespace="crowd.local", data_plane=DataPlane.service_connect())
+    web = MeshedService(stack, "Web", cluster=cluster, name="web", image=ecs.ContainerImage.from_registry(NGINX))
+    for index in range(connect_ingress.MAX_TARGET_GROUPS_PER_SERVICE):
+        MeshIngress(stack, f"Front{index}", cluster=cluster, routes=[IngressRoute(service=web)], allow_plain_http=True)
+    with pytest.raises(ValueError) as raised:
+        MeshIngress(stack, "Sixth", cluster=cluster, routes=[IngressRoute(service=web)], allow_plain_http=True)
+    assert "service 'web' is in the target groups of 5 ingresses already" in str(raised.value)
+    assert "ECS attaches a service to at most 5 target groups" in str(raised.value)
+    assert stack.node.try_find_child("Sixth") is None
+
+
+# Where an ingress's stack may deploy: after its services on App Mesh, before them on Service Connect.
+
+
+@pytest.fixture(scope="module")
+def placements() -> dict[str, Any]:
+    """Stacks deployed in orders that leave an ingress no place; dependencies added before the library sees them."""
+    app = cdk.App()
+    image = ecs.ContainerImage.from_registry(NGINX)
+    platform = cdk.Stack(app, "Platform", env=ENV)
+    cluster = MeshedCluster(platform, "Cluster", namespace="placed.local", data_plane=DataPlane.service_connect())
+    services, edge = cdk.Stack(app, "Services", env=ENV), cdk.Stack(app, "Edge", env=ENV)
+    edge.add_stack_dependency(services)
+    mesh_platform = cdk.Stack(app, "MeshPlatform", env=ENV)
+    meshed = MeshedCluster(
+        mesh_platform, "Cluster", namespace="meshed.local", vpc=cluster.vpc, data_plane=DataPlane.app_mesh()
+    )
+    mesh_services, mesh_edge = cdk.Stack(app, "MeshServices", env=ENV), cdk.Stack(app, "MeshEdge", env=ENV)
+    mesh_services.add_stack_dependency(mesh_edge)
+    late, early = cdk.Stack(app, "LateCluster", env=ENV), cdk.Stack(app, "EarlyIngress", env=ENV)
+    late.add_stack_dependency(early)
+    late_cluster = MeshedCluster(
+        late, "Cluster", namespace="late.local", vpc=cluster.vpc, data_plane=DataPlane.service_connect()
+    )
+    return {
+        "cluster": cluster,
+        "shop": MeshedService(services, "Shop", cluster=cluster, name="shop", image=image),
+        "local": MeshedService(platform, "Local", cluster=cluster, name="local", image=image),
+        "edge": edge,
+        "apart": cdk.Stack(app, "Apart", env=ENV),
+        "meshed": meshed,
+        "mesh_shop": MeshedService(mesh_services, "Shop", cluster=meshed, name="shop", image=image),
+        "mesh_edge": mesh_edge,
+        "late_cluster": late_cluster,
+        "late_web": MeshedService(late, "Web", cluster=late_cluster, name="web", image=image),
+        "early": early,
+    }
+
+
+def _refused_in(stack: cdk.Stack, fragments: list[str], **arguments: Any) -> None:
+    dependencies = {s.stack_name for s in stack.dependencies}
+    with pytest.raises(ValueError) as raised:
+        MeshIngress(stack, "Ingress", allow_plain_http=True, **arguments)
+    for fragment in fragments:
+        assert fragment in str(raised.value)
+    assert stack.node.try_find_child("Ingress") is None
+    assert {s.stack_name for s in stack.dependencies} == dependencies
+
+
+def test_connect_ingress_in_a_stack_deploying_after_its_services_is_refused(placements: dict[str, Any]) -> None:
+    _refused_in(
+        placements["edge"],
+        [
+            "routes[0].service 'shop' lives in stack 'Services', which the ingress's stack 'Edge' deploys after",
+            "the service's ECS service registers in the ingress's target group, so the ingress must deploy first",
+            "Create the ingress in stack 'Services', or in a stack that deploys after the cluster's and before",
+        ],
+        cluster=placements["cluster"],
+        routes=[IngressRoute(service=placements["shop"])],
+    )
+
+
+def test_connect_ingress_apart_from_services_of_the_clusters_stack_is_refused(placements: dict[str, Any]) -> None:
+    _refused_in(
+        placements["apart"],
+        [
+            "routes[0].service 'local' lives in stack 'Platform', the cluster's, and the ingress's stack 'Apart' "
+            "deploys after the cluster's",
+            "Create the ingress in stack 'Platform'",
+        ],
+        cluster=placements["cluster"],
+        routes=[IngressRoute(service=placements["local"])],
+    )
+
+
+def test_app_mesh_ingress_in_a_stack_deploying_before_its_services_is_refused(placements: dict[str, Any]) -> None:
+    _refused_in(
+        placements["mesh_edge"],
+        [
+            "routes[0].service 'shop' lives in stack 'MeshServices', which deploys after the ingress's stack "
+            "'MeshEdge'; the gateway routes need the service first",
+        ],
+        cluster=placements["meshed"],
+        routes=[IngressRoute(service=placements["mesh_shop"])],
+    )
+
+
+def test_ingress_in_a_stack_deploying_before_its_cluster_is_refused(placements: dict[str, Any]) -> None:
+    _refused_in(
+        placements["early"],
+        [
+            "cluster='LateCluster/Cluster' lives in stack 'LateCluster', which deploys after the ingress's stack "
+            "'EarlyIngress'; the ingress needs the cluster's VPC first",
+        ],
+        cluster=placements["late_cluster"],
+        routes=[IngressRoute(service=placements["late_web"])],
+    )
 
 
 def test_exports_are_public() -> None:

@@ -40,7 +40,7 @@ class ShopStack(cdk.Stack):
         # HTTP on port 80; pass certificate=<an ACM certificate for your domain> to serve HTTPS
         # on 443 and redirect HTTP to it.
         self.ingress = MeshIngress(
-            self, "Ingress", cluster=cluster, routes=[IngressRoute(service=web, path_prefix="/")]
+            self, "Ingress", cluster=cluster, routes=[IngressRoute(service=web, path_prefix="/")], allow_plain_http=True
         )
 
 

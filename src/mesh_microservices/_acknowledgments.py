@@ -168,7 +168,8 @@ def acknowledge_public_load_balancer(security_group: ec2.SecurityGroup, *, ports
     """
     reason = (
         f"The group of a public load balancer: the internet reaches the listener ports ({ports}) on purpose. "
-        "Behind it only the gateway's group admits the load balancer, and only routed services admit the gateway."
+        "Behind it only what it forwards to admits it, on those ports: the App Mesh gateway, which alone reaches "
+        "the routed services, or on Service Connect the routed services themselves."
     )
     resource = security_group.node.default_child
     assert isinstance(resource, CfnResource)

@@ -3,24 +3,31 @@
 MeshedService describes what was declared as a ``ServiceSpec``, asks the cluster's data plane
 how ECS should register the tasks, builds what every data plane needs and hands it over as a
 ``Workload``; the data plane adds its own parts and returns a ``ServiceMeshing`` that can add
-backends, and the service's alarms. Data-plane packages depend on this module, never on the
-public constructs.
+backends, and the service's alarms.
+
+MeshIngress works the same way: it describes its routes as an ``IngressSpec`` that the data plane
+checks, builds the public load balancer and its listener (an ``IngressSite``), and asks the data
+plane for what stands behind them (``IngressTargets``). Data-plane packages depend on this module,
+never on the public constructs.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
+from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_servicediscovery as servicediscovery
 from constructs import Construct
 
 from ._validate import ValidationProblems
 from .observability import ServiceAlarms
-from .options import Discovery, ListenerProtocol, RoutePolicy
+from .options import Discovery, IngressLoadBalancer, ListenerProtocol, RoutePolicy
 from .traffic import ConnectionPool, Deployment, OutlierDetection, RouteRule
 
 
@@ -90,6 +97,149 @@ class ServiceMeshing(ABC):
         """Let this service call ``callee`` through the data plane."""
 
 
+@dataclass(frozen=True, kw_only=True)
+class RoutedService:
+    """A service an ingress routes to, as a data plane sees it.
+
+    Attributes:
+        name: The service's name.
+        dns_name: The name callers dial, ``<name>.<service_domain>``.
+        port: The port the application listens on.
+        health_check_path: The HTTP path that answers whether a task is healthy.
+        stack: The stack that holds the service.
+        service: The ECS service of the primary version.
+        container_name: The name of the application's container, which listens on ``port``.
+        meshing: The data plane's parts of the service.
+    """
+
+    name: str
+    dns_name: str
+    port: int
+    health_check_path: str
+    stack: Stack
+    service: ecs.FargateService
+    container_name: str
+    meshing: ServiceMeshing
+
+
+@dataclass(frozen=True, kw_only=True)
+class IngressRouteSpec:
+    """One checked route of an ingress: the requests it matches and the service they go to.
+
+    Attributes:
+        where: How messages name the route, e.g. ``routes[1]``.
+        name: A DNS label naming the route's resources; unique within the ingress.
+        path_prefix: Requests whose path starts with this.
+        hostname: Requests for exactly this host name, or any host when None.
+        strip_prefix: Whether the service sees the path with the prefix replaced by "/", or
+            unchanged; None leaves it to the data plane's default.
+        service: The service the requests go to.
+    """
+
+    where: str
+    name: str
+    path_prefix: str
+    hostname: str | None
+    strip_prefix: bool | None
+    service: RoutedService
+
+    def describe(self) -> str:
+        """What the route matches, e.g. ``shop.example.com/api``."""
+        return f"{self.hostname or ''}{self.path_prefix}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class IngressProxyOptions:
+    """The options of a proxy a data plane may run between the load balancer and the services.
+
+    Each is None when the application did not give it; the data plane applies its defaults, or
+    refuses what it has no proxy for.
+    """
+
+    port: int | None = None
+    cpu: int | None = None
+    memory_mib: int | None = None
+    desired_count: int | None = None
+    log_retention: logs.RetentionDays | None = None
+    removal_policy: RemovalPolicy | None = None
+
+    def given(self) -> dict[str, object]:
+        """The options the application gave, by parameter name, in declaration order."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
+
+
+@dataclass(frozen=True, kw_only=True)
+class IngressSpec:
+    """What a MeshIngress declares, checked, before any of its resources exist.
+
+    Attributes:
+        name: The ingress's construct id, for messages.
+        stack: The stack the ingress is created in.
+        cluster_stack: The stack of the cluster, which the ingress's stack deploys after.
+        routes: The routes, in the order they are tried.
+        load_balancer: Which kind of public load balancer fronts the ingress.
+        proxy: The proxy options the application gave.
+    """
+
+    name: str
+    stack: Stack
+    cluster_stack: Stack
+    routes: tuple[IngressRouteSpec, ...]
+    load_balancer: IngressLoadBalancer
+    proxy: IngressProxyOptions
+
+    @property
+    def services(self) -> tuple[RoutedService, ...]:
+        """The routed services, each once, in the order of their first route."""
+        return tuple({route.service.name: route.service for route in self.routes}.values())
+
+
+@dataclass(frozen=True, kw_only=True)
+class IngressSite:
+    """The parts of an ingress that exist whatever the data plane, which its targets stand behind.
+
+    Attributes:
+        scope: The MeshIngress: the data plane creates its constructs in it.
+        spec: The checked declaration.
+        vpc: The cluster's VPC.
+        cluster: The cluster's ECS cluster.
+        load_balancer: The public load balancer (an ALB or an NLB, as ``spec.load_balancer`` says).
+        security_group: The load balancer's security group.
+        listener: The listener that forwards requests (HTTP or HTTPS; TCP or TLS), still without
+            a default action: the data plane gives it one.
+    """
+
+    scope: Construct
+    spec: IngressSpec
+    vpc: ec2.IVpc
+    cluster: ecs.ICluster
+    load_balancer: elbv2.ApplicationLoadBalancer | elbv2.NetworkLoadBalancer
+    security_group: ec2.SecurityGroup
+    listener: elbv2.ApplicationListener | elbv2.NetworkListener
+
+
+class IngressTargets(ABC):
+    """A data plane's side of one ingress: what its load balancer forwards to."""
+
+    @property
+    @abstractmethod
+    def connections(self) -> ec2.Connections:
+        """The security groups that reach the routed services' ports."""
+
+    @property
+    @abstractmethod
+    def peer_description(self) -> str:
+        """What reaches the routed services, for their security-group rules, e.g. ``"gateway"``."""
+
+    @abstractmethod
+    def part(self, name: str) -> object:
+        """A part of the ingress only this data plane has, by the MeshIngress attribute name.
+
+        Raises:
+            AttributeError: The data plane has no such part; the message names the data plane.
+        """
+
+
 class DataPlaneBinding(ABC):
     """A data plane bound to one cluster: adds its parts to each service of the cluster."""
 
@@ -118,3 +268,11 @@ class DataPlaneBinding(ABC):
     @abstractmethod
     def attach(self, workload: Workload) -> ServiceMeshing:
         """Add the data plane's parts to ``workload`` and return them."""
+
+    @abstractmethod
+    def check_ingress(self, problems: ValidationProblems, spec: IngressSpec) -> None:
+        """Record what in ``spec`` this data plane cannot do, with what to do instead."""
+
+    @abstractmethod
+    def add_ingress(self, site: IngressSite) -> IngressTargets:
+        """Put this data plane's targets behind ``site``'s load balancer, and give its listener a default action."""

@@ -1,85 +1,55 @@
-"""MeshIngress: the mesh's front door, a public load balancer in front of an App Mesh virtual gateway.
+"""MeshIngress: the mesh's front door, a public load balancer in front of the data plane's targets.
 
-Only the load balancer is open to the internet. Its security group reaches only the gateway's
-Envoy, which runs as its own ECS service in private subnets; the gateway reaches only the
-services it routes to, through gateway routes that match a path prefix and, optionally, a host name.
+Only the load balancer is open to the internet; what stands behind it is the data plane's. On
+App Mesh, an App Mesh virtual gateway: its Envoy runs as its own ECS service in private subnets
+and reaches only the services it routes to, through gateway routes that match a path prefix and,
+optionally, a host name. On Service Connect, the routed services themselves: the load balancer
+forwards to each service's own target group, picked by listener rules that match the same.
 """
 
 from __future__ import annotations
 
-import enum
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import jsii
-from aws_cdk import Duration, RemovalPolicy, Stack, Token
-from aws_cdk import aws_appmesh as appmesh
+from aws_cdk import RemovalPolicy, Stack, Token
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from ._acknowledgments import (
-    acknowledge_access_log_bucket,
-    acknowledge_public_load_balancer,
-    acknowledge_task_findings,
-)
-from ._deployment import MIN_HEALTHY_PERCENT, max_healthy_percent
-from ._placement import depends_on, deploy_after
-from ._validate import (
-    ValidationProblems,
-    check_interface,
-    check_port,
-    check_positive,
-    check_service_name,
-    check_task_size,
-    check_type,
-    is_token,
-)
-from .app_mesh import AppMeshPlane, envoy
-from .app_mesh.gateway import AppMeshGateway, GatewayRouteTarget
+from ._acknowledgments import acknowledge_access_log_bucket, acknowledge_public_load_balancer
+from ._contract import IngressProxyOptions, IngressRouteSpec, IngressSite, IngressSpec, IngressTargets, RoutedService
+from ._placement import depends_on, deploy_after, stack_of
+from ._validate import ValidationProblems, check_interface, check_service_name, check_type, is_token
 from .cluster import MeshedCluster
-from .options import ListenerProtocol
-from .service import MeshedService
+from .options import IngressLoadBalancer, ListenerProtocol
+from .service import APP_CONTAINER_NAME, MeshedService
 
 if TYPE_CHECKING:
+    from aws_cdk import aws_appmesh as appmesh
     from aws_cdk import aws_certificatemanager as acm
+    from aws_cdk import aws_ecs as ecs
     from aws_cdk import aws_s3 as s3
+
+__all__ = ["HTTPS_PORT", "HTTP_PORT", "IngressLoadBalancer", "IngressRoute", "MeshIngress"]
 
 HTTP_PORT = 80
 HTTPS_PORT = 443
-# AWS APIs the gateway's task calls through its own network interface on Fargate: App Mesh's
-# configuration stream, ECR image pulls and CloudWatch Logs.
-AWS_API_PORT = 443
-# Long enough for Envoy to start, stream its configuration and turn LIVE before the load
-# balancer's verdict counts.
-HEALTH_CHECK_GRACE_PERIOD = Duration.seconds(60)
 # A public host name: dot-separated lower-case DNS labels, two or more.
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$")
 _PATH_PREFIX = re.compile(r"^/[^\s?#]*$")
-
-
-class IngressLoadBalancer(enum.Enum):
-    """Which public load balancer fronts the gateway.
-
-    ``ALB`` (Application Load Balancer) speaks HTTP, and HTTPS with a certificate, redirecting
-    HTTP to HTTPS; ``NLB`` (Network Load Balancer) passes TCP through, or terminates TLS with a
-    certificate.
-    """
-
-    ALB = "application"
-    NLB = "network"
 
 
 @dataclass(frozen=True, kw_only=True)
 class IngressRoute:
     """Requests the ingress sends to one service: a path prefix and, optionally, a host name.
 
-    Routes are tried in the order given; the first that matches takes the request. The gateway
-    rewrites the request's host name to the service's name (``web.shop.local``).
+    Routes are tried in the order given; the first that matches takes the request. On App Mesh
+    the gateway rewrites the request's host name to the service's name (``web.shop.local``).
 
     Attributes:
         service: The MeshedService that receives the requests (HTTP, in the ingress's cluster).
@@ -87,8 +57,9 @@ class IngressRoute:
         hostname: Requests for exactly this host name, e.g. ``"shop.example.com"``.
             Default: any host name.
         strip_prefix: Whether the service sees the path with the matched prefix replaced by
-            "/" (``/api/orders`` -> ``/orders`` for prefix ``/api/``) or unchanged. Default: True,
-            App Mesh's own default.
+            "/" (``/api/orders`` -> ``/orders`` for prefix ``/api/``) or unchanged. Default: the
+            data plane's: True on App Mesh (App Mesh's own default); False on Service Connect,
+            whose load balancer cannot rewrite paths and refuses True.
         name: A DNS label naming the route; it names the route's resources. Default: the
             service's name.
     """
@@ -96,7 +67,7 @@ class IngressRoute:
     service: MeshedService
     path_prefix: str = "/"
     hostname: str | None = None
-    strip_prefix: bool = True
+    strip_prefix: bool | None = None
     name: str | None = None
 
     @property
@@ -111,40 +82,49 @@ class IngressRoute:
 
 @jsii.implements(ec2.IConnectable)
 class MeshIngress(Construct):
-    """The public entry to a mesh: a load balancer, an App Mesh virtual gateway and its gateway routes.
+    """The public entry to a mesh: an internet-facing load balancer and, behind it, the data plane's targets.
 
-    The gateway's Envoy runs as its own Fargate service in private subnets, without a public IP,
-    and streams its configuration for the virtual gateway only. The load balancer (internet
-    facing, in public subnets) is the only thing open to the internet: it reaches only the
-    gateway's listener (and, for an ALB's health checks, Envoy's readiness page); the gateway
-    reaches only the services it routes to, and the AWS APIs it needs on port 443.
+    The load balancer (in public subnets, the only thing open to the internet) reaches only what
+    the data plane puts behind it, on those ports only:
 
-    The gateway's Envoy follows the cluster's ``Observability`` like every other Envoy of the mesh
-    (access log, tracing, statistics). The routed services show the ingress among the peers they
-    are exposed to (``exposed_to``), so the mesh's topology diagram draws it in front of them.
+    - **App Mesh**: an App Mesh virtual gateway with a gateway route per route. The gateway's
+      Envoy runs as its own Fargate service in private subnets, without a public IP, streams its
+      configuration for the virtual gateway only and follows the cluster's ``Observability``
+      like every other Envoy of the mesh; it reaches only the services it routes to, and the
+      AWS APIs it needs on port 443.
+    - **Service Connect**: no gateway. Each routed service's tasks are IP targets of a target
+      group of its own, probed at the service's ``health_check_path``; an ALB picks the target
+      group with a listener rule per route (priorities 10, 20, ... in the order given) and
+      answers 404 to requests no route matches; an NLB takes exactly one route ("/", any host)
+      and passes every connection to it. The load balancer's security group reaches only the
+      routed services' ports. The services' ECS services reference the target groups, so the
+      ingress deploys before them (in their stack, or in a stack that deploys first).
 
-    Attributes:
+    Without a certificate the load balancer would serve plain HTTP (an NLB plain TCP): that takes
+    ``allow_plain_http=True``. The routed services show the ingress among the peers they are
+    exposed to (``exposed_to``), so the mesh's topology diagram draws it in front of them.
+
+    Attributes available on both data planes:
         cluster: The MeshedCluster whose services the ingress routes to.
         routes: The routes, in the order they are tried.
-        port: The port of the gateway's listener.
-        load_balancer_type: Which kind of load balancer fronts the gateway.
-        virtual_gateway: The App Mesh virtual gateway.
-        gateway_routes: Its gateway routes, by route name.
-        gateway: The App Mesh side: virtual gateway, gateway routes, Envoy and its telemetry.
-        task_definition: The gateway's Fargate task definition: Envoy and the observability
-            sidecars the data plane asks for, no proxy configuration.
-        envoy_container: The gateway's Envoy container.
-        service: The gateway's ECS Fargate service.
-        security_group: The gateway's security group: only the load balancer may reach it.
+        load_balancer_type: Which kind of load balancer fronts the ingress.
         load_balancer: The public load balancer.
         load_balancer_security_group: The load balancer's security group, open to the internet
-            on the listener ports.
+            on the listener ports; its only egress is to what stands behind it.
         public_ports: The ports the load balancer listens on for the internet.
-        listener: The listener that forwards to the gateway (HTTP 80, HTTPS 443, TCP 80 or TLS 443).
+        listener: The listener that forwards requests (HTTP 80, HTTPS 443, TCP 80 or TLS 443).
         redirect_listener: The ALB's HTTP listener that redirects to HTTPS, when a certificate is given.
-        target_group: The target group of the gateway's tasks.
         access_logs_bucket: The bucket the load balancer writes its access logs to.
-        log_group: The log group of the gateway's Envoy (its output and access log).
+        dns_name: The load balancer's public DNS name.
+        connections: What reaches the routed services: the gateway's security group on App
+            Mesh, the load balancer's on Service Connect.
+
+    Attributes of App Mesh only (reading one on Service Connect raises AttributeError):
+        port, virtual_gateway, gateway_routes, gateway, task_definition, envoy_container,
+        service, security_group, target_group, log_group: see each property.
+
+    Attributes of Service Connect only (reading one on App Mesh raises AttributeError):
+        target_groups, listener_rules: see each property.
     """
 
     def __init__(
@@ -156,140 +136,177 @@ class MeshIngress(Construct):
         routes: Sequence[IngressRoute],
         load_balancer: IngressLoadBalancer = IngressLoadBalancer.ALB,
         certificate: acm.ICertificate | None = None,
-        port: int = 8080,
-        cpu: int = 256,
-        memory_mib: int = 512,
-        desired_count: int = 2,
+        allow_plain_http: bool = False,
+        port: int | None = None,
+        cpu: int | None = None,
+        memory_mib: int | None = None,
+        desired_count: int | None = None,
         access_logs_bucket: s3.IBucket | None = None,
-        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
-        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        log_retention: logs.RetentionDays | None = None,
+        removal_policy: RemovalPolicy | None = None,
     ) -> None:
         """Create the ingress.
 
         Args:
             scope: The parent construct.
             id: The construct id.
-            cluster: The MeshedCluster to route into; its data plane must be App Mesh.
+            cluster: The MeshedCluster to route into, on either data plane.
             routes: Where requests go, tried in order, e.g.
                 ``[IngressRoute(service=api, path_prefix="/api/"), IngressRoute(service=web)]``.
             load_balancer: ``IngressLoadBalancer.ALB`` or ``IngressLoadBalancer.NLB``. Default: ALB.
+                On Service Connect an NLB takes exactly one route, with path "/" and no host name.
             certificate: An ACM certificate for the public host names. With one, an ALB serves
                 HTTPS on 443 and redirects HTTP on 80 to it, and an NLB terminates TLS on 443.
-                Default: none; HTTP (ALB) or TCP (NLB) on port 80.
-            port: The port of the gateway's listener, inside the VPC. Default: 8080.
-            cpu: Gateway task CPU units. Default: 256.
-            memory_mib: Gateway task memory in MiB; must suit ``cpu`` on Fargate. Default: 512.
-            desired_count: How many gateway tasks run. Default: 2.
+                Default: none, which takes ``allow_plain_http=True``.
+            allow_plain_http: Serve plain HTTP (ALB) or plain TCP (NLB) on port 80 without a
+                certificate, on purpose. Default: False: without a certificate the ingress is refused.
+            port: App Mesh only: the port of the gateway's listener, inside the VPC. Default: 8080.
+            cpu: App Mesh only: gateway task CPU units. Default: 256.
+            memory_mib: App Mesh only: gateway task memory in MiB; must suit ``cpu`` on Fargate.
+                Default: 512.
+            desired_count: App Mesh only: how many gateway tasks run. Default: 2.
             access_logs_bucket: An existing bucket for the load balancer's access logs (SSE-S3
                 encrypted, as load balancers require). Default: a new encrypted, private,
                 SSL-only bucket, retained when it leaves the stack.
-            log_retention: How long the gateway's Envoy logs are kept. Default: one month.
-            removal_policy: What happens to the Envoy log group when it leaves the stack.
-                Default: RETAIN.
+            log_retention: App Mesh only: how long the gateway's Envoy logs are kept.
+                Default: one month.
+            removal_policy: App Mesh only: what happens to the Envoy log group when it leaves the
+                stack. Default: RETAIN.
+
+        Raises:
+            ValueError: An input is invalid, or the cluster's data plane cannot do what it asks
+                (each gateway option on Service Connect, for one); every problem is listed.
+            TypeError: An input has the wrong type.
         """
-        problems = ValidationProblems(f"MeshIngress {id!r}")
-        plane = _check_cluster(problems, cluster)
-        checked_routes = _check_routes(problems, routes, cluster, Stack.of(scope))
-        check_type(problems, "load_balancer", load_balancer, IngressLoadBalancer)
-        _check_region(problems, scope)
-        if certificate is not None:
-            # Imported when used: every aws_cdk module loaded delays each synth's start.
-            from aws_cdk import aws_certificatemanager as acm
-
-            check_interface(problems, "certificate", certificate, acm.ICertificate)
-        check_port(problems, "port", port, reserved=envoy.reserved_ports())
-        check_task_size(problems, cpu, memory_mib)
-        check_positive(problems, "desired_count", desired_count)
-        if access_logs_bucket is not None:
-            # Imported when used: every aws_cdk module loaded delays each synth's start.
-            from aws_cdk import aws_s3 as s3
-
-            check_interface(problems, "access_logs_bucket", access_logs_bucket, s3.IBucket)
-        check_type(problems, "log_retention", log_retention, logs.RetentionDays)
-        check_type(problems, "removal_policy", removal_policy, RemovalPolicy)
-        problems.raise_if_any()
-        assert plane is not None
+        stack = stack_of(scope)
+        proxy = IngressProxyOptions(
+            port=port,
+            cpu=cpu,
+            memory_mib=memory_mib,
+            desired_count=desired_count,
+            log_retention=log_retention,
+            removal_policy=removal_policy,
+        )
+        spec, checked_routes = _checked(
+            id, stack, cluster, routes, load_balancer, certificate, allow_plain_http, access_logs_bucket, proxy
+        )
 
         super().__init__(scope, id)
         self.cluster = cluster
-        self.routes: tuple[IngressRoute, ...] = tuple(checked_routes)
-        self.port = port
+        self.routes: tuple[IngressRoute, ...] = checked_routes
         self.load_balancer_type = load_balancer
-        stack = Stack.of(self)
-        for depended in (cluster, *(route.service for route in self.routes)):
-            deploy_after(stack, Stack.of(depended))  # checked above: never a loop
-
-        self.log_group = logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=removal_policy)
-        self.security_group = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
-            vpc=cluster.vpc,
-            description=f"{self.node.path}: the gateway, reachable from its load balancer only",
-            allow_all_outbound=False,
+        deploy_after(stack, stack_of(cluster))  # checked: never a loop
+        self._build_load_balancer(certificate, access_logs_bucket)
+        self._targets: IngressTargets = cluster._plane.add_ingress(
+            IngressSite(
+                scope=self,
+                spec=spec,
+                vpc=cluster.vpc,
+                cluster=cluster.cluster,
+                load_balancer=self.load_balancer,
+                security_group=self.load_balancer_security_group,
+                listener=self.listener,
+            )
         )
-        self.security_group.add_egress_rule(
-            ec2.Peer.any_ipv4(),
-            ec2.Port.tcp(AWS_API_PORT),
-            "AWS APIs: App Mesh configuration, image pulls, logs, metrics and traces",
-        )
-        self._connections = ec2.Connections(security_groups=[self.security_group])
+        for service in dict.fromkeys(route.service for route in self.routes):
+            service.expose_to(self, f"{self.node.id} {self._targets.peer_description}")
 
-        self.task_definition = ecs.FargateTaskDefinition(self, "TaskDefinition", cpu=cpu, memory_limit_mib=memory_mib)
-        self.gateway = AppMeshGateway(
-            self,
-            "AppMesh",
-            mesh=plane.mesh,
-            port=port,
-            routes=[
-                GatewayRouteTarget(
-                    name=route.route_name,
-                    path_prefix=route.path_prefix,
-                    hostname=route.hostname,
-                    strip_prefix=route.strip_prefix,
-                    virtual_service_name=route.service.dns_name,
-                    virtual_service=route.service.virtual_service,
-                )
-                for route in self.routes
-            ],
-            task_definition=self.task_definition,
-            envoy_image=plane.envoy_image(self),
-            log_group=self.log_group,
-            observability=plane.observability,
-            tls=plane.tls,
-        )
-        self.virtual_gateway: appmesh.VirtualGateway = self.gateway.virtual_gateway
-        self.gateway_routes: dict[str, appmesh.GatewayRoute] = self.gateway.gateway_routes
-        self.envoy_container: ecs.ContainerDefinition = self.gateway.envoy_container
-        acknowledge_task_findings(self.task_definition, stack=stack, parent=self, path="TaskDefinition")
+    @property
+    def connections(self) -> ec2.Connections:
+        """What reaches the routed services: the gateway's group (App Mesh), the load balancer's (Service Connect)."""
+        return self._targets.connections
 
-        self.service = ecs.FargateService(
-            self,
-            "Service",
-            cluster=cluster.cluster,
-            task_definition=self.task_definition,
-            desired_count=desired_count,
-            assign_public_ip=False,
-            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
-            security_groups=[self.security_group],
-            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
-            min_healthy_percent=MIN_HEALTHY_PERCENT,
-            max_healthy_percent=max_healthy_percent(desired_count),
-            health_check_grace_period=HEALTH_CHECK_GRACE_PERIOD,
-        )
+    @property
+    def dns_name(self) -> str:
+        """The load balancer's public DNS name, for a CNAME or alias record."""
+        return self.load_balancer.load_balancer_dns_name
 
+    # The data plane's own parts.
+
+    @property
+    def port(self) -> int:
+        """App Mesh only: the port of the gateway's listener."""
+        return cast(int, self._part("port"))
+
+    @property
+    def gateway(self) -> Any:
+        """App Mesh only: the App Mesh side (virtual gateway, gateway routes, Envoy and its telemetry)."""
+        return self._part("gateway")
+
+    @property
+    def virtual_gateway(self) -> appmesh.VirtualGateway:
+        """App Mesh only: the App Mesh virtual gateway."""
+        return cast("appmesh.VirtualGateway", self._part("virtual_gateway"))
+
+    @property
+    def gateway_routes(self) -> dict[str, appmesh.GatewayRoute]:
+        """App Mesh only: the gateway routes, by route name."""
+        return cast("dict[str, appmesh.GatewayRoute]", self._part("gateway_routes"))
+
+    @property
+    def task_definition(self) -> ecs.FargateTaskDefinition:
+        """App Mesh only: the gateway's Fargate task definition (Envoy and its observability sidecars)."""
+        return cast("ecs.FargateTaskDefinition", self._part("task_definition"))
+
+    @property
+    def envoy_container(self) -> ecs.ContainerDefinition:
+        """App Mesh only: the gateway's Envoy container."""
+        return cast("ecs.ContainerDefinition", self._part("envoy_container"))
+
+    @property
+    def service(self) -> ecs.FargateService:
+        """App Mesh only: the gateway's ECS Fargate service."""
+        return cast("ecs.FargateService", self._part("service"))
+
+    @property
+    def security_group(self) -> ec2.SecurityGroup:
+        """App Mesh only: the gateway's security group; only the load balancer may reach it."""
+        return cast("ec2.SecurityGroup", self._part("security_group"))
+
+    @property
+    def target_group(self) -> elbv2.ApplicationTargetGroup | elbv2.NetworkTargetGroup:
+        """App Mesh only: the target group of the gateway's tasks."""
+        return cast("elbv2.ApplicationTargetGroup | elbv2.NetworkTargetGroup", self._part("target_group"))
+
+    @property
+    def log_group(self) -> logs.LogGroup:
+        """App Mesh only: the log group of the gateway's Envoy (its output and access log)."""
+        return cast("logs.LogGroup", self._part("log_group"))
+
+    @property
+    def target_groups(self) -> dict[str, elbv2.ApplicationTargetGroup | elbv2.NetworkTargetGroup]:
+        """Service Connect only: the target group each route forwards to, by route name.
+
+        Routes to the same service share its target group: the service's tasks as IP targets on
+        its port, probed at its ``health_check_path``.
+        """
+        return cast("dict[str, elbv2.ApplicationTargetGroup | elbv2.NetworkTargetGroup]", self._part("target_groups"))
+
+    @property
+    def listener_rules(self) -> dict[str, elbv2.ApplicationListenerRule]:
+        """Service Connect only: the ALB's listener rules, by route name, in the order tried (none behind an NLB)."""
+        return cast("dict[str, elbv2.ApplicationListenerRule]", self._part("listener_rules"))
+
+    def _part(self, name: str) -> object:
+        try:
+            return self._targets.part(name)
+        except AttributeError as error:
+            raise AttributeError(f"MeshIngress {self.node.id!r}: {error}") from None
+
+    def _build_load_balancer(self, certificate: acm.ICertificate | None, access_logs_bucket: s3.IBucket | None) -> None:
+        """The public load balancer, its security group, access-log bucket and listeners."""
         self.load_balancer_security_group = ec2.SecurityGroup(
             self,
             "LoadBalancerSecurityGroup",
-            vpc=cluster.vpc,
+            vpc=self.cluster.vpc,
             description=f"{self.node.path}: the public load balancer, open on its listener ports",
             allow_all_outbound=False,
         )
         self.access_logs_bucket: s3.IBucket = access_logs_bucket or self._access_logs_bucket()
         self.redirect_listener: elbv2.ApplicationListener | None = None
         self.load_balancer: elbv2.ApplicationLoadBalancer | elbv2.NetworkLoadBalancer
-        self.target_group: elbv2.ApplicationTargetGroup | elbv2.NetworkTargetGroup
         self.listener: elbv2.ApplicationListener | elbv2.NetworkListener
-        if load_balancer is IngressLoadBalancer.ALB:
+        if self.load_balancer_type is IngressLoadBalancer.ALB:
             public_ports = self._application_load_balancer(certificate)
         else:
             public_ports = self._network_load_balancer(certificate)
@@ -297,19 +314,6 @@ class MeshIngress(Construct):
         acknowledge_public_load_balancer(
             self.load_balancer_security_group, ports=", ".join(str(p) for p in public_ports)
         )
-
-        for service in dict.fromkeys(route.service for route in self.routes):
-            service.expose_to(self, f"{self.node.id} gateway")
-
-    @property
-    def connections(self) -> ec2.Connections:
-        """The gateway's network connections (its security group)."""
-        return self._connections
-
-    @property
-    def dns_name(self) -> str:
-        """The load balancer's public DNS name, for a CNAME or alias record."""
-        return self.load_balancer.load_balancer_dns_name
 
     def _access_logs_bucket(self) -> s3.Bucket:
         # Imported when used: every aws_cdk module loaded delays each synth's start.
@@ -327,6 +331,7 @@ class MeshIngress(Construct):
         return bucket
 
     def _application_load_balancer(self, certificate: acm.ICertificate | None) -> list[int]:
+        """The ALB and its listener, without a default action: the data plane gives it one."""
         alb = elbv2.ApplicationLoadBalancer(
             self,
             "LoadBalancer",
@@ -336,56 +341,23 @@ class MeshIngress(Construct):
             drop_invalid_header_fields=True,
         )
         alb.log_access_logs(self.access_logs_bucket)
-        # Envoy's readiness page: LIVE once its configuration arrived, whatever the routed services'
-        # health (probing the listener would mark the gateway down when a service behind it is).
-        target_group = elbv2.ApplicationTargetGroup(
-            self,
-            "TargetGroup",
-            vpc=self.cluster.vpc,
-            port=self.port,
-            protocol=elbv2.ApplicationProtocol.HTTP,
-            target_type=elbv2.TargetType.IP,
-            targets=[
-                self.service.load_balancer_target(container_name=envoy.ENVOY_CONTAINER_NAME, container_port=self.port)
-            ],
-            health_check=elbv2.HealthCheck(
-                port=str(envoy.ENVOY_ADMIN_PORT),
-                path=envoy.ENVOY_READINESS_PATH,
-                healthy_http_codes="200",
-                interval=Duration.seconds(10),
-                timeout=Duration.seconds(5),
-                healthy_threshold_count=2,
-                unhealthy_threshold_count=2,
-            ),
-        )
+        self.load_balancer = alb
         if certificate is None:
-            self.listener = alb.add_listener(
-                "Http",
-                port=HTTP_PORT,
-                protocol=elbv2.ApplicationProtocol.HTTP,
-                open=True,
-                default_target_groups=[target_group],
-            )
-            public_ports = [HTTP_PORT]
-        else:
-            self.listener = alb.add_listener(
-                "Https",
-                port=HTTPS_PORT,
-                protocol=elbv2.ApplicationProtocol.HTTPS,
-                certificates=[elbv2.ListenerCertificate.from_certificate_manager(certificate)],
-                ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS,
-                open=True,
-                default_target_groups=[target_group],
-            )
-            self.redirect_listener = alb.add_redirect(source_port=HTTP_PORT, target_port=HTTPS_PORT, open=True)
-            public_ports = [HTTP_PORT, HTTPS_PORT]
-        self.security_group.connections.allow_from(
-            alb, ec2.Port.tcp(envoy.ENVOY_ADMIN_PORT), "load balancer health checks of Envoy's readiness"
+            self.listener = alb.add_listener("Http", port=HTTP_PORT, protocol=elbv2.ApplicationProtocol.HTTP, open=True)
+            return [HTTP_PORT]
+        self.listener = alb.add_listener(
+            "Https",
+            port=HTTPS_PORT,
+            protocol=elbv2.ApplicationProtocol.HTTPS,
+            certificates=[elbv2.ListenerCertificate.from_certificate_manager(certificate)],
+            ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS,
+            open=True,
         )
-        self.load_balancer, self.target_group = alb, target_group
-        return public_ports
+        self.redirect_listener = alb.add_redirect(source_port=HTTP_PORT, target_port=HTTPS_PORT, open=True)
+        return [HTTP_PORT, HTTPS_PORT]
 
     def _network_load_balancer(self, certificate: acm.ICertificate | None) -> list[int]:
+        """The NLB and its listener, without a default action: the data plane gives it one."""
         nlb = elbv2.NetworkLoadBalancer(
             self,
             "LoadBalancer",
@@ -394,29 +366,10 @@ class MeshIngress(Construct):
             security_groups=[self.load_balancer_security_group],
         )
         nlb.log_access_logs(self.access_logs_bucket)
-        # A TCP connection to the listener succeeds once Envoy received its configuration.
-        target_group = elbv2.NetworkTargetGroup(
-            self,
-            "TargetGroup",
-            vpc=self.cluster.vpc,
-            port=self.port,
-            protocol=elbv2.Protocol.TCP,
-            target_type=elbv2.TargetType.IP,
-            targets=[
-                self.service.load_balancer_target(container_name=envoy.ENVOY_CONTAINER_NAME, container_port=self.port)
-            ],
-            health_check=elbv2.HealthCheck(
-                protocol=elbv2.Protocol.TCP,
-                interval=Duration.seconds(10),
-                healthy_threshold_count=2,
-                unhealthy_threshold_count=2,
-            ),
-        )
+        self.load_balancer = nlb
         if certificate is None:
             listener_port = HTTP_PORT
-            self.listener = nlb.add_listener(
-                "Tcp", port=listener_port, protocol=elbv2.Protocol.TCP, default_target_groups=[target_group]
-            )
+            self.listener = nlb.add_listener("Tcp", port=listener_port, protocol=elbv2.Protocol.TCP)
         else:
             listener_port = HTTPS_PORT
             self.listener = nlb.add_listener(
@@ -425,46 +378,121 @@ class MeshIngress(Construct):
                 protocol=elbv2.Protocol.TLS,
                 certificates=[elbv2.ListenerCertificate.from_certificate_manager(certificate)],
                 ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS,
-                default_target_groups=[target_group],
             )
         self.load_balancer_security_group.add_ingress_rule(
             ec2.Peer.any_ipv4(), ec2.Port.tcp(listener_port), f"the internet to the public listener on {listener_port}"
         )
-        self.security_group.connections.allow_from(nlb, ec2.Port.tcp(self.port), "load balancer to the gateway")
-        self.load_balancer, self.target_group = nlb, target_group
         return [listener_port]
 
 
-def _check_cluster(problems: ValidationProblems, cluster: object) -> AppMeshPlane | None:
-    """The cluster's App Mesh data plane, or None after recording why the cluster cannot have an ingress."""
-    if not check_type(problems, "cluster", cluster, MeshedCluster):
-        return None
-    assert isinstance(cluster, MeshedCluster)
-    plane = cluster._plane
-    if not isinstance(plane, AppMeshPlane):
+def _checked(
+    id: str,
+    stack: Stack,
+    cluster: object,
+    routes: object,
+    load_balancer: object,
+    certificate: object,
+    allow_plain_http: object,
+    access_logs_bucket: object,
+    proxy: IngressProxyOptions,
+) -> tuple[IngressSpec, tuple[IngressRoute, ...]]:
+    """The checked declaration and routes; raises with every problem, the data plane's included."""
+    problems = ValidationProblems(f"MeshIngress {id!r}")
+    cluster_ok = check_type(problems, "cluster", cluster, MeshedCluster)
+    checked_routes = _check_routes(problems, routes, cluster)
+    check_type(problems, "load_balancer", load_balancer, IngressLoadBalancer)
+    _check_region(problems, stack)
+    _check_certificate(problems, certificate, allow_plain_http, load_balancer)
+    if access_logs_bucket is not None:
+        # Imported when used: every aws_cdk module loaded delays each synth's start.
+        from aws_cdk import aws_s3 as s3
+
+        check_interface(problems, "access_logs_bucket", access_logs_bucket, s3.IBucket)
+    spec = IngressSpec(
+        name=id,
+        stack=stack,
+        cluster_stack=stack_of(cluster) if isinstance(cluster, MeshedCluster) else stack,
+        routes=tuple(_route_spec(index, route) for index, route in checked_routes),
+        load_balancer=load_balancer if isinstance(load_balancer, IngressLoadBalancer) else IngressLoadBalancer.ALB,
+        proxy=proxy,
+    )
+    if cluster_ok:  # an invalid load_balancer is reported above; the data plane checks the routes as an ALB's
+        assert isinstance(cluster, MeshedCluster)
+        _check_cluster_stack(problems, cluster, stack)
+        cluster._plane.check_ingress(problems, spec)
+    problems.raise_if_any()
+    return spec, tuple(route for _, route in checked_routes)
+
+
+def _route_spec(index: int, route: IngressRoute) -> IngressRouteSpec:
+    """The data plane's view of a checked route."""
+    service = route.service
+    return IngressRouteSpec(
+        where=f"routes[{index}]",
+        name=route.route_name,
+        path_prefix=route.path_prefix,
+        hostname=route.hostname,
+        strip_prefix=route.strip_prefix,
+        service=RoutedService(
+            name=service.name,
+            dns_name=service.dns_name,
+            port=service.port,
+            health_check_path=service.health_check_path,
+            stack=stack_of(service),
+            service=service.service,
+            container_name=APP_CONTAINER_NAME,
+            meshing=service.meshing,
+        ),
+    )
+
+
+def _check_certificate(
+    problems: ValidationProblems, certificate: object, allow_plain_http: object, load_balancer: object
+) -> None:
+    """A certificate, or plain HTTP on purpose: the ingress fails closed."""
+    if certificate is not None:
+        # Imported when used: every aws_cdk module loaded delays each synth's start.
+        from aws_cdk import aws_certificatemanager as acm
+
+        check_interface(problems, "certificate", certificate, acm.ICertificate)
+    if not check_type(problems, "allow_plain_http", allow_plain_http, bool):
+        return
+    network = load_balancer is IngressLoadBalancer.NLB
+    if certificate is None and not allow_plain_http:
+        served = "plain TCP on port 80" if network else "plain HTTP on port 80"
+        secure = "terminate TLS on 443" if network else "serve HTTPS on 443 and redirect HTTP on 80 to it"
         problems.add(
-            f"cluster={cluster.node.path!r} uses {cluster.data_plane!r}, and gateway routes are an App Mesh "
-            "feature. On Service Connect, put an elbv2.ApplicationLoadBalancer in front of the service: "
-            "service.expose_to(load_balancer), then listener.add_targets(..., targets=[service.service."
-            "load_balancer_target(container_name='app', container_port=service.port)]), as examples/migration does."
+            f"no certificate is given, so the load balancer would serve {served}. Pass certificate=<an ACM "
+            f"certificate for your host names> to {secure}, or allow_plain_http=True to serve {served} on purpose."
         )
-        return None
-    return plane
-
-
-def _check_region(problems: ValidationProblems, scope: Construct) -> None:
-    if Token.is_unresolved(Stack.of(scope).region):
+    elif certificate is not None and allow_plain_http:
         problems.add(
-            f"stack {Stack.of(scope).node.path!r} has no region: the load balancer's access logs are delivered "
+            "allow_plain_http=True is given with a certificate, which serves HTTPS (an NLB: TLS) on 443 and "
+            "no plain HTTP (an ALB redirects it to HTTPS); drop allow_plain_http, or the certificate."
+        )
+
+
+def _check_cluster_stack(problems: ValidationProblems, cluster: MeshedCluster, stack: Stack) -> None:
+    cluster_stack = stack_of(cluster)
+    if cluster_stack is not stack and depends_on(cluster_stack, stack):
+        problems.add(
+            f"cluster={cluster.node.path!r} lives in stack {cluster_stack.stack_name!r}, which deploys after the "
+            f"ingress's stack {stack.stack_name!r}; the ingress needs the cluster's VPC first. Create the ingress "
+            f"in stack {cluster_stack.stack_name!r} or in a stack that deploys after it."
+        )
+
+
+def _check_region(problems: ValidationProblems, stack: Stack) -> None:
+    if Token.is_unresolved(stack.region):
+        problems.add(
+            f"stack {stack.node.path!r} has no region: the load balancer's access logs are delivered "
             "by its region's Elastic Load Balancing account, which must be known at synthesis. Give the "
             "stack a region, e.g. cdk.Stack(app, 'Edge', env=cdk.Environment(region='eu-west-1'))."
         )
 
 
-def _check_routes(
-    problems: ValidationProblems, routes: object, cluster: object, ingress_stack: Stack
-) -> list[IngressRoute]:
-    """The valid routes; records what is wrong with each, and with the list."""
+def _check_routes(problems: ValidationProblems, routes: object, cluster: object) -> list[tuple[int, IngressRoute]]:
+    """The valid routes with their positions; records what is wrong with each, and with the list."""
     if isinstance(routes, (str, bytes)) or not isinstance(routes, Sequence):
         problems.add(f"routes={routes!r} is not a list; pass a list of IngressRoute.", kind=TypeError)
         return []
@@ -473,7 +501,7 @@ def _check_routes(
             "routes is empty: an ingress that routes nowhere serves only 404s. Pass at least one, "
             "e.g. [IngressRoute(service=web)]."
         )
-    valid: list[IngressRoute] = []
+    valid: list[tuple[int, IngressRoute]] = []
     names: dict[str, int] = {}
     for index, route in enumerate(routes):
         where = f"routes[{index}]"
@@ -481,10 +509,10 @@ def _check_routes(
             continue
         assert isinstance(route, IngressRoute)
         checks = [
-            _check_route_service(problems, where, route.service, cluster, ingress_stack),
+            _check_route_service(problems, where, route.service, cluster),
             _check_path_prefix(problems, f"{where}.path_prefix", route.path_prefix),
             route.hostname is None or _check_hostname(problems, f"{where}.hostname", route.hostname),
-            check_type(problems, f"{where}.strip_prefix", route.strip_prefix, bool),
+            route.strip_prefix is None or check_type(problems, f"{where}.strip_prefix", route.strip_prefix, bool),
         ]
         if route.name is not None:
             check_service_name(problems, f"{where}.name", route.name)
@@ -498,14 +526,12 @@ def _check_routes(
             )
             continue
         names[name] = index
-        valid.append(route)
-    _check_reachable(problems, routes, valid)
+        valid.append((index, route))
+    _check_reachable(problems, valid)
     return valid
 
 
-def _check_route_service(
-    problems: ValidationProblems, where: str, service: object, cluster: object, ingress_stack: Stack
-) -> bool:
+def _check_route_service(problems: ValidationProblems, where: str, service: object, cluster: object) -> bool:
     if not isinstance(service, MeshedService):
         problems.add(
             f"{where}.service={service!r} is a {type(service).__name__}; pass a MeshedService of the cluster.",
@@ -521,17 +547,9 @@ def _check_route_service(
         return False
     if service.protocol is not ListenerProtocol.HTTP:
         problems.add(
-            f"{where}.service {service.name!r} listens with {service.protocol.value}; the gateway routes "
+            f"{where}.service {service.name!r} listens with {service.protocol.value}; the ingress routes "
             "HTTP requests to HTTP services only. Give that service a load balancer of its own "
             "(service.expose_to(load_balancer))."
-        )
-        return False
-    service_stack = Stack.of(service)
-    if service_stack is not ingress_stack and depends_on(service_stack, ingress_stack):
-        problems.add(
-            f"{where}.service {service.name!r} lives in stack {service_stack.stack_name!r}, which deploys after "
-            f"the ingress's stack {ingress_stack.stack_name!r}; the gateway routes need the service first. "
-            "Put the ingress in a stack that deploys after its services."
         )
         return False
     return True
@@ -542,7 +560,7 @@ def _check_path_prefix(problems: ValidationProblems, parameter: str, prefix: obj
         return False
     assert isinstance(prefix, str)
     if is_token(prefix):
-        problems.add(f"{parameter} must be a literal string: the gateway route matches it, in the order given.")
+        problems.add(f"{parameter} must be a literal string: the ingress matches it, in the order given.")
         return False
     if not _PATH_PREFIX.match(prefix):
         problems.add(f"{parameter}={prefix!r} must start with '/' and hold no spaces, '?' or '#', e.g. '/api/'.")
@@ -555,7 +573,7 @@ def _check_hostname(problems: ValidationProblems, parameter: str, hostname: obje
         return False
     assert isinstance(hostname, str)
     if is_token(hostname):
-        problems.add(f"{parameter} must be a literal string: the gateway route matches it exactly.")
+        problems.add(f"{parameter} must be a literal string: the ingress matches it exactly.")
         return False
     if not _HOSTNAME.match(hostname):
         problems.add(
@@ -566,16 +584,15 @@ def _check_hostname(problems: ValidationProblems, parameter: str, hostname: obje
     return True
 
 
-def _check_reachable(problems: ValidationProblems, routes: Sequence[object], valid: list[IngressRoute]) -> None:
+def _check_reachable(problems: ValidationProblems, valid: list[tuple[int, IngressRoute]]) -> None:
     """A route that an earlier one matches entirely would never receive a request."""
-    position = {id(route): index for index, route in enumerate(routes)}
-    for later_index, later in enumerate(valid):
-        for earlier in valid[:later_index]:
+    for later_index, (later_position, later) in enumerate(valid):
+        for earlier_position, earlier in valid[:later_index]:
             same_hosts = earlier.hostname is None or earlier.hostname == later.hostname
             if same_hosts and later.path_prefix.startswith(earlier.path_prefix):
                 problems.add(
-                    f"routes[{position[id(later)]}] ({later.describe()}) is never reached: "
-                    f"routes[{position[id(earlier)]}] ({earlier.describe()}) comes first and matches all its "
+                    f"routes[{later_position}] ({later.describe()}) is never reached: "
+                    f"routes[{earlier_position}] ({earlier.describe()}) comes first and matches all its "
                     "requests. List the more specific route first."
                 )
                 break

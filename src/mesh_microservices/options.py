@@ -1,4 +1,4 @@
-"""Option types shared by the public constructs: protocols, discovery and route policy."""
+"""Option types shared by the public constructs: protocols, discovery, route policy and load balancers."""
 
 from __future__ import annotations
 
@@ -117,3 +117,15 @@ class RoutePolicy:
         if self.request_timeout.to_milliseconds() > DEFAULT_IDLE_TIMEOUT.to_milliseconds():
             return self.request_timeout
         return DEFAULT_IDLE_TIMEOUT
+
+
+class IngressLoadBalancer(enum.Enum):
+    """Which public load balancer fronts a MeshIngress.
+
+    ``ALB`` (Application Load Balancer) speaks HTTP, and HTTPS with a certificate, redirecting
+    HTTP to HTTPS; ``NLB`` (Network Load Balancer) passes TCP through, or terminates TLS with a
+    certificate.
+    """
+
+    ALB = "application"
+    NLB = "network"

@@ -10,12 +10,22 @@ from constructs import Construct
 from typing_extensions import override
 
 from .._cloud_map import cloud_map_options
-from .._contract import DataPlaneBinding, Registration, ServiceMeshing, ServiceSpec, Workload
+from .._contract import (
+    DataPlaneBinding,
+    IngressSite,
+    IngressSpec,
+    IngressTargets,
+    Registration,
+    ServiceMeshing,
+    ServiceSpec,
+    Workload,
+)
 from .._validate import ValidationProblems
 from ..options import PATH_PROTOCOLS
 from . import envoy
 from .checks import check_unused_options
 from .end_of_life import acknowledge_shutdown_warnings, warn_end_of_life
+from .ingress import AppMeshIngress, check_gateway
 from .observability import AppMeshObservability
 from .service_meshing import AppMeshService
 from .tls import MeshTls
@@ -97,4 +107,18 @@ class AppMeshPlane(DataPlaneBinding):
             envoy_image=image,
             tls=self.tls,
             observability=self.observability,
+        )
+
+    @override
+    def check_ingress(self, problems: ValidationProblems, spec: IngressSpec) -> None:
+        check_gateway(problems, spec)
+
+    @override
+    def add_ingress(self, site: IngressSite) -> IngressTargets:
+        return AppMeshIngress(
+            site,
+            mesh=self.mesh,
+            envoy_image=self.envoy_image(site.scope),
+            observability=self.observability,
+            tls=self.tls,
         )

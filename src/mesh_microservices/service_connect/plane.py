@@ -20,12 +20,22 @@ from constructs import Construct
 from typing_extensions import override
 
 from .._acknowledgments import acknowledge_aws_managed_policy
-from .._contract import DataPlaneBinding, Registration, ServiceMeshing, ServiceSpec, Workload
+from .._contract import (
+    DataPlaneBinding,
+    IngressSite,
+    IngressSpec,
+    IngressTargets,
+    Registration,
+    ServiceMeshing,
+    ServiceSpec,
+    Workload,
+)
 from .._placement import deploy_after, stack_of
 from .._validate import ValidationProblems
 from ..observability import Observability, ServiceAlarms
 from ..options import DiscoveryMode, ListenerProtocol, RoutePolicy
 from .alarms import add_alarms
+from .ingress import ServiceConnectIngress, check_ingress
 from .observability import access_log_configuration
 
 # ECS's managed policy for the role that issues Service Connect TLS certificates.
@@ -50,6 +60,8 @@ class ServiceConnectPlane(DataPlaneBinding):
     ) -> None:
         self.observability = observability if observability is not None else Observability()
         self._tls: ecs.ServiceConnectTlsConfiguration | None = None
+        # How many ingresses' target groups each service is in, by service name.
+        self._ingress_target_groups: dict[str, int] = {}
         if tls_authority_arn is not None:
             role = iam.Role(
                 scope,
@@ -148,6 +160,16 @@ class ServiceConnectPlane(DataPlaneBinding):
         return ServiceConnectMeshing(
             workload.deployments[0].service, stack=stack_of(spec.scope), dns_name=spec.dns_name, alarms=alarms
         )
+
+    @override
+    def check_ingress(self, problems: ValidationProblems, spec: IngressSpec) -> None:
+        check_ingress(problems, spec, self._ingress_target_groups)
+
+    @override
+    def add_ingress(self, site: IngressSite) -> IngressTargets:
+        for routed in site.spec.services:
+            self._ingress_target_groups[routed.name] = self._ingress_target_groups.get(routed.name, 0) + 1
+        return ServiceConnectIngress(site)
 
 
 def discovery_name(spec: ServiceSpec) -> str:
