@@ -76,6 +76,23 @@ def example_apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CheckedA
 
 
 @pytest.fixture(scope="session")
+def mesh_shop_app(tmp_path_factory: pytest.TempPathFactory) -> CheckedApp:
+    """The shop example's declarations on App Mesh, as a 0.x estate deployed them, with cdk-nag attached."""
+    from shop_stack import ShopStack
+
+    def build(app: cdk.App) -> None:
+        ShopStack(app, "Shop", env=ENV, data_plane=DataPlane.app_mesh())
+
+    return check_app("examples/shop on App Mesh", build, tmp_path_factory.mktemp("mesh-shop"))
+
+
+@pytest.fixture(scope="session")
+def mesh_shop(mesh_shop_app: CheckedApp) -> Synthesized:
+    """The shop on App Mesh: the App Mesh wiring of three services, a mesh and an ingress gateway."""
+    return mesh_shop_app.stack("Shop")
+
+
+@pytest.fixture(scope="session")
 def shop(example_apps: dict[str, CheckedApp]) -> Synthesized:
     """The shop example, synthesized as its app.py does."""
     return example_apps["shop"].stack("Shop")
@@ -410,7 +427,10 @@ def service_connect_ingress_app(tmp_path_factory: pytest.TempPathFactory) -> Che
 
 @pytest.fixture(scope="session")
 def checked_apps(
-    example_apps: dict[str, CheckedApp], variants_app: CheckedApp, service_connect_ingress_app: CheckedApp
+    example_apps: dict[str, CheckedApp],
+    mesh_shop_app: CheckedApp,
+    variants_app: CheckedApp,
+    service_connect_ingress_app: CheckedApp,
 ) -> list[CheckedApp]:
-    """Every app the gates check: the examples, the variant stacks and the Service Connect ingresses."""
-    return [*example_apps.values(), variants_app, service_connect_ingress_app]
+    """Every app the gates check: the examples, the shop on App Mesh, the variants, the Service Connect ingresses."""
+    return [*example_apps.values(), mesh_shop_app, variants_app, service_connect_ingress_app]

@@ -13,24 +13,24 @@ def _props(synth: Synthesized, resource_type: str, service_path: str) -> dict[st
     return synth.json["Resources"][synth.logical_id(resource_type, f"/{service_path}/")]["Properties"]
 
 
-def test_virtual_node_discovers_the_cloud_map_service_its_ecs_service_registers_in(shop: Synthesized) -> None:
+def test_virtual_node_discovers_the_cloud_map_service_its_ecs_service_registers_in(mesh_shop: Synthesized) -> None:
     for service in ("Web", "Orders", "Inventory"):
-        registry = _props(shop, "AWS::ECS::Service", service)["ServiceRegistries"]
-        cloud_map_id = shop.logical_id("AWS::ServiceDiscovery::Service", f"/{service}/")
+        registry = _props(mesh_shop, "AWS::ECS::Service", service)["ServiceRegistries"]
+        cloud_map_id = mesh_shop.logical_id("AWS::ServiceDiscovery::Service", f"/{service}/")
         assert registry == [{"RegistryArn": {"Fn::GetAtt": [cloud_map_id, "Arn"]}}]
-        discovery = _props(shop, "AWS::AppMesh::VirtualNode", service)["Spec"]["ServiceDiscovery"]
+        discovery = _props(mesh_shop, "AWS::AppMesh::VirtualNode", service)["Spec"]["ServiceDiscovery"]
         assert discovery["AWSCloudMap"]["ServiceName"] == {"Fn::GetAtt": [cloud_map_id, "Name"]}
-        namespace_id = shop.logical_id("AWS::ServiceDiscovery::PrivateDnsNamespace", "/Cluster/")
+        namespace_id = mesh_shop.logical_id("AWS::ServiceDiscovery::PrivateDnsNamespace", "/Cluster/")
         assert discovery["AWSCloudMap"]["NamespaceName"] == "shop.local"
-        assert _props(shop, "AWS::ServiceDiscovery::Service", service)["NamespaceId"] == {
+        assert _props(mesh_shop, "AWS::ServiceDiscovery::Service", service)["NamespaceId"] == {
             "Fn::GetAtt": [namespace_id, "Id"]
         }
 
 
-def test_cloud_map_uses_a_records_for_awsvpc_tasks(shop: Synthesized) -> None:
-    dns = _props(shop, "AWS::ServiceDiscovery::Service", "Orders")["DnsConfig"]
+def test_cloud_map_uses_a_records_for_awsvpc_tasks(mesh_shop: Synthesized) -> None:
+    dns = _props(mesh_shop, "AWS::ServiceDiscovery::Service", "Orders")["DnsConfig"]
     assert dns["DnsRecords"] == [{"TTL": 10, "Type": "A"}]
-    assert _props(shop, "AWS::ServiceDiscovery::Service", "Orders")["Name"] == "orders"
+    assert _props(mesh_shop, "AWS::ServiceDiscovery::Service", "Orders")["Name"] == "orders"
 
 
 def test_dns_discovery_resolves_the_cloud_map_name(variants: Any) -> None:
@@ -40,17 +40,17 @@ def test_dns_discovery_resolves_the_cloud_map_name(variants: Any) -> None:
     assert _props(synth, "AWS::ServiceDiscovery::Service", "Tcp")["Name"] == "db"
 
 
-def test_virtual_service_is_name_dot_namespace_provided_by_the_router(shop: Synthesized) -> None:
-    service = _props(shop, "AWS::AppMesh::VirtualService", "Orders")
-    router_id = shop.logical_id("AWS::AppMesh::VirtualRouter", "/Orders/")
+def test_virtual_service_is_name_dot_namespace_provided_by_the_router(mesh_shop: Synthesized) -> None:
+    service = _props(mesh_shop, "AWS::AppMesh::VirtualService", "Orders")
+    router_id = mesh_shop.logical_id("AWS::AppMesh::VirtualRouter", "/Orders/")
     assert service["VirtualServiceName"] == "orders.shop.local"
     assert service["Spec"]["Provider"] == {
         "VirtualRouter": {"VirtualRouterName": {"Fn::GetAtt": [router_id, "VirtualRouterName"]}}
     }
 
 
-def test_http_listener_has_health_check_on_the_service_port(shop: Synthesized) -> None:
-    listener = _props(shop, "AWS::AppMesh::VirtualNode", "Web")["Spec"]["Listeners"][0]
+def test_http_listener_has_health_check_on_the_service_port(mesh_shop: Synthesized) -> None:
+    listener = _props(mesh_shop, "AWS::AppMesh::VirtualNode", "Web")["Spec"]["Listeners"][0]
     assert listener["PortMapping"] == {"Port": 80, "Protocol": "http"}
     assert listener["HealthCheck"]["Protocol"] == "http"
     assert listener["HealthCheck"]["Path"] == "/"
@@ -69,15 +69,15 @@ def test_each_protocol_gets_its_listener_and_health_check(variants: Any) -> None
     assert http2_check["Path"] == "/healthz"
 
 
-def test_http_route_retries_stream_and_gateway_errors_twice_with_timeouts(shop: Synthesized) -> None:
-    route = _props(shop, "AWS::AppMesh::Route", "Orders")["Spec"]["HttpRoute"]
+def test_http_route_retries_stream_and_gateway_errors_twice_with_timeouts(mesh_shop: Synthesized) -> None:
+    route = _props(mesh_shop, "AWS::AppMesh::Route", "Orders")["Spec"]["HttpRoute"]
     policy = route["RetryPolicy"]
     assert set(policy["HttpRetryEvents"]) >= {"stream-error", "gateway-error"}
     assert policy["TcpRetryEvents"] == ["connection-error"]
     assert policy["MaxRetries"] >= 2
     assert policy["PerRetryTimeout"] == {"Unit": "ms", "Value": 5000}
     assert route["Timeout"] == {"PerRequest": {"Unit": "ms", "Value": 15000}, "Idle": {"Unit": "ms", "Value": 300000}}
-    node_id = shop.logical_id("AWS::AppMesh::VirtualNode", "/Orders/")
+    node_id = mesh_shop.logical_id("AWS::AppMesh::VirtualNode", "/Orders/")
     assert route["Action"]["WeightedTargets"] == [
         {"VirtualNode": {"Fn::GetAtt": [node_id, "VirtualNodeName"]}, "Weight": 100}
     ]
@@ -146,17 +146,17 @@ def test_a_tcp_idle_timeout_over_an_hour_lengthens_the_listener(variants: Any) -
     assert _listener_timeout(synth, "/Tcp/") == {"TCP": {"Idle": {"Unit": "ms", "Value": 7_200_000}}}
 
 
-def test_listeners_keep_app_mesh_defaults_when_routes_stay_within_them(shop: Synthesized, variants: Any) -> None:
+def test_listeners_keep_app_mesh_defaults_when_routes_stay_within_them(mesh_shop: Synthesized, variants: Any) -> None:
     for service in ("Web", "Orders", "Inventory"):
-        assert _listener_timeout(shop, f"/{service}/") is None
+        assert _listener_timeout(mesh_shop, f"/{service}/") is None
     for service in ("Http2", "Grpc"):
         assert _listener_timeout(variants("Protocols"), f"/{service}/") is None
 
 
-def test_stream_aggregated_resources_is_granted_on_the_own_virtual_node_only(shop: Synthesized) -> None:
+def test_stream_aggregated_resources_is_granted_on_the_own_virtual_node_only(mesh_shop: Synthesized) -> None:
     statements = [
         statement
-        for policy in shop.resources("AWS::IAM::Policy").values()
+        for policy in mesh_shop.resources("AWS::IAM::Policy").values()
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
         if "appmesh" in str(statement["Action"])
     ]
@@ -167,7 +167,7 @@ def test_stream_aggregated_resources_is_granted_on_the_own_virtual_node_only(sho
     resources = sorted(str(s["Resource"]) for s in statements)
     for name in ("inventory_shop.local", "orders_shop.local", "web_shop.local"):
         assert sum(f"/virtualNode/{name}" in r for r in resources) == 1
-    web_policy = shop.template.find_resources(
+    web_policy = mesh_shop.template.find_resources(
         "AWS::IAM::Policy",
         {
             "Properties": {
@@ -180,18 +180,18 @@ def test_stream_aggregated_resources_is_granted_on_the_own_virtual_node_only(sho
     assert len(web_policy) == 4
 
 
-def test_virtual_node_name_matches_the_granted_arn(shop: Synthesized) -> None:
-    assert _props(shop, "AWS::AppMesh::VirtualNode", "Orders")["VirtualNodeName"] == "orders_shop.local"
+def test_virtual_node_name_matches_the_granted_arn(mesh_shop: Synthesized) -> None:
+    assert _props(mesh_shop, "AWS::AppMesh::VirtualNode", "Orders")["VirtualNodeName"] == "orders_shop.local"
 
 
-def test_mesh_drops_egress_to_undeclared_destinations(shop: Synthesized) -> None:
-    _, mesh = shop.only("AWS::AppMesh::Mesh")
+def test_mesh_drops_egress_to_undeclared_destinations(mesh_shop: Synthesized) -> None:
+    _, mesh = mesh_shop.only("AWS::AppMesh::Mesh")
     assert mesh["Properties"]["Spec"]["EgressFilter"] == {"Type": "DROP_ALL"}
 
 
-def test_connect_to_declares_backends_by_the_name_callers_dial(shop: Synthesized) -> None:
+def test_connect_to_declares_backends_by_the_name_callers_dial(mesh_shop: Synthesized) -> None:
     def backends(service: str) -> list[str]:
-        spec = _props(shop, "AWS::AppMesh::VirtualNode", service)["Spec"]
+        spec = _props(mesh_shop, "AWS::AppMesh::VirtualNode", service)["Spec"]
         return sorted(b["VirtualService"]["VirtualServiceName"] for b in spec.get("Backends", []))
 
     assert backends("Web") == ["inventory.shop.local", "orders.shop.local"]
@@ -199,9 +199,9 @@ def test_connect_to_declares_backends_by_the_name_callers_dial(shop: Synthesized
     assert backends("Inventory") == []
 
 
-def test_caller_node_is_created_after_its_callees_virtual_services(shop: Synthesized) -> None:
-    web_node = shop.json["Resources"][shop.logical_id("AWS::AppMesh::VirtualNode", "/Web/")]
-    callees = {shop.logical_id("AWS::AppMesh::VirtualService", f"/{s}/") for s in ("Orders", "Inventory")}
+def test_caller_node_is_created_after_its_callees_virtual_services(mesh_shop: Synthesized) -> None:
+    web_node = mesh_shop.json["Resources"][mesh_shop.logical_id("AWS::AppMesh::VirtualNode", "/Web/")]
+    callees = {mesh_shop.logical_id("AWS::AppMesh::VirtualService", f"/{s}/") for s in ("Orders", "Inventory")}
     assert callees <= set(web_node.get("DependsOn", []))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
+import pytest
 from aws_cdk import aws_ecs as ecs
 from aws_cdk.assertions import Template
 
@@ -35,18 +36,24 @@ def test_namespace_always_exists_and_is_retained(shop: Synthesized) -> None:
     assert namespace["DeletionPolicy"] == "Retain"
 
 
-def test_stateful_resources_are_retained_by_default(shop: Synthesized) -> None:
-    for resource_type in (
-        "AWS::Logs::LogGroup",
-        "AWS::ECR::Repository",
-        "AWS::AppMesh::Mesh",
-        "AWS::ServiceDiscovery::PrivateDnsNamespace",
-    ):
-        resources = shop.resources(resource_type)
-        assert resources, resource_type
-        for logical_id, resource in resources.items():
-            assert resource.get("DeletionPolicy") == "Retain", logical_id
-            assert resource.get("UpdateReplacePolicy") == "Retain", logical_id
+@pytest.mark.parametrize(
+    ("example", "resource_type"),
+    [
+        ("shop", "AWS::Logs::LogGroup"),
+        ("shop", "AWS::ECR::Repository"),
+        ("shop", "AWS::ServiceDiscovery::PrivateDnsNamespace"),
+        ("mesh_shop", "AWS::AppMesh::Mesh"),
+    ],
+)
+def test_stateful_resources_are_retained_by_default(
+    example: str, resource_type: str, request: pytest.FixtureRequest
+) -> None:
+    synthesized: Synthesized = request.getfixturevalue(example)
+    resources = synthesized.resources(resource_type)
+    assert resources, resource_type
+    for logical_id, resource in resources.items():
+        assert resource.get("DeletionPolicy") == "Retain", logical_id
+        assert resource.get("UpdateReplacePolicy") == "Retain", logical_id
 
 
 def test_app_mesh_end_of_life_is_said_once_per_cluster_with_a_web_address(variants: Any) -> None:

@@ -15,15 +15,15 @@ def _containers(synth: Synthesized, service_path: str) -> dict[str, dict[str, An
     return {c["Name"]: c for c in task["Properties"]["ContainerDefinitions"]}
 
 
-def test_envoy_runs_as_the_ignored_uid_with_ulimit_and_is_essential(shop: Synthesized) -> None:
-    sidecar = _containers(shop, "Orders")[envoy.ENVOY_CONTAINER_NAME]
+def test_envoy_runs_as_the_ignored_uid_with_ulimit_and_is_essential(mesh_shop: Synthesized) -> None:
+    sidecar = _containers(mesh_shop, "Orders")[envoy.ENVOY_CONTAINER_NAME]
     assert sidecar["User"] == str(envoy.ENVOY_USER_ID) == "1337"
     assert sidecar["Essential"] is True
     assert sidecar["Ulimits"] == [{"Name": "nofile", "SoftLimit": 15000, "HardLimit": 15000}]
 
 
-def test_envoy_health_check_probes_the_admin_interface(shop: Synthesized) -> None:
-    health = _containers(shop, "Orders")[envoy.ENVOY_CONTAINER_NAME]["HealthCheck"]
+def test_envoy_health_check_probes_the_admin_interface(mesh_shop: Synthesized) -> None:
+    health = _containers(mesh_shop, "Orders")[envoy.ENVOY_CONTAINER_NAME]["HealthCheck"]
     assert health == {
         "Command": ["CMD-SHELL", "curl -s http://localhost:9901/server_info | grep state | grep -q LIVE"],
         "Interval": 5,
@@ -33,23 +33,23 @@ def test_envoy_health_check_probes_the_admin_interface(shop: Synthesized) -> Non
     }
 
 
-def test_envoy_finds_its_own_virtual_node_by_resource_arn(shop: Synthesized) -> None:
-    environment = _containers(shop, "Orders")[envoy.ENVOY_CONTAINER_NAME]["Environment"]
-    node_id = shop.logical_id("AWS::AppMesh::VirtualNode", "/Orders/")
+def test_envoy_finds_its_own_virtual_node_by_resource_arn(mesh_shop: Synthesized) -> None:
+    environment = _containers(mesh_shop, "Orders")[envoy.ENVOY_CONTAINER_NAME]["Environment"]
+    node_id = mesh_shop.logical_id("AWS::AppMesh::VirtualNode", "/Orders/")
     # Observability adds its switches beside it (tests/test_observability.py).
     assert [v for v in environment if v["Name"].startswith("APPMESH_")] == [
         {"Name": "APPMESH_RESOURCE_ARN", "Value": {"Ref": node_id}}
     ]
-    assert "APPMESH_VIRTUAL_NODE_NAME" not in str(shop.json)
+    assert "APPMESH_VIRTUAL_NODE_NAME" not in str(mesh_shop.json)
 
 
-def test_app_container_starts_after_envoy_is_healthy(shop: Synthesized) -> None:
-    app = _containers(shop, "Orders")["app"]
+def test_app_container_starts_after_envoy_is_healthy(mesh_shop: Synthesized) -> None:
+    app = _containers(mesh_shop, "Orders")["app"]
     assert app["DependsOn"] == [{"ContainerName": "envoy", "Condition": "HEALTHY"}]
 
 
-def test_proxy_configuration_redirects_app_port_through_envoy(shop: Synthesized) -> None:
-    task = shop.json["Resources"][shop.logical_id("AWS::ECS::TaskDefinition", "/Web/")]["Properties"]
+def test_proxy_configuration_redirects_app_port_through_envoy(mesh_shop: Synthesized) -> None:
+    task = mesh_shop.json["Resources"][mesh_shop.logical_id("AWS::ECS::TaskDefinition", "/Web/")]["Properties"]
     assert task["NetworkMode"] == "awsvpc"
     proxy = task["ProxyConfiguration"]
     assert proxy["Type"] == "APPMESH"
@@ -64,15 +64,15 @@ def test_proxy_configuration_redirects_app_port_through_envoy(shop: Synthesized)
     }
 
 
-def test_envoy_image_comes_from_the_regional_registry_with_a_current_tag(shop: Synthesized) -> None:
-    image = _containers(shop, "Orders")["envoy"]["Image"]
+def test_envoy_image_comes_from_the_regional_registry_with_a_current_tag(mesh_shop: Synthesized) -> None:
+    image = _containers(mesh_shop, "Orders")["envoy"]["Image"]
     text = str(image)
     assert "840364872350.dkr.ecr.eu-west-1." in text
     assert f"aws-appmesh-envoy:{envoy.ENVOY_IMAGE_TAG}" in text
 
 
-def test_envoy_image_pull_is_granted_on_the_envoy_repository_only(shop: Synthesized) -> None:
-    shop.template.has_resource_properties(
+def test_envoy_image_pull_is_granted_on_the_envoy_repository_only(mesh_shop: Synthesized) -> None:
+    mesh_shop.template.has_resource_properties(
         "AWS::IAM::Policy",
         {
             "PolicyDocument": {

@@ -466,15 +466,30 @@ def test_topology_draws_the_ingress_in_front_of_the_services_it_routes_to(ingres
 
 
 def test_shop_has_a_public_ingress_in_front_of_web_only(shop: Synthesized) -> None:
-    (route,) = shop.resources("AWS::AppMesh::GatewayRoute").values()
+    """The shop example, on Service Connect: its load balancer forwards every path to web's targets."""
+    (listener,) = shop.resources("AWS::ElasticLoadBalancingV2::Listener").values()
+    (rule,) = shop.resources("AWS::ElasticLoadBalancingV2::ListenerRule").values()
+    web_targets = shop.logical_id("AWS::ElasticLoadBalancingV2::TargetGroup", "/Ingress/")
+    assert rule["Properties"]["Conditions"] == [{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/*"]}}]
+    assert rule["Properties"]["Actions"][0]["TargetGroupArn"] == {"Ref": web_targets}
+    assert listener["Properties"]["DefaultActions"][0]["Type"] == "fixed-response"
+    balancer = _group_id(shop, "/Ingress/LoadBalancerSecurityGroup/")
+    web, orders = (_group_id(shop, f"/{name}/SecurityGroup/") for name in ("Web", "Orders"))
+    assert (balancer, 80) in _ports(shop, "ingress", web)
+    assert not any(_peer(rule) == balancer for owner, rule in _rules(shop, "ingress") if owner == orders)
+    assert shop.findings == []
+
+
+def test_the_shop_on_app_mesh_routes_every_path_through_the_gateway_to_web(mesh_shop: Synthesized) -> None:
+    (route,) = mesh_shop.resources("AWS::AppMesh::GatewayRoute").values()
     assert route["Properties"]["Spec"]["HttpRoute"]["Match"] == {"Prefix": "/"}
     target = route["Properties"]["Spec"]["HttpRoute"]["Action"]["Target"]
     assert target == {"VirtualService": {"VirtualServiceName": "web.shop.local"}}
-    gateway = _group_id(shop, "/Ingress/SecurityGroup/")
-    web, orders = (_group_id(shop, f"/{name}/SecurityGroup/") for name in ("Web", "Orders"))
-    assert (gateway, 80) in _ports(shop, "ingress", web)
-    assert not any(_peer(rule) == gateway for owner, rule in _rules(shop, "ingress") if owner == orders)
-    assert shop.findings == []
+    gateway = _group_id(mesh_shop, "/Ingress/SecurityGroup/")
+    web, orders = (_group_id(mesh_shop, f"/{name}/SecurityGroup/") for name in ("Web", "Orders"))
+    assert (gateway, 80) in _ports(mesh_shop, "ingress", web)
+    assert not any(_peer(rule) == gateway for owner, rule in _rules(mesh_shop, "ingress") if owner == orders)
+    assert mesh_shop.findings == []
 
 
 # On Service Connect: the load balancer forwards straight to each routed service's target group.

@@ -1,6 +1,6 @@
 """Observability on both data planes: access logs, X-Ray tracing, Envoy statistics, alarms.
 
-App Mesh: the shop example runs the defaults (everything but tracing); the variant stack
+App Mesh: the shop example on App Mesh runs the defaults (everything but tracing); the variant stack
 "Observed" turns tracing on and sets its own namespace and thresholds; a stack of this module
 opts out. Service Connect: the variant stack "ServiceConnect" runs the defaults,
 "ServiceConnectObserved" turns access logs off and sets its own thresholds; a stack of this
@@ -137,9 +137,9 @@ def unalarmed(opted_out_assembly: cx_api.CloudAssembly) -> Synthesized:
 # Access logs
 
 
-def test_every_virtual_node_logs_access_to_envoys_standard_output(shop: Synthesized, variants: Variants) -> None:
+def test_every_virtual_node_logs_access_to_envoys_standard_output(mesh_shop: Synthesized, variants: Variants) -> None:
     nodes = [
-        *shop.resources("AWS::AppMesh::VirtualNode").values(),
+        *mesh_shop.resources("AWS::AppMesh::VirtualNode").values(),
         *variants("Observed").resources("AWS::AppMesh::VirtualNode").values(),
     ]
     assert len(nodes) == 3 + 3  # shop: web, orders, inventory; Observed: ledger, orders, orders-v2
@@ -147,13 +147,13 @@ def test_every_virtual_node_logs_access_to_envoys_standard_output(shop: Synthesi
         assert node["Properties"]["Spec"]["Logging"] == {"AccessLog": {"File": {"Path": obs.ACCESS_LOG_PATH}}}
 
 
-def test_envoys_standard_output_goes_to_the_services_retained_log_group(shop: Synthesized) -> None:
+def test_envoys_standard_output_goes_to_the_services_retained_log_group(mesh_shop: Synthesized) -> None:
     for service in ("Web", "Orders", "Inventory"):
-        options = _containers(shop, f"/{service}/")[ENVOY_CONTAINER_NAME]["LogConfiguration"]
-        log_group = shop.logical_id("AWS::Logs::LogGroup", f"/{service}/")
+        options = _containers(mesh_shop, f"/{service}/")[ENVOY_CONTAINER_NAME]["LogConfiguration"]
+        log_group = mesh_shop.logical_id("AWS::Logs::LogGroup", f"/{service}/")
         assert options["LogDriver"] == "awslogs"
         assert options["Options"]["awslogs-group"] == {"Ref": log_group}
-        assert shop.json["Resources"][log_group]["DeletionPolicy"] == "Retain"
+        assert mesh_shop.json["Resources"][log_group]["DeletionPolicy"] == "Retain"
 
 
 # Tracing
@@ -194,11 +194,11 @@ def test_tracing_lets_each_versions_task_role_send_traces(variants: Variants) ->
     }
 
 
-def test_tracing_is_off_by_default(shop: Synthesized) -> None:
-    for path, containers in _task_definitions(shop):
+def test_tracing_is_off_by_default(mesh_shop: Synthesized) -> None:
+    for path, containers in _task_definitions(mesh_shop):
         assert obs.XRAY_DAEMON_CONTAINER_NAME not in containers, path
         assert obs.ENVOY_XRAY_TRACING_VARIABLE not in _environment(containers[ENVOY_CONTAINER_NAME])
-    assert not [s for _, s in _statements(shop) if any(a.startswith("xray:") for a in _actions(s))]
+    assert not [s for _, s in _statements(mesh_shop) if any(a.startswith("xray:") for a in _actions(s))]
 
 
 def test_tracing_reserves_the_daemons_port_for_itself() -> None:
@@ -216,8 +216,8 @@ def test_tracing_reserves_the_daemons_port_for_itself() -> None:
 # Envoy statistics
 
 
-def test_envoy_sends_its_statistics_to_the_agent_in_its_task(shop: Synthesized) -> None:
-    for path, containers in _task_definitions(shop):
+def test_envoy_sends_its_statistics_to_the_agent_in_its_task(mesh_shop: Synthesized) -> None:
+    for path, containers in _task_definitions(mesh_shop):
         environment = _environment(containers[ENVOY_CONTAINER_NAME])
         assert environment[obs.ENVOY_DOG_STATSD_VARIABLE] == "1", path
         assert environment[obs.ENVOY_STATS_TAGS_VARIABLE] == "1"  # appmesh.virtual_node on every statistic
@@ -225,8 +225,8 @@ def test_envoy_sends_its_statistics_to_the_agent_in_its_task(shop: Synthesized) 
         assert listener["statsd"]["service_address"] == f"{environment['STATSD_ADDRESS']}:{environment['STATSD_PORT']}"
 
 
-def test_the_agent_publishes_envoys_statistics_in_one_namespace(shop: Synthesized, variants: Variants) -> None:
-    for synth, namespace in ((shop, obs.DEFAULT_METRICS_NAMESPACE), (variants("Observed"), "Observed/Envoy")):
+def test_the_agent_publishes_envoys_statistics_in_one_namespace(mesh_shop: Synthesized, variants: Variants) -> None:
+    for synth, namespace in ((mesh_shop, obs.DEFAULT_METRICS_NAMESPACE), (variants("Observed"), "Observed/Envoy")):
         for path, containers in _task_definitions(synth):
             agent = containers[obs.CLOUDWATCH_AGENT_CONTAINER_NAME]
             config = _agent_config(agent)
@@ -240,8 +240,8 @@ def test_the_agent_publishes_envoys_statistics_in_one_namespace(shop: Synthesize
             assert "User" not in agent
 
 
-def test_metrics_may_be_published_in_the_agents_namespace_only(shop: Synthesized, variants: Variants) -> None:
-    for synth, namespace in ((shop, obs.DEFAULT_METRICS_NAMESPACE), (variants("Observed"), "Observed/Envoy")):
+def test_metrics_may_be_published_in_the_agents_namespace_only(mesh_shop: Synthesized, variants: Variants) -> None:
+    for synth, namespace in ((mesh_shop, obs.DEFAULT_METRICS_NAMESPACE), (variants("Observed"), "Observed/Envoy")):
         granted = [(path, s) for path, s in _statements(synth) if obs.PUT_METRIC_DATA_ACTION in _actions(s)]
         assert len(granted) == len(list(_task_definitions(synth)))  # one per version's task role
         for path, statement in granted:
@@ -265,8 +265,8 @@ def test_the_telemetry_grants_are_acknowledged_on_the_task_role_policy_with_reas
     assert synth.findings == []
 
 
-def test_the_sidecars_variables_are_acknowledged_together(shop: Synthesized) -> None:
-    reasons = {f["path"]: f["reason"] for f in shop.acknowledged if f["rule"] == "AwsSolutions-ECS2"}
+def test_the_sidecars_variables_are_acknowledged_together(mesh_shop: Synthesized) -> None:
+    reasons = {f["path"]: f["reason"] for f in mesh_shop.acknowledged if f["rule"] == "AwsSolutions-ECS2"}
     for service in ("Web", "Orders", "Inventory"):
         reason = reasons[f"Shop/{service}/TaskDefinition/Resource"]
         assert obs.CLOUDWATCH_AGENT_CONFIG_VARIABLE in reason and obs.ENVOY_DOG_STATSD_VARIABLE in reason
@@ -275,14 +275,14 @@ def test_the_sidecars_variables_are_acknowledged_together(shop: Synthesized) -> 
 # Alarms
 
 
-def test_each_service_has_a_5xx_alarm_and_an_unhealthy_hosts_alarm(shop: Synthesized) -> None:
+def test_each_service_has_a_5xx_alarm_and_an_unhealthy_hosts_alarm(mesh_shop: Synthesized) -> None:
     for service in ("Web", "Orders", "Inventory"):
-        assert set(_alarms(shop, f"/{service}/AppMesh/Alarms/")) == {"ServerErrors", "UnhealthyHosts"}
-    assert len(shop.resources("AWS::CloudWatch::Alarm")) == 6
+        assert set(_alarms(mesh_shop, f"/{service}/AppMesh/Alarms/")) == {"ServerErrors", "UnhealthyHosts"}
+    assert len(mesh_shop.resources("AWS::CloudWatch::Alarm")) == 6
 
 
-def test_alarms_read_exactly_what_the_agent_publishes(shop: Synthesized, variants: Variants) -> None:
-    for synth in (shop, variants("Observed")):
+def test_alarms_read_exactly_what_the_agent_publishes(mesh_shop: Synthesized, variants: Variants) -> None:
+    for synth in (mesh_shop, variants("Observed")):
         configs = [_agent_config(c[obs.CLOUDWATCH_AGENT_CONTAINER_NAME]) for _, c in _task_definitions(synth)]
         namespaces = {config["metrics"]["namespace"] for config in configs}
         rollups = {frozenset(d) for config in configs for d in config["metrics"]["aggregation_dimensions"]}
@@ -299,8 +299,8 @@ def test_alarms_read_exactly_what_the_agent_publishes(shop: Synthesized, variant
                 }
 
 
-def test_the_5xx_alarm_divides_the_ingress_5xx_by_all_ingress_requests(shop: Synthesized) -> None:
-    alarm = _alarms(shop, "/Orders/AppMesh/Alarms/")["ServerErrors"]
+def test_the_5xx_alarm_divides_the_ingress_5xx_by_all_ingress_requests(mesh_shop: Synthesized) -> None:
+    alarm = _alarms(mesh_shop, "/Orders/AppMesh/Alarms/")["ServerErrors"]
     metrics = _metric_stats(alarm)
     assert metrics["errors0"]["name"] == obs.SERVER_RESPONSES_METRIC
     assert metrics["errors0"]["dimensions"] == {
@@ -358,8 +358,8 @@ def test_alarm_thresholds_and_periods_follow_the_options(variants: Variants) -> 
         assert alarm["TreatMissingData"] == "notBreaching"
 
 
-def test_alarms_have_no_actions_until_the_application_adds_them(shop: Synthesized) -> None:
-    for alarm in _alarms(shop).values():
+def test_alarms_have_no_actions_until_the_application_adds_them(mesh_shop: Synthesized) -> None:
+    for alarm in _alarms(mesh_shop).values():
         assert not {"AlarmActions", "OKActions", "InsufficientDataActions"} & set(alarm)
 
 

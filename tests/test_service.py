@@ -52,12 +52,12 @@ def test_only_declared_callers_reach_a_service_port(shop: Synthesized) -> None:
         for rule in shop.resources("AWS::EC2::SecurityGroupIngress").values()
         if rule["Properties"]["GroupId"]["Fn::GetAtt"][0] in group.values()
     }
-    gateway = shop.logical_id("AWS::EC2::SecurityGroup", "/Ingress/SecurityGroup/")
+    balancer = shop.logical_id("AWS::EC2::SecurityGroup", "/Ingress/LoadBalancerSecurityGroup/")
     assert rules == {
         (group["Web"], group["Orders"], 8080, 8080, "tcp"),
         (group["Web"], group["Inventory"], 8080, 8080, "tcp"),
         (group["Orders"], group["Inventory"], 8080, 8080, "tcp"),
-        (gateway, group["Web"], 80, 80, "tcp"),  # the public ingress, exposed to web only
+        (balancer, group["Web"], 80, 80, "tcp"),  # the public load balancer, exposed to web only
     }
     for logical_id in group.values():
         assert "SecurityGroupIngress" not in shop.json["Resources"][logical_id]["Properties"]
