@@ -15,6 +15,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
+from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 import mesh_microservices
@@ -23,7 +24,9 @@ from conftest import ENV, NGINX
 from gate_counts import count
 from mesh_microservices import DataPlane, MeshedCluster, MeshedService, ServiceRepository
 from mesh_microservices._acknowledgments import (
+    AWS_MANAGED_POLICIES,
     CONTAINER_ENVIRONMENT_RULE,
+    LAMBDA_BASIC_EXECUTION_POLICY,
     WILDCARD_RESOURCE_RULE,
 )
 from record_logical_ids import discover as discover_examples
@@ -151,8 +154,33 @@ def own_choices(tmp_path_factory: pytest.TempPathFactory) -> CheckedApp:
         policy.node.default_child.add_property_override(
             "PolicyDocument.Statement.3", {"Action": "s3:GetObject", "Effect": "Allow", "Resource": "*"}
         )
+        _own_provider_role(cdk.Stack(app, "OwnProvider", env=ENV))
 
     return check_app("own choices", build, Path(tmp_path_factory.mktemp("own-choices")))
+
+
+def _own_provider_role(stack: cdk.Stack) -> None:
+    """An AwsCustomResource of the application's, with a role of its own, before a call round a loop."""
+    role = iam.Role(
+        stack,
+        "OwnProviderRole",
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(LAMBDA_BASIC_EXECUTION_POLICY)],
+    )
+    cr.AwsCustomResource(
+        stack,
+        "OwnLookup",
+        on_create=cr.AwsSdkCall(
+            service="STS", action="GetCallerIdentity", physical_resource_id=cr.PhysicalResourceId.of("caller")
+        ),
+        role=role,
+        install_latest_aws_sdk=False,
+    )
+    cluster = MeshedCluster(stack, "Cluster", namespace="own-provider.local", data_plane=DataPlane.service_connect())
+    image = ecs.ContainerImage.from_registry(NGINX)
+    ping = MeshedService(stack, "Ping", cluster=cluster, name="ping", image=image)
+    MeshedService(stack, "Pong", cluster=cluster, name="pong", image=image, backends=[ping])
+    ping.connect_to("pong")  # closes a loop: the restart uses the provider, with the application's role
 
 
 def test_application_variables_are_left_for_the_application_to_judge(own_choices: CheckedApp) -> None:
@@ -214,3 +242,30 @@ def test_a_service_with_a_grant_of_its_own_has_its_other_policies_acknowledged_o
     granted = [f for f in acknowledged if f["path"].startswith("OwnChoices/Granted/")]
     assert [f["path"] for f in granted] == ["OwnChoices/Granted/TaskDefinition/TaskRole/DefaultPolicy/Resource"]
     assert granted[0]["acknowledged_at"] == granted[0]["path"]
+
+
+# cdk-nag's rule id for an AWS managed policy on a role.
+LAMBDA_BASIC_EXECUTION_RULE = (
+    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]"
+)
+
+
+def test_the_restart_provider_role_aws_cdk_lib_made_is_acknowledged_with_why(
+    example_apps: dict[str, CheckedApp],
+) -> None:
+    # The estate's services call each other round loops: each service stack holds the provider Lambda.
+    estate = example_apps["estate"]
+    stacks = [name for name in estate.stack_names if name.startswith("Services")]
+    assert stacks
+    for name in stacks:
+        (finding,) = [f for f in estate.stack(name).acknowledged if f["rule"] == LAMBDA_BASIC_EXECUTION_RULE]
+        assert finding["path"] == f"{name}/AWS679f53fac002430cb0da5b7982bd2287/ServiceRole/Resource"
+        assert finding["reason"] == AWS_MANAGED_POLICIES[LAMBDA_BASIC_EXECUTION_POLICY]
+
+
+def test_a_provider_role_the_application_gave_stays_reported(own_choices: CheckedApp) -> None:
+    stack = own_choices.stack("OwnProvider")
+    assert stack.resources("Custom::ServiceConnectCallerRestart")  # the restart shares the application's provider
+    reported = {(f["rule"], f["path"]) for f in stack.findings}
+    assert (LAMBDA_BASIC_EXECUTION_RULE, "OwnProvider/OwnProviderRole/Resource") in reported
+    assert not [f for f in stack.acknowledged if f["rule"] == LAMBDA_BASIC_EXECUTION_RULE]

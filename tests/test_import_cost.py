@@ -2,7 +2,8 @@
 
 Every aws_cdk module imported delays the start of every synth (these five, about 40 ms together
 on a 2-core machine); those of optional features (ingress certificates and log buckets, TLS from
-a private CA, alarms, repository keys) are imported where those features are built.
+a private CA, alarms, repository keys, the custom resource that restarts Service Connect callers
+round a loop) are imported where those features are built.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ OPTIONAL_FEATURE_MODULES = {
     "aws_cdk.aws_certificatemanager",
     "aws_cdk.aws_cloudwatch",
     "aws_cdk.aws_kms",
+    "aws_cdk.aws_lambda",
     "aws_cdk.aws_s3",
+    "aws_cdk.custom_resources",
 }
 
 

@@ -11,7 +11,9 @@ in the constructs' defaults.
 
 The ids carry the plugin's name (``AwsSolutions::``): CDK then lists each acknowledged finding,
 with its reason and where it was acknowledged, among the ``suppressedViolations`` of the cloud
-assembly's ``validation-report.json``.
+assembly's ``validation-report.json``. The one cfn-lint finding the library's resources cause
+(aws-cdk-lib's provider Lambda for AwsCustomResource) is acknowledged in that resource's template
+metadata, where cfn-lint reads it.
 """
 
 from __future__ import annotations
@@ -85,13 +87,28 @@ UNSCOPABLE_ACTIONS: Mapping[str, str] = {
     ),
 }
 
-# AWS managed policies the library attaches, with why a policy AWS maintains beats an inline copy.
+LAMBDA_BASIC_EXECUTION_POLICY = "service-role/AWSLambdaBasicExecutionRole"
+# The child of aws-cdk-lib's Lambda function that is the role it created for the function.
+LAMBDA_ROLE_ID = "ServiceRole"
+
+# cfn-lint reads the checks to ignore for a resource from this key of its template metadata.
+CFN_LINT_METADATA = "cfn-lint"
+OBSOLETE_DEPENDS_ON_CHECK = "W3005"
+
+# AWS managed policies the library attaches (or aws-cdk-lib attaches for it), with why a policy AWS
+# maintains beats an inline copy.
 AWS_MANAGED_POLICIES: Mapping[str, str] = {
     "service-role/AmazonECSInfrastructureRolePolicyForServiceConnectTransportLayerSecurity": (
         "The policy ECS documents for the infrastructure role that issues Service Connect TLS "
         "certificates (Amazon ECS developer guide, 'Amazon ECS infrastructure IAM role'). AWS revises "
         "it as ECS's TLS feature changes, which an inline copy would not follow; only "
         "ecs.amazonaws.com can assume the role."
+    ),
+    LAMBDA_BASIC_EXECUTION_POLICY: (
+        "The policy aws-cdk-lib's AwsCustomResource attaches to the role of its provider Lambda (one per "
+        "stack), which restarts Service Connect callers whose callee deploys after them: it lets the function "
+        "write its own logs to CloudWatch Logs, as AWS's Lambda developer guide documents, and nothing else. "
+        "Each restart's ECS permission is a separate policy on that caller's service ARN only."
     ),
 }
 
@@ -157,6 +174,32 @@ def acknowledge_aws_managed_policy(role: iam.Role, policy_name: str) -> None:
     resource = role.node.default_child
     assert isinstance(resource, CfnResource)
     Validations.of(resource).acknowledge(Acknowledgment(id=rule, reason=AWS_MANAGED_POLICIES[policy_name]))
+
+
+def acknowledge_custom_resource_provider(provider: IConstruct) -> None:
+    """Acknowledge what aws-cdk-lib's provider Lambda for AwsCustomResource causes, once per provider.
+
+    The provider is one Lambda function per stack, shared by every AwsCustomResource there:
+
+    - AwsSolutions-IAM4 for ``LAMBDA_BASIC_EXECUTION_POLICY``, on the role aws-cdk-lib created for
+      it (the function's child ``ServiceRole``) only: a role an application gave the stack's first
+      AwsCustomResource stays the application's to judge;
+    - cfn-lint W3005 (obsolete DependsOn) on the function: aws-cdk-lib makes every function depend
+      on its role, which the function's ``Role`` attribute already references. cfn-lint reads the
+      acknowledgment from the resource's template metadata.
+
+    Args:
+        provider: The provider Lambda function (aws-cdk-lib's singleton for AwsCustomResource).
+    """
+    if provider in _PROVIDERS:
+        return
+    _PROVIDERS.add(provider)
+    role = provider.node.try_find_child(LAMBDA_ROLE_ID)
+    if isinstance(role, iam.Role):
+        acknowledge_aws_managed_policy(role, LAMBDA_BASIC_EXECUTION_POLICY)
+    function = provider.node.default_child
+    if isinstance(function, CfnResource):
+        function.add_metadata(CFN_LINT_METADATA, {"config": {"ignore_checks": [OBSOLETE_DEPENDS_ON_CHECK]}})
 
 
 def acknowledge_public_load_balancer(security_group: ec2.SecurityGroup, *, ports: str) -> None:
@@ -386,6 +429,7 @@ def _wildcard_acknowledgment(actions: set[str]) -> Acknowledgment:
 _SIDECAR_VARIABLES: weakref.WeakKeyDictionary[ecs.TaskDefinition, dict[str, list[str]]] = weakref.WeakKeyDictionary()
 _STACK_CHECKS: weakref.WeakKeyDictionary[Stack, _TaskFindingChecks] = weakref.WeakKeyDictionary()
 _STAGE_CHECKS: weakref.WeakKeyDictionary[Stage, _TaskFindingChecks] = weakref.WeakKeyDictionary()
+_PROVIDERS: weakref.WeakSet[IConstruct] = weakref.WeakSet()
 
 
 def _as_list(value: object) -> list[object]:

@@ -7,8 +7,9 @@ from constructs import Construct
 
 from ._validate import ValidationProblems, check_positive, check_type
 
-# A meshed service is about 17 resources (its two alarms included) plus one rule per caller;
-# 20 leave room under 500.
+# A meshed service is about 17 resources (its two alarms included) plus one rule per caller, and
+# on Service Connect two per caller it restarts (a call round a loop) plus two per stack; 20 leave
+# room under 500.
 DEFAULT_SERVICES_PER_STACK = 20
 
 

@@ -5,6 +5,11 @@ its own proxy in every task, so there is no sidecar to declare, no proxy configu
 App Mesh resource. Callers keep dialling ``<name>.<namespace>``. ECS writes the proxy's access
 log to each service's log group and publishes its metrics in ``AWS/ECS``; the alarms on them are
 ``alarms.py``'s.
+
+A task resolves only the endpoints that existed when it started, so each callee starts before
+its callers: its deployment comes first, and a caller's tasks are replaced when it gains a callee
+(``ServiceConnectMeshing``). Where calls run round a loop, the callee of the call that closes the
+loop restarts its caller's tasks once it exists (``restart.py``).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import hashlib
 from typing import cast
 
-from aws_cdk import Annotations, Duration, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -37,14 +42,15 @@ from ..options import DiscoveryMode, ListenerProtocol, RoutePolicy
 from .alarms import add_alarms
 from .ingress import ServiceConnectIngress, check_ingress
 from .observability import access_log_configuration
+from .restart import restart_caller_after
 
 # ECS's managed policy for the role that issues Service Connect TLS certificates.
 TLS_ROLE_MANAGED_POLICY = "service-role/AmazonECSInfrastructureRolePolicyForServiceConnectTransportLayerSecurity"
 ACCESS_LOG_STREAM_PREFIX = "service-connect"
-# The start-order marker: ECS's force-new-deployment nonce, derived from the caller's callees.
+# The start-order marker: ECS's force-new-deployment nonce, derived from the callees the caller
+# deploys after.
 START_ORDER_MARKER_PREFIX = "callees-"
 START_ORDER_DIGEST_LENGTH = 16
-UNORDERED_CALL_WARNING_ID = "mesh-microservices:UnorderedServiceConnectCall"
 
 
 class ServiceConnectPlane(DataPlaneBinding):
@@ -158,7 +164,12 @@ class ServiceConnectPlane(DataPlaneBinding):
             protocol=spec.protocol,
         )
         return ServiceConnectMeshing(
-            workload.deployments[0].service, stack=stack_of(spec.scope), dns_name=spec.dns_name, alarms=alarms
+            workload.deployments[0].service,
+            scope=spec.scope,
+            stack=stack_of(spec.scope),
+            name=spec.name,
+            dns_name=spec.dns_name,
+            alarms=alarms,
         )
 
     @override
@@ -187,40 +198,55 @@ def _timeouts(spec: ServiceSpec) -> dict[str, Duration]:
 
 
 class ServiceConnectMeshing(ServiceMeshing):
-    """The Service Connect side of one MeshedService: its ECS service, ordered after its callees.
+    """The Service Connect side of one MeshedService: its ECS service, started after its callees.
 
     A task resolves only the Service Connect endpoints that existed when it started. So each
     callee deploys before its caller (a dependency in one stack, a stack dependency across stacks),
-    and the caller's ECS service carries a start-order marker derived from its callees' names: when
-    a deployment adds a callee, the marker changes and ECS replaces the caller's tasks after the
-    callee exists. Where calls run round a loop no order exists; the caller is then warned.
+    and the caller's ECS service carries a start-order marker derived from the names of the callees
+    it deploys after: when a deployment adds one, the marker changes and ECS replaces the caller's
+    tasks after the callee exists. Where calls run round a loop, the call that closes it has no
+    such order (the callee already waits for the caller): a custom resource in the callee's stack
+    restarts the caller's tasks once the callee exists instead (``restart.py``), and an info
+    message says so.
 
     Attributes:
         service: The service's ECS service.
+        scope: The construct of the service (the MeshedService): what restarts its callers lives below it.
         stack: The stack the service is in.
+        name: The service's name, unique in its cluster.
         dns_name: The name callers dial.
         alarms: The service's alarms (5xx share, response time), without actions; None when off
             or for TCP and gRPC services.
     """
 
     def __init__(
-        self, service: ecs.FargateService, *, stack: Stack, dns_name: str, alarms: ServiceAlarms | None = None
+        self,
+        service: ecs.FargateService,
+        *,
+        scope: Construct,
+        stack: Stack,
+        name: str,
+        dns_name: str,
+        alarms: ServiceAlarms | None = None,
     ) -> None:
         self.service = service
+        self.scope = scope
         self.stack = stack
+        self.name = name
         self.dns_name = dns_name
         self.alarms = alarms
         self._deployed_after: list[ServiceConnectMeshing] = []
-        self._callee_names: set[str] = set()
+        self._ordered_callee_names: set[str] = set()
 
     @override
     def add_backend(self, callee: ServiceMeshing) -> None:
         if not isinstance(callee, ServiceConnectMeshing):
             raise TypeError(f"callee={callee!r} is not on Service Connect; connect services of one cluster only.")
-        if not self._deploy_after(callee):
-            self._warn_unordered(callee)
-        self._callee_names.add(callee.dns_name)
-        self._mark_start_order()
+        if self._deploy_after(callee):
+            self._ordered_callee_names.add(callee.dns_name)
+            self._mark_start_order()
+        else:
+            self._restart_after(callee)
 
     def _deploy_after(self, callee: ServiceConnectMeshing) -> bool:
         """Order this service's deployment after ``callee``'s; return whether an order could be had."""
@@ -238,22 +264,27 @@ class ServiceConnectMeshing(ServiceMeshing):
         return True
 
     def _mark_start_order(self) -> None:
-        """Set the marker that replaces this service's tasks when its set of callees changes."""
-        digest = hashlib.sha256("\n".join(sorted(self._callee_names)).encode()).hexdigest()
+        """Set the marker that replaces this service's tasks when the callees it deploys after change."""
+        digest = hashlib.sha256("\n".join(sorted(self._ordered_callee_names)).encode()).hexdigest()
         resource = cast(ecs.CfnService, self.service.node.default_child)
         resource.force_new_deployment = ecs.CfnService.ForceNewDeploymentProperty(
             enable_force_new_deployment=True,
             force_new_deployment_nonce=f"{START_ORDER_MARKER_PREFIX}{digest[:START_ORDER_DIGEST_LENGTH]}",
         )
 
-    def _warn_unordered(self, callee: ServiceConnectMeshing) -> None:
-        Annotations.of(self.service).add_warning_v2(
-            UNORDERED_CALL_WARNING_ID,
-            f"{self.dns_name} calls {callee.dns_name}, which already waits for it (calls run both ways, "
-            "directly or through other services): no deployment order can start the callee first. On the "
-            f"deployment that creates {callee.dns_name}, tasks of {self.dns_name} that start before it cannot "
-            f"reach it; run `aws ecs update-service --force-new-deployment` for {self.dns_name} once that "
-            "deployment has finished, or break the loop.",
+    def _restart_after(self, callee: ServiceConnectMeshing) -> None:
+        """Restart this service's tasks once ``callee``, which deploys after it, exists."""
+        # The callee's stack deploys after this one (it waits for it): it may import this
+        # service's name and ARN; made explicit so that later placement decisions see it.
+        ordered = deploy_after(callee.stack, self.stack)
+        assert ordered, "a call that closes a loop has its callee's stack deploy after its caller's"
+        restart_caller_after(
+            callee.scope,
+            caller=self.service,
+            caller_name=self.name,
+            caller_dns_name=self.dns_name,
+            callee=callee.service,
+            callee_dns_name=callee.dns_name,
         )
 
     def _is_deployed_after(self, other: ServiceConnectMeshing) -> bool:
