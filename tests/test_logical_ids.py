@@ -105,3 +105,15 @@ def test_stateful_types_say_why() -> None:
         "AWS::KMS::Key",
     } <= STATEFUL_TYPES.keys()
     assert all(STATEFUL_TYPES.values())
+
+
+def test_a_0x_app_mesh_shop_that_names_its_plane_keeps_every_logical_id(mesh_shop_app: CheckedApp) -> None:
+    """Upgrading to 1.0: the shop as 0.1.0 deployed it, with ``data_plane=DataPlane.app_mesh()`` added.
+
+    ``tests/records/shop-0.1.0-app-mesh.json`` is examples/shop's record at 0.1.0, when App Mesh
+    was the default; the same declarations on App Mesh must deploy every resource under the same
+    logical id and type, none added or removed.
+    """
+    recorded = read_record(Path(__file__).parent / "records" / "shop-0.1.0-app-mesh.json")
+    assert recorded is not None
+    assert record_of(Path(mesh_shop_app.assembly.directory)) == recorded
