@@ -16,9 +16,12 @@ import pytest
 from aws_cdk import aws_acmpca as acmpca
 from aws_cdk import aws_appmesh as appmesh
 from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_servicediscovery as servicediscovery
 
 from checked_apps import CheckedApp, check_app
@@ -36,6 +39,7 @@ from mesh_microservices import (
     MeshTls,
     Observability,
     OutlierDetection,
+    Rollout,
     RoutePolicy,
     RouteRule,
     ServiceRepository,
@@ -303,9 +307,82 @@ def _variants(app: cdk.App) -> None:
     )
 
     _timeouts(app)
+    _rollouts(app)
 
     key = kms.Key(custom, "ImageKey", enable_key_rotation=True)
     ServiceRepository(custom, "Sealed", encryption_key=key)
+
+
+# The Rollouts stack: its lifecycle hook's function, and its canary's timings.
+HOOK_FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders-smoke-test"
+CANARY_PERCENT = 10
+CANARY_BAKE_MINUTES = 30
+TEST_HEADER = ("x-canary", "true")
+
+
+def _rollouts(app: cdk.App) -> None:
+    """Service Connect services released by each ECS strategy, with the options a rollout takes."""
+    stack = cdk.Stack(app, "Rollouts", env=ENV)
+    cluster = MeshedCluster(stack, "Cluster", namespace="release.local", data_plane=DataPlane.service_connect())
+    image = ecs.ContainerImage.from_registry(NGINX)
+    checkout = cloudwatch.Alarm(
+        stack,
+        "CheckoutFailures",
+        metric=cloudwatch.Metric(namespace="Shop", metric_name="CheckoutFailures", statistic="Sum"),
+        threshold=1,
+        evaluation_periods=1,
+    )
+    smoke_test = lambda_.Function.from_function_arn(stack, "SmokeTest", HOOK_FUNCTION_ARN)
+    hook_role = iam.Role(stack, "HookRole", assumed_by=iam.ServicePrincipal("ecs.amazonaws.com"))
+    hook_role.add_to_policy(iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[HOOK_FUNCTION_ARN]))
+    hook = ecs.DeploymentLifecycleLambdaTarget(
+        smoke_test,
+        "SmokeTest",
+        role=hook_role,
+        lifecycle_stages=[ecs.DeploymentLifecycleStage.POST_TEST_TRAFFIC_SHIFT],
+    )
+    ledger = MeshedService(
+        stack,
+        "Ledger",
+        cluster=cluster,
+        name="ledger",
+        image=image,
+        port=5432,
+        protocol=ListenerProtocol.TCP,
+        rollout=Rollout.blue_green(bake=cdk.Duration.minutes(20)),
+    )
+    inventory = MeshedService(
+        stack,
+        "Inventory",
+        cluster=cluster,
+        name="inventory",
+        image=image,
+        rollout=Rollout.linear(percent=12.5, interval=cdk.Duration.minutes(5), final_bake=cdk.Duration.minutes(10)),
+        backends=[ledger],
+    )
+    MeshedService(
+        stack,
+        "Orders",
+        cluster=cluster,
+        name="orders",
+        image=image,
+        rollout=Rollout.canary(
+            percent=CANARY_PERCENT,
+            bake=cdk.Duration.minutes(CANARY_BAKE_MINUTES),
+            test_header=TEST_HEADER,
+            alarms=[checkout],
+            lifecycle_hooks=[hook],
+        ),
+        backends=[inventory],
+    )
+    MeshedService(
+        stack,
+        "Payments",
+        cluster=cluster,
+        name="payments",
+        image=image,
+        rollout=Rollout.rolling(alarms=[checkout], rollback_on_alarm=False),
+    )
 
 
 # What the Timeouts stack's services probe inside their application containers.

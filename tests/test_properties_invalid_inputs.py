@@ -17,7 +17,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_logs as logs
 from hypothesis import HealthCheck, given, settings
@@ -31,11 +31,13 @@ from mesh_microservices import (
     ListenerProtocol,
     MeshedCluster,
     MeshedService,
+    Rollout,
     RoutePolicy,
     ServiceRepository,
 )
 from mesh_microservices._validate import FARGATE_TASK_SIZES
 from mesh_microservices.app_mesh.envoy import reserved_ports
+from mesh_microservices.rollout import CANARY_MIN_PERCENT, LINEAR_MIN_PERCENT, MAX_BAKE_MINUTES, MAX_PERCENT
 
 # Derandomized: CI tries the same inputs on every run, and a failure reproduces.
 SETTINGS = settings(derandomize=True, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -43,6 +45,7 @@ SERVICE_EXAMPLES = 800
 CLUSTER_EXAMPLES = 400
 REPOSITORY_EXAMPLES = 400
 TAG_EXAMPLES = 300
+ROLLOUT_EXAMPLES = 300
 
 DNS_LABEL = re.compile(r"[a-z]([a-z0-9-]{0,61}[a-z0-9])?")
 DNS_NAME = re.compile(r"(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+")
@@ -134,6 +137,88 @@ def bad_path() -> st.SearchStrategy[Bad]:
     )
 
 
+def _valid_percent(percent: float, minimum: float) -> bool:
+    # ECS's rule as aws-cdk-lib checks it: minimum to 100, a whole number of tenths.
+    return minimum <= percent <= MAX_PERCENT and float(percent * 10).is_integer()
+
+
+def bad_percents(minimum: float) -> st.SearchStrategy[float]:
+    numbers = st.one_of(
+        st.floats(min_value=-1e6, max_value=1e6),
+        st.sampled_from([float("nan"), float("inf"), float("-inf")]),
+        st.integers(min_value=-1000, max_value=1000),
+    )
+    return numbers.filter(lambda p: not _valid_percent(p, minimum))
+
+
+def bad_bakes() -> st.SearchStrategy[Duration]:
+    return st.one_of(
+        st.integers(min_value=MAX_BAKE_MINUTES + 1, max_value=10**6).map(Duration.minutes),
+        st.integers(min_value=1, max_value=10**6).filter(lambda s: s % 60 != 0).map(Duration.seconds),
+    )
+
+
+def rollout_bad(field: str, build: Callable[[Any], Rollout], values: st.SearchStrategy[Any], error: type) -> Any:
+    """A rollout ``build`` makes with a bad value; the message must name ``rollout.<field>``."""
+    return values.map(lambda v: Bad("rollout", build(v), error, (f"rollout.{field}",)))
+
+
+HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+HEADER_VALUE = re.compile(r"[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?")
+NOT_A_NUMBER = st.sampled_from(["10", None, b"1", [10], True, Duration.minutes(1)])
+NOT_A_DURATION = st.one_of(st.integers(), st.floats(allow_nan=False), st.sampled_from(["30m", None]))
+NOT_A_LIST = st.one_of(st.integers(), st.text(max_size=3), st.none())
+
+
+def bad_rollout() -> st.SearchStrategy[Bad]:
+    """One rollout outside ECS's limits, of a wrong type, or with a test header that cannot work."""
+    return st.one_of(
+        rollout_bad("percent", lambda p: Rollout.canary(percent=p), bad_percents(CANARY_MIN_PERCENT), ValueError),
+        rollout_bad("percent", lambda p: Rollout.linear(percent=p), bad_percents(LINEAR_MIN_PERCENT), ValueError),
+        rollout_bad("bake", lambda d: Rollout.canary(bake=d), bad_bakes(), ValueError),
+        rollout_bad("bake", lambda d: Rollout.blue_green(bake=d), bad_bakes(), ValueError),
+        rollout_bad("interval", lambda d: Rollout.linear(interval=d), bad_bakes(), ValueError),
+        rollout_bad("final_bake", lambda d: Rollout.canary(final_bake=d), bad_bakes(), ValueError),
+        rollout_bad(
+            "test_header",
+            lambda n: Rollout.canary(test_header=(n, "true")),
+            st.text(max_size=12).filter(lambda n: not HEADER_NAME.fullmatch(n)),
+            ValueError,
+        ),
+        rollout_bad(
+            "test_header",
+            lambda v: Rollout.blue_green(test_header=("x-canary", v)),
+            st.text(max_size=12).filter(lambda v: not HEADER_VALUE.fullmatch(v)),
+            ValueError,
+        ),
+        rollout_bad(
+            "test_header",
+            lambda h: Rollout.rolling(test_header=h),
+            st.tuples(st.from_regex(HEADER_NAME, fullmatch=True), st.from_regex(HEADER_VALUE, fullmatch=True)),
+            ValueError,
+        ),  # a rolling update has no test phase
+        rollout_bad("percent", lambda p: Rollout.canary(percent=p), NOT_A_NUMBER, TypeError),
+        rollout_bad("bake", lambda d: Rollout.blue_green(bake=d), NOT_A_DURATION, TypeError),
+        rollout_bad("interval", lambda d: Rollout.linear(interval=d), NOT_A_DURATION, TypeError),
+        rollout_bad(
+            "test_header",
+            lambda h: Rollout.canary(test_header=h),
+            st.one_of(st.integers(), st.text(max_size=3), st.lists(st.text(max_size=3), max_size=3)),
+            TypeError,
+        ),  # None is the default
+        rollout_bad("alarms", lambda a: Rollout.canary(alarms=a), NOT_A_LIST, TypeError),
+        rollout_bad(
+            "alarms", lambda a: Rollout.linear(alarms=[a]), st.one_of(st.integers(), st.text(max_size=3)), TypeError
+        ),
+        rollout_bad("lifecycle_hooks", lambda h: Rollout.blue_green(lifecycle_hooks=h), NOT_A_LIST, TypeError),
+        rollout_bad(
+            "lifecycle_hooks", lambda h: Rollout.canary(lifecycle_hooks=[h]), st.sampled_from(["hook", 1]), TypeError
+        ),
+        rollout_bad("rollback_on_alarm", lambda r: Rollout.canary(rollback_on_alarm=r), NOT_A_LIST, TypeError),
+        wrong_type("rollout", "canary", Rollout),
+    )
+
+
 def service_arguments() -> st.SearchStrategy[Bad]:
     """One bad argument of MeshedService."""
     return st.one_of(
@@ -168,6 +253,7 @@ def service_arguments() -> st.SearchStrategy[Bad]:
         st.lists(st.from_regex(DNS_LABEL, fullmatch=True).filter(lambda n: n != "orders"), min_size=1, max_size=2).map(
             lambda v: Bad("backends", v, ValueError)
         ),  # names of services that do not exist
+        bad_rollout(),
         wrong_type("log_retention", 30, "ONE_MONTH", none=True),
         wrong_type("removal_policy", "retain", "RETAIN", none=True),
     )
@@ -198,18 +284,28 @@ def world() -> World:
     return new_world()
 
 
-def new_world() -> World:
+@cache
+def connect_world() -> World:
+    """The same world on Service Connect, where rollouts apply."""
+    return new_world(DataPlane.service_connect())
+
+
+def new_world(data_plane: DataPlane | None = None) -> World:
     app = cdk.App()
     stack = cdk.Stack(app, "Invalid", env=ENV)
-    cluster = MeshedCluster(stack, "Cluster", namespace="shop.local", data_plane=DataPlane.app_mesh())
+    data_plane = data_plane or DataPlane.app_mesh()
+    cluster = MeshedCluster(stack, "Cluster", namespace="shop.local", data_plane=data_plane)
     image = ecs.ContainerImage.from_registry(NGINX)
     MeshedService(stack, "Orders", cluster=cluster, name="orders", image=image)
     return World(app, stack, cluster, ServiceRepository(stack, "Repo"), image)
 
 
-def assert_refuses(label: str, build: Callable[[], object], bad: list[Bad]) -> None:
-    """``build`` must raise the error ``bad`` calls for, naming each parameter, and create nothing."""
-    w = world()
+def assert_refuses(label: str, build: Callable[[], object], bad: list[Bad], world_of: Any = world) -> None:
+    """``build`` must raise the error ``bad`` calls for, naming each parameter, and create nothing.
+
+    ``world_of`` is the cached world ``build`` uses (``world`` or ``connect_world``).
+    """
+    w = world_of()
     before, services = w.construct_count(), w.cluster.services
     expected = TypeError if any(b.error is TypeError for b in bad) else ValueError
     try:
@@ -222,10 +318,10 @@ def assert_refuses(label: str, build: Callable[[], object], bad: list[Bad]) -> N
             for name in b.named:
                 assert re.search(rf"(?<![\w.]){re.escape(name)}\b", message), f"{name} not named in: {message}"
     except Exception as error:  # a jsii RuntimeError means an input reached aws-cdk-lib unchecked
-        world.cache_clear()  # the next example gets an untouched world
+        world_of.cache_clear()  # the next example gets an untouched world
         pytest.fail(f"{bad}: {type(error).__name__} instead of a ValueError/TypeError: {error}")
     else:
-        world.cache_clear()
+        world_of.cache_clear()
         pytest.fail(f"{bad}: accepted")
     finally:
         assert w.construct_count() == before, f"{bad}: left constructs behind"
@@ -241,6 +337,20 @@ def test_invalid_service_arguments_are_refused(bad: list[Bad]) -> None:
         arguments.update(b.arguments())
     count("invalid inputs tried: MeshedService")
     assert_refuses("MeshedService 'Candidate'", lambda: MeshedService(w.stack, "Candidate", **arguments), bad)
+
+
+@settings(SETTINGS, max_examples=ROLLOUT_EXAMPLES)
+@given(
+    st.lists(st.one_of(bad_rollout(), bad_count("desired_count", minimum=0)), min_size=1, max_size=2).filter(distinct)
+)
+def test_invalid_rollouts_are_refused_on_service_connect(bad: list[Bad]) -> None:
+    w = connect_world()
+    arguments: dict[str, Any] = {"cluster": w.cluster, "name": "payments", "image": w.image}
+    for b in bad:
+        arguments.update(b.arguments())
+    count("invalid inputs tried: MeshedService rollout (Service Connect)")
+    build = lambda: MeshedService(w.stack, "Candidate", **arguments)  # noqa: E731
+    assert_refuses("MeshedService 'Candidate'", build, bad, connect_world)
 
 
 def cluster_arguments() -> st.SearchStrategy[Bad]:

@@ -8,6 +8,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 
+from checked_apps import CheckedApp
 from conftest import ENV, NGINX
 from mesh_microservices import (
     DataPlane,
@@ -76,3 +77,11 @@ def test_diagram_shows_version_weights_and_route_rules() -> None:
     assert '    c0_orders["orders<br/>:8080 http<br/>v1 90 · v2 10<br/>testers: / x-canary=true → v2 100"]' in (
         mermaid_topology(stack).splitlines()
     )
+
+
+def test_diagram_shows_each_services_rollout(variants_app: CheckedApp) -> None:
+    lines = mermaid_topology(variants_app.app.node.find_child("Rollouts")).splitlines()
+    assert '    c0_orders["orders<br/>:8080 http<br/>canary 10 % · bake 30m · test x-canary=true"]' in lines
+    assert '    c0_inventory["inventory<br/>:8080 http<br/>linear 12.5 % every 5m"]' in lines
+    assert '    c0_ledger["ledger<br/>:5432 tcp<br/>blue/green · bake 20m"]' in lines
+    assert '    c0_payments["payments<br/>:8080 http"]' in lines  # a rolling update, as every diagram showed it

@@ -183,11 +183,19 @@ def test_versions_must_be_service_versions() -> None:
     [
         (
             {"versions": [ServiceVersion(name="v2", image=IMAGE, weight=10)]},
-            "versions: Service Connect has no weighted",
+            "versions: Service Connect has no standing weighted split between versions behind one name. Release "
+            "the new image as the service's image with rollout=Rollout.canary(percent=10, "
+            "bake=Duration.minutes(30), test_header=('x-canary', 'true'))",
         ),
         (
             {"routes": [RouteRule(name="a", headers={"x": "y"})]},
-            "routes: Service Connect has no path or header matching",
+            "routes[0] ('a') matches headers {'x': 'y'}: Service Connect has no header routes. To send the "
+            "requests that carry a header to a new revision while it is released, give the service "
+            "rollout=Rollout.canary(percent=10, bake=Duration.minutes(30), test_header=('x', 'y'))",
+        ),
+        (
+            {"routes": [RouteRule(name="a", path_prefix="/api")]},
+            "routes: Service Connect has no path matching; route at the load balancer instead",
         ),
     ],
 )

@@ -3,7 +3,9 @@
 MeshedService describes what was declared as a ``ServiceSpec``, asks the cluster's data plane
 how ECS should register the tasks, builds what every data plane needs and hands it over as a
 ``Workload``; the data plane adds its own parts and returns a ``ServiceMeshing`` that can add
-backends, and the service's alarms.
+backends, and the service's alarms. The plane also decides how the ECS service releases a new
+revision (``deployment_options``, from the declared ``Rollout``), and wires what of the rollout
+needs the service and its alarms when it attaches.
 
 MeshIngress works the same way: it describes its routes as an ``IngressSpec`` that the data plane
 checks, builds the public load balancer and its listener (an ``IngressSite``), and asks the data
@@ -15,9 +17,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
@@ -28,6 +30,7 @@ from constructs import Construct
 from ._validate import ValidationProblems
 from .observability import ServiceAlarms
 from .options import Discovery, IngressLoadBalancer, ListenerProtocol, RoutePolicy
+from .rollout import Rollout
 from .traffic import ConnectionPool, Deployment, OutlierDetection, RouteRule
 
 
@@ -50,6 +53,7 @@ class ServiceSpec:
     routes: tuple[RouteRule, ...] = ()
     outlier_detection: OutlierDetection | None = None
     connection_pool: ConnectionPool | None = None
+    rollout: Rollout = field(default_factory=Rollout.rolling)
 
     @property
     def has_versions(self) -> bool:
@@ -72,6 +76,21 @@ class Registration:
 
     cloud_map_options: ecs.CloudMapOptions | None = None
     service_connect: ecs.ServiceConnectProps | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeploymentOptions:
+    """How the primary version's ECS service releases a new revision: ``FargateService`` arguments.
+
+    None (or empty) leaves aws-cdk-lib's and ECS's default, a rolling update.
+    """
+
+    deployment_strategy: ecs.DeploymentStrategy | None = None
+    canary_configuration: ecs.TrafficShiftConfig | None = None
+    linear_configuration: ecs.TrafficShiftConfig | None = None
+    bake_time: Duration | None = None
+    deployment_alarms: ecs.DeploymentAlarmConfig | None = None
+    lifecycle_hooks: tuple[ecs.IDeploymentLifecycleHookTarget, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -264,6 +283,14 @@ class DataPlaneBinding(ABC):
         self, spec: ServiceSpec, version: str, task_definition: ecs.TaskDefinition, log_group: logs.ILogGroup
     ) -> Registration:
         """How the ECS service of ``version`` registers its tasks for this data plane."""
+
+    @abstractmethod
+    def deployment_options(self, spec: ServiceSpec) -> DeploymentOptions:
+        """How the primary version's ECS service releases a new revision, from ``spec.rollout``.
+
+        Called before the ECS service exists; what the rollout watches (the service's alarms) is
+        created here when it needs to be.
+        """
 
     @abstractmethod
     def attach(self, workload: Workload) -> ServiceMeshing:

@@ -7,6 +7,7 @@ skipped: they cannot be checked eagerly.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 
@@ -67,7 +68,8 @@ def is_token(value: object) -> bool:
     # number tokens are doubles of huge magnitude (aws-cdk-lib's own encoding).
     if isinstance(value, str) and "Token[" not in value:
         return False
-    if not isinstance(value, str) and abs(value) < _NUMBER_TOKEN_MIN_MAGNITUDE:
+    # NaN and infinities are no tokens, and jsii cannot even send them to aws-cdk-lib (JSON has none).
+    if not isinstance(value, str) and (not math.isfinite(value) or abs(value) < _NUMBER_TOKEN_MIN_MAGNITUDE):
         return False
     return Token.is_unresolved(value)
 

@@ -26,7 +26,9 @@ class DataPlane:
     Create one with a factory: ``DataPlane.service_connect()`` (the default) or
     ``DataPlane.app_mesh()``, for estates that still run App Mesh (discontinued by AWS on
     2026-09-30) and for their migration. The same MeshedService declarations run on either; what a
-    plane cannot do is refused by name.
+    plane cannot do is refused by name: App Mesh's weighted ``versions=`` and header routes on
+    Service Connect, whose releases are ECS rollouts (``rollout=Rollout.canary(...)``), and those
+    rollouts on App Mesh, whose traffic ECS does not shift.
     """
 
     def __init__(

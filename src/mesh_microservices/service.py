@@ -15,7 +15,7 @@ from aws_cdk import aws_servicediscovery as servicediscovery
 from constructs import Construct, IValidation
 
 from ._acknowledgments import acknowledge_task_findings
-from ._contract import ServiceMeshing, ServiceSpec, Workload
+from ._contract import DeploymentOptions, ServiceMeshing, ServiceSpec, Workload
 from ._deployment import MIN_HEALTHY_PERCENT, max_healthy_percent
 from ._placement import depends_on, deploy_after, rule_owner, stack_of
 from ._traffic_checks import check_route_policy, check_traffic
@@ -33,6 +33,7 @@ from .app_mesh import AppMeshService
 from .cluster import MeshedCluster
 from .observability import ServiceAlarms
 from .options import PATH_PROTOCOLS, Discovery, ListenerProtocol, RoutePolicy
+from .rollout import Rollout, check_rollout
 from .traffic import ConnectionPool, Deployment, OutlierDetection, RouteRule, ServiceVersion
 
 APP_CONTAINER_NAME = "app"
@@ -59,6 +60,7 @@ class MeshedService(Construct):
         app_container: The primary version's application container.
         service: The primary version's ECS Fargate service.
         route_rules: The route rules tried before the default route.
+        rollout: How ECS releases a new revision of the service (read-only).
         deployments: Every version's deployment (task definition, container, ECS service), by
             version name, the primary version first.
         security_group: The service's security group; only declared callers may reach ``port``.
@@ -91,6 +93,7 @@ class MeshedService(Construct):
         weight: int = 100,
         versions: Sequence[ServiceVersion] = (),
         routes: Sequence[RouteRule] = (),
+        rollout: Rollout | None = None,
         outlier_detection: OutlierDetection | None = None,
         connection_pool: ConnectionPool | None = None,
         backends: Sequence[MeshedService | str] = (),
@@ -131,8 +134,14 @@ class MeshedService(Construct):
             weight: The primary version's share of traffic, 0 to 100, relative to ``versions``.
                 Default: 100.
             versions: Further versions running beside the primary one, e.g. a canary
-                ``[ServiceVersion(name="v2", image=..., weight=10)]``. Default: none.
+                ``[ServiceVersion(name="v2", image=..., weight=10)]`` (App Mesh; on Service Connect,
+                release a new image with ``rollout=``). Default: none.
             routes: Route rules tried before the default route (HTTP and HTTP/2). Default: none.
+            rollout: How ECS releases a new image (a new task definition revision) of the service,
+                e.g. ``Rollout.canary(percent=10, bake=Duration.minutes(30), test_header=("x-canary",
+                "true"))``: traffic moves to the new revision in steps, and the service's alarms (and
+                the rollout's) roll it back. Service Connect only; App Mesh refuses every rollout but
+                ``Rollout.rolling()``. Default: ``Rollout.rolling()``, ECS's rolling update.
             outlier_detection: Eject tasks that keep failing from callers' balancing. Default: off.
             connection_pool: Limits on callers' connections and requests per task. Default: none.
             backends: Services this one calls, as objects or names of services already declared in
@@ -141,6 +150,7 @@ class MeshedService(Construct):
             removal_policy: What happens to the log group when it leaves the stack. Default: RETAIN.
         """
         discovery = discovery if discovery is not None else Discovery.cloud_map()
+        rollout = rollout if rollout is not None else Rollout.rolling()
         route_policy = route_policy if route_policy is not None else RoutePolicy()
         problems = ValidationProblems(f"MeshedService {id!r}")
         if check_type(problems, "cluster", cluster, MeshedCluster):
@@ -173,6 +183,7 @@ class MeshedService(Construct):
             outlier_detection=outlier_detection,
             connection_pool=connection_pool,
         )
+        check_rollout(problems, "rollout", rollout, protocol=protocol)
         check_type(problems, "log_retention", log_retention, logs.RetentionDays)
         check_type(problems, "removal_policy", removal_policy, RemovalPolicy)
         problems.raise_if_any()
@@ -192,6 +203,7 @@ class MeshedService(Construct):
             routes=tuple(routes),
             outlier_detection=outlier_detection,
             connection_pool=connection_pool,
+            rollout=rollout,
         )
         cluster._plane.check(problems, spec)
         problems.raise_if_any()
@@ -205,6 +217,7 @@ class MeshedService(Construct):
         self.protocol = protocol
         self.health_check_path: str = spec.health_check_path
         self._container_health_check = container_health_check
+        self._rollout = rollout
         self.log_group = logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=removal_policy)
         self.security_group = ec2.SecurityGroup(
             self, "SecurityGroup", vpc=cluster.vpc, description=f"{name}: reachable from declared callers only"
@@ -284,6 +297,8 @@ class MeshedService(Construct):
             ),
         )
         registration = plane.registration(spec, version, task_definition, self.log_group)
+        # The rollout releases the primary version; App Mesh's further versions roll as before.
+        release = plane.deployment_options(spec) if scope is self else DeploymentOptions()
         service = ecs.FargateService(
             scope,
             "Resource",
@@ -298,6 +313,12 @@ class MeshedService(Construct):
             max_healthy_percent=max_healthy_percent(desired_count),
             cloud_map_options=registration.cloud_map_options,
             service_connect_configuration=registration.service_connect,
+            deployment_strategy=release.deployment_strategy,
+            canary_configuration=release.canary_configuration,
+            linear_configuration=release.linear_configuration,
+            bake_time=release.bake_time,
+            deployment_alarms=release.deployment_alarms,
+            lifecycle_hooks=list(release.lifecycle_hooks) or None,
         )
         return Deployment(
             version=version,
@@ -313,6 +334,11 @@ class MeshedService(Construct):
     def dns_name(self) -> str:
         """The name callers dial: ``<name>.<service_domain>`` of the cluster."""
         return f"{self.name}.{self.cluster.service_domain}"
+
+    @property
+    def rollout(self) -> Rollout:
+        """How ECS releases a new revision of the service: the ``rollout`` given, or ``Rollout.rolling()``."""
+        return self._rollout
 
     @property
     def callees(self) -> list[MeshedService]:

@@ -17,7 +17,8 @@ def mermaid_topology(scope: IConstruct) -> str:
     """A Mermaid flowchart of every MeshedCluster below ``scope`` (an app, a stage or a stack).
 
     Each cluster is a box titled with its domain and data plane; each service shows its name,
-    port and protocol, and the weights of its versions and its route rules; an arrow is a
+    port and protocol, the weights of its versions and its route rules, and its rollout when it
+    is not a rolling update (e.g. "canary 10 % · bake 30m"); an arrow is a
     declared call (``connect_to``/``backends``); a peer outside the mesh that was let in with
     ``expose_to`` (a load balancer) points at its service; a ``MeshIngress`` shows its load
     balancer and ports, and each of its arrows what it routes.
@@ -54,8 +55,10 @@ def write_topology(scope: IConstruct, directory: str | Path) -> Path:
 
 
 def _label(service: MeshedService) -> str:
-    """Name, port and protocol; with several versions, their weights and the route rules."""
+    """Name, port and protocol; the rollout; with several versions, their weights and the route rules."""
     parts = [service.name, f":{service.port} {service.protocol.value}"]
+    if service.rollout.has_test_phase:
+        parts.append(service.rollout.describe())
     if len(service.deployments) > 1:
         parts.append(" · ".join(f"{d.version} {d.weight}" for d in service.deployments.values()))
     for rule in service.route_rules:

@@ -29,6 +29,27 @@ def check_unused_options(problems: ValidationProblems, spec: ServiceSpec) -> Non
         )
     _check_per_retry_timeouts(problems, spec)
     _check_route_order(problems, spec.routes)
+    _check_rollout(problems, spec)
+
+
+def _check_rollout(problems: ValidationProblems, spec: ServiceSpec) -> None:
+    """ECS's rollouts shift Service Connect and load balancer traffic, never App Mesh's routes."""
+    rollout = spec.rollout
+    if rollout.has_test_phase:
+        problems.add(
+            f"rollout={rollout!r}: ECS-managed rollouts do not shift App Mesh traffic (callers' Envoys route by "
+            "the virtual router's weights, which ECS does not change), so the new revision would get its share "
+            "of requests at once. On DataPlane.app_mesh() release with versions=[ServiceVersion(name='v2', "
+            "image=..., weight=10)] and raise the weight; or move the cluster to DataPlane.service_connect(), "
+            "where this rollout shifts traffic."
+        )
+    elif not rollout.is_default:
+        problems.add(
+            f"rollout={rollout!r}: the library applies a rollout's alarms, lifecycle hooks and "
+            "rollback_on_alarm on DataPlane.service_connect() only. On DataPlane.app_mesh() use "
+            "Rollout.rolling() (ECS's rolling update, rolled back by its circuit breaker), or move the cluster "
+            "to DataPlane.service_connect()."
+        )
 
 
 def _check_connection_pool(problems: ValidationProblems, spec: ServiceSpec) -> None:

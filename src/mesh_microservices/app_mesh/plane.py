@@ -12,6 +12,7 @@ from typing_extensions import override
 from .._cloud_map import cloud_map_options
 from .._contract import (
     DataPlaneBinding,
+    DeploymentOptions,
     IngressSite,
     IngressSpec,
     IngressTargets,
@@ -90,6 +91,10 @@ class AppMeshPlane(DataPlaneBinding):
         fargate = isinstance(task_definition, ecs.FargateTaskDefinition)
         network_mode = ecs.NetworkMode.AWS_VPC if fargate else task_definition.network_mode
         return Registration(cloud_map_options=cloud_map_options(name, spec.namespace, network_mode))
+
+    @override
+    def deployment_options(self, spec: ServiceSpec) -> DeploymentOptions:
+        return DeploymentOptions()  # a rolling update: _check_rollout refuses every other rollout
 
     def envoy_image(self, scope: Construct) -> ecs.ContainerImage:
         """The Envoy image of a task in ``scope``: the data plane's override, or AWS's in the stack's region."""

@@ -27,6 +27,7 @@ from typing_extensions import override
 from .._acknowledgments import acknowledge_aws_managed_policy
 from .._contract import (
     DataPlaneBinding,
+    DeploymentOptions,
     IngressSite,
     IngressSpec,
     IngressTargets,
@@ -39,10 +40,11 @@ from .._placement import deploy_after, stack_of
 from .._validate import ValidationProblems
 from ..observability import Observability, ServiceAlarms
 from ..options import DiscoveryMode, ListenerProtocol, RoutePolicy
-from .alarms import add_alarms
+from .alarms import ALARMED_PROTOCOLS, add_alarms
 from .ingress import ServiceConnectIngress, check_ingress
 from .observability import access_log_configuration
 from .restart import restart_caller_after
+from .rollout import check_rollout_alarms, deployment_options, route_test_traffic
 
 # ECS's managed policy for the role that issues Service Connect TLS certificates.
 TLS_ROLE_MANAGED_POLICY = "service-role/AmazonECSInfrastructureRolePolicyForServiceConnectTransportLayerSecurity"
@@ -65,6 +67,7 @@ class ServiceConnectPlane(DataPlaneBinding):
         self, scope: Construct, *, tls_authority_arn: str | None, observability: Observability | None = None
     ) -> None:
         self.observability = observability if observability is not None else Observability()
+        self._service_alarms: dict[str, ServiceAlarms | None] = {}  # by service name, unique in the cluster
         self._tls: ecs.ServiceConnectTlsConfiguration | None = None
         # How many ingresses' target groups each service is in, by service name.
         self._ingress_target_groups: dict[str, int] = {}
@@ -84,12 +87,12 @@ class ServiceConnectPlane(DataPlaneBinding):
 
     @override
     def check(self, problems: ValidationProblems, spec: ServiceSpec) -> None:
+        _check_releases(problems, spec)
         refused = {
-            "versions": (
-                spec.has_versions,
-                "weighted versions; run the new version as its own service, or shift traffic at the load balancer",
+            "routes": (
+                any(not rule.headers for rule in spec.routes),
+                "path matching; route at the load balancer instead",
             ),
-            "routes": (bool(spec.routes), "path or header matching; route at the load balancer instead"),
             "outlier_detection": (
                 spec.outlier_detection is not None,
                 "configurable outlier detection; its proxy applies its own",
@@ -121,6 +124,8 @@ class ServiceConnectPlane(DataPlaneBinding):
                     f"route_policy.{field_name}={timeout.to_human_string()}: Service Connect takes timeouts in "
                     "whole seconds; round it, e.g. Duration.seconds(...)."
                 )
+        alarmed = self.observability.alarms and spec.protocol in ALARMED_PROTOCOLS
+        check_rollout_alarms(problems, spec, service_has_alarms=alarmed)
 
     @override
     def probes_health_check_path(self, spec: ServiceSpec) -> bool:
@@ -154,17 +159,19 @@ class ServiceConnectPlane(DataPlaneBinding):
         )
 
     @override
+    def deployment_options(self, spec: ServiceSpec) -> DeploymentOptions:
+        if spec.rollout.is_default:
+            return DeploymentOptions()  # the service's alarms are made in attach, after it, as always
+        return deployment_options(spec.rollout, self._alarms(spec))
+
+    @override
     def attach(self, workload: Workload) -> ServiceMeshing:
         spec = workload.spec
-        alarms = add_alarms(
-            spec.scope,
-            self.observability,
-            service_name=spec.dns_name,
-            discovery_name=discovery_name(spec),
-            protocol=spec.protocol,
-        )
+        alarms = self._alarms(spec)
+        service = workload.deployments[0].service
+        route_test_traffic(service, spec.rollout)
         return ServiceConnectMeshing(
-            workload.deployments[0].service,
+            service,
             scope=spec.scope,
             stack=stack_of(spec.scope),
             name=spec.name,
@@ -181,6 +188,45 @@ class ServiceConnectPlane(DataPlaneBinding):
         for routed in site.spec.services:
             self._ingress_target_groups[routed.name] = self._ingress_target_groups.get(routed.name, 0) + 1
         return ServiceConnectIngress(site)
+
+    def _alarms(self, spec: ServiceSpec) -> ServiceAlarms | None:
+        """The service's alarms, made on first use: before its ECS service when a rollout watches them."""
+        if spec.name not in self._service_alarms:
+            self._service_alarms[spec.name] = add_alarms(
+                spec.scope,
+                self.observability,
+                service_name=spec.dns_name,
+                discovery_name=discovery_name(spec),
+                protocol=spec.protocol,
+            )
+        return self._service_alarms[spec.name]
+
+
+# What a rollout looks like in a message that points to it from an App Mesh option.
+ROLLOUT_EXAMPLE = "Rollout.canary(percent=10, bake=Duration.minutes(30), test_header={header!r})"
+EXAMPLE_TEST_HEADER = ("x-canary", "true")
+
+
+def _check_releases(problems: ValidationProblems, spec: ServiceSpec) -> None:
+    """Point App Mesh's weighted versions and header routes to what Service Connect has: rollouts."""
+    if spec.has_versions:
+        example = ROLLOUT_EXAMPLE.format(header=EXAMPLE_TEST_HEADER)
+        problems.add(
+            "versions: Service Connect has no standing weighted split between versions behind one name. Release "
+            f"the new image as the service's image with rollout={example}: ECS gives the new revision the "
+            "requests that carry the test header, then 10 % of the traffic, then all of it after the bake, and "
+            "rolls back when the service's alarms fire (or stay on DataPlane.app_mesh())."
+        )
+    for index, rule in enumerate(spec.routes):
+        if rule.headers:
+            header = next(iter(rule.headers.items()))
+            example = ROLLOUT_EXAMPLE.format(header=header)
+            problems.add(
+                f"routes[{index}] ({rule.name!r}) matches headers {dict(rule.headers)!r}: Service Connect has no "
+                "header routes. To send the requests that carry a header to a new revision while it is released, "
+                f"give the service rollout={example}, whose test phase routes them (or stay on "
+                "DataPlane.app_mesh())."
+            )
 
 
 def discovery_name(spec: ServiceSpec) -> str:
