@@ -2,7 +2,7 @@
 
 Public API: ``MeshedCluster``, ``MeshedService``, ``ServiceRepository``, the public ingress
 ``MeshIngress`` (with ``IngressRoute`` and ``IngressLoadBalancer``), the data-plane choice
-``DataPlane`` and the option types ``ListenerProtocol``, ``Discovery`` and ``RoutePolicy``.
+``DataPlane`` and the option types ``ListenerProtocol``, ``Discovery``, ``RoutePolicy`` and ``Scaling``.
 """
 
 from .app_mesh import ENVOY_IMAGE_TAG
@@ -14,6 +14,7 @@ from .ingress import IngressLoadBalancer, IngressRoute, MeshIngress
 from .observability import Observability, ServiceAlarms
 from .options import Discovery, DiscoveryMode, ListenerProtocol, RoutePolicy
 from .repository import ServiceRepository
+from .scaling import Scaling
 from .service import MeshedService
 from .topology import mermaid_topology, write_topology
 from .traffic import ConnectionPool, Deployment, OutlierDetection, RouteRule, ServiceVersion
@@ -38,6 +39,7 @@ __all__ = [
     "OutlierDetection",
     "RoutePolicy",
     "RouteRule",
+    "Scaling",
     "ServiceAlarms",
     "ServiceRepository",
     "ServiceStacks",
