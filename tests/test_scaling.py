@@ -137,6 +137,34 @@ def test_services_without_scaling_keep_a_fixed_count(variants: Variants) -> None
     assert variants("ServiceConnect").resources("AWS::ApplicationAutoScaling::ScalableTarget") == {}
 
 
+def test_each_ingress_target_group_gets_its_own_request_policy() -> None:
+    app = new_app()
+    stack = cdk.Stack(app, "TwoDoors", env=ENV)
+    cluster = MeshedCluster(stack, "Cluster", namespace="doors.local", data_plane=DataPlane.service_connect())
+    scaling = Scaling(max_tasks=4, requests_per_target=200)
+    api = MeshedService(stack, "Api", cluster=cluster, name="api", image=IMAGE, scaling=scaling)
+    doors = ("Public", "Partners")
+    for door in doors:
+        MeshIngress(stack, door, cluster=cluster, routes=[IngressRoute(service=api)], allow_plain_http=True)
+    synth = Synthesized.from_assembly(app.synth(), "TwoDoors")
+    requests = _policies_by_group(synth)
+    groups = [synth.logical_id("AWS::ElasticLoadBalancingV2::TargetGroup", f"/{door}/") for door in doors]
+    assert sorted(requests) == sorted(groups)
+    assert {policy["TargetValue"] for policy in requests.values()} == {200}
+    assert len(api.load_balancer_target_groups) == 2
+
+
+def _policies_by_group(synth: Synthesized) -> dict[str, dict[str, Any]]:
+    """The request-count configurations, by the logical id of the target group they track."""
+    found = {}
+    for policy in synth.resources("AWS::ApplicationAutoScaling::ScalingPolicy").values():
+        configuration = policy["Properties"]["TargetTrackingScalingPolicyConfiguration"]
+        specification = configuration["PredefinedMetricSpecification"]
+        if specification["PredefinedMetricType"] == REQUESTS_METRIC:
+            found[specification["ResourceLabel"]["Fn::Join"][1][-1]["Fn::GetAtt"][0]] = configuration
+    return found
+
+
 # Requests per target without a load balancer: known only once the app is complete.
 
 
