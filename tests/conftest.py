@@ -45,6 +45,7 @@ from mesh_microservices import (
     ServiceRepository,
     ServiceVersion,
 )
+from production_stacks import build_production
 from record_logical_ids import BuildApp
 from record_logical_ids import discover as discover_examples
 from synthesized import Synthesized
@@ -308,6 +309,7 @@ def _variants(app: cdk.App) -> None:
 
     _timeouts(app)
     _rollouts(app)
+    build_production(app)
 
     key = kms.Key(custom, "ImageKey", enable_key_rotation=True)
     ServiceRepository(custom, "Sealed", encryption_key=key)

@@ -33,6 +33,7 @@ from mesh_microservices import (
     MeshedService,
     Rollout,
     RoutePolicy,
+    Scaling,
     ServiceRepository,
 )
 from mesh_microservices._validate import FARGATE_TASK_SIZES
@@ -256,6 +257,21 @@ def service_arguments() -> st.SearchStrategy[Bad]:
         bad_rollout(),
         wrong_type("log_retention", 30, "ONE_MONTH", none=True),
         wrong_type("removal_policy", "retain", "RETAIN", none=True),
+        bad_scaling(),
+    )
+
+
+def bad_scaling() -> st.SearchStrategy[Bad]:
+    """A Scaling of the wrong type, or one whose bounds leave out the desired count.
+
+    (The data plane's refusals, such as requests per target on App Mesh, come after the other
+    checks pass: tests/test_scaling.py has them.)
+    """
+    return st.one_of(
+        wrong_type("scaling", {"max_tasks": 4}, "cpu"),
+        st.integers(min_value=3, max_value=1000).map(
+            lambda v: Bad("scaling", Scaling(min_tasks=v, max_tasks=v, cpu_percent=50), ValueError, ("desired_count",))
+        ),
     )
 
 

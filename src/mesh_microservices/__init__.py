@@ -2,8 +2,8 @@
 
 Public API: ``MeshedCluster``, ``MeshedService``, ``ServiceRepository``, the public ingress
 ``MeshIngress`` (with ``IngressRoute`` and ``IngressLoadBalancer``), the data-plane choice
-``DataPlane`` and the option types ``ListenerProtocol``, ``Discovery``, ``RoutePolicy`` and
-``Rollout``.
+``DataPlane`` and the option types ``ListenerProtocol``, ``Discovery``, ``RoutePolicy``, ``Rollout`` and
+``Scaling``.
 """
 
 from .app_mesh import ENVOY_IMAGE_TAG
@@ -16,6 +16,7 @@ from .observability import Observability, ServiceAlarms
 from .options import Discovery, DiscoveryMode, ListenerProtocol, RoutePolicy
 from .repository import ServiceRepository
 from .rollout import Rollout, TrafficShift
+from .scaling import Scaling
 from .service import MeshedService
 from .topology import mermaid_topology, write_topology
 from .traffic import ConnectionPool, Deployment, OutlierDetection, RouteRule, ServiceVersion
@@ -41,6 +42,7 @@ __all__ = [
     "Rollout",
     "RoutePolicy",
     "RouteRule",
+    "Scaling",
     "ServiceAlarms",
     "ServiceRepository",
     "ServiceStacks",

@@ -16,7 +16,7 @@ never on the public constructs.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 
 from aws_cdk import Duration, RemovalPolicy, Stack
@@ -31,6 +31,7 @@ from ._validate import ValidationProblems
 from .observability import ServiceAlarms
 from .options import Discovery, IngressLoadBalancer, ListenerProtocol, RoutePolicy
 from .rollout import Rollout
+from .scaling import Scaling
 from .traffic import ConnectionPool, Deployment, OutlierDetection, RouteRule
 
 
@@ -54,6 +55,7 @@ class ServiceSpec:
     outlier_detection: OutlierDetection | None = None
     connection_pool: ConnectionPool | None = None
     rollout: Rollout = field(default_factory=Rollout.rolling)
+    scaling: Scaling | None = None
 
     @property
     def has_versions(self) -> bool:
@@ -129,6 +131,10 @@ class RoutedService:
         service: The ECS service of the primary version.
         container_name: The name of the application's container, which listens on ``port``.
         meshing: The data plane's parts of the service.
+        add_target_group: Tells the service that an Application Load Balancer's target group,
+            already attached to its listener, routes to it (it may then scale on the group's
+            request count). A data plane whose load balancer forwards to the service's own tasks
+            calls it once per such target group.
     """
 
     name: str
@@ -139,6 +145,7 @@ class RoutedService:
     service: ecs.FargateService
     container_name: str
     meshing: ServiceMeshing
+    add_target_group: Callable[[elbv2.ApplicationTargetGroup], None]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -442,6 +442,7 @@ def _route_spec(index: int, route: IngressRoute) -> IngressRouteSpec:
             service=service.service,
             container_name=APP_CONTAINER_NAME,
             meshing=service.meshing,
+            add_target_group=service._add_target_group,
         ),
     )
 

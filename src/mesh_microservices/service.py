@@ -10,6 +10,8 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_appmesh as appmesh
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_servicediscovery as servicediscovery
 from constructs import Construct, IValidation
@@ -34,6 +36,7 @@ from .cluster import MeshedCluster
 from .observability import ServiceAlarms
 from .options import PATH_PROTOCOLS, Discovery, ListenerProtocol, RoutePolicy
 from .rollout import Rollout, check_rollout
+from .scaling import Scaling
 from .traffic import ConnectionPool, Deployment, OutlierDetection, RouteRule, ServiceVersion
 
 APP_CONTAINER_NAME = "app"
@@ -41,12 +44,18 @@ APP_CONTAINER_NAME = "app"
 DEFAULT_HEALTH_CHECK_PATH = "/"
 
 
+@jsii.implements(iam.IGrantable, ec2.IConnectable)
 class MeshedService(Construct):
     """A Fargate service that callers reach at ``<name>.<namespace>`` through the cluster's data plane.
 
     One construct creates the task definition (application container plus, on App Mesh, the
     Envoy sidecar and proxy configuration), the ECS service registered in the cluster's Cloud
     Map namespace, its security group, its log group, and the data plane's resources.
+
+    The service takes part in CDK's idioms: it is an ``iam.IGrantable`` whose principal is the
+    task role every version shares (``bucket.grant_read(service)`` reaches every version's
+    tasks), and an ``ec2.IConnectable`` whose connections are its security group
+    (``service.connections.allow_to(database, ec2.Port.tcp(5432))``).
 
     Attributes:
         cluster: The MeshedCluster the service runs in.
@@ -64,6 +73,9 @@ class MeshedService(Construct):
         deployments: Every version's deployment (task definition, container, ECS service), by
             version name, the primary version first.
         security_group: The service's security group; only declared callers may reach ``port``.
+        task_role: The IAM role every version's tasks run with (the primary task definition's),
+            which ``grant_principal`` is.
+        scaling: How the task count scales, or None when it stays at ``desired_count``.
         log_group: The log group of the application and sidecar containers.
         cloud_map_service: The Cloud Map service the ECS service registers its tasks in through
             Cloud Map options (App Mesh); None on Service Connect, which registers the tasks itself.
@@ -97,6 +109,7 @@ class MeshedService(Construct):
         outlier_detection: OutlierDetection | None = None,
         connection_pool: ConnectionPool | None = None,
         backends: Sequence[MeshedService | str] = (),
+        scaling: Scaling | None = None,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
@@ -125,7 +138,8 @@ class MeshedService(Construct):
             cpu: Task CPU units. Default: 256.
             memory_mib: Task memory in MiB; must suit ``cpu`` on Fargate. Default: 512.
             desired_count: How many tasks run; 0 creates the service without starting a task, e.g.
-                to deploy a new repository before its first image is pushed. Default: 2.
+                to deploy a new repository before its first image is pushed. With ``scaling``, the
+                count the service starts with, within the scaling bounds. Default: 2.
             environment: Plain environment variables of the application. Default: none.
             secrets: Secret environment variables of the application. Default: none.
             discovery: How the data plane finds the tasks. Default: ``Discovery.cloud_map()``.
@@ -146,6 +160,13 @@ class MeshedService(Construct):
             connection_pool: Limits on callers' connections and requests per task. Default: none.
             backends: Services this one calls, as objects or names of services already declared in
                 the cluster; the same as ``connect_to`` for each. Default: none.
+            scaling: Target tracking of the task count, e.g. ``Scaling(min_tasks=2, max_tasks=10,
+                cpu_percent=60)``. Every version scales on the same policies, each on its own
+                tasks; ``desired_count`` (and each version's) must lie within the bounds.
+                ``requests_per_target`` needs an Application Load Balancer forwarding to the
+                service's tasks: on Service Connect a ``MeshIngress`` with an ALB routing to it
+                (synthesis fails without one); App Mesh refuses it. Default: none (the count
+                stays at ``desired_count``).
             log_retention: How long container logs are kept. Default: one month.
             removal_policy: What happens to the log group when it leaves the stack. Default: RETAIN.
         """
@@ -173,6 +194,7 @@ class MeshedService(Construct):
         check_type(problems, "discovery", discovery, Discovery)
         check_route_policy(problems, "route_policy", route_policy, protocol)
         _resolve_backends(problems, backends, cluster)
+        _check_scaling(problems, scaling, protocol, desired_count, versions)
         weights = check_traffic(
             problems,
             protocol=protocol,
@@ -204,6 +226,7 @@ class MeshedService(Construct):
             outlier_detection=outlier_detection,
             connection_pool=connection_pool,
             rollout=rollout,
+            scaling=scaling,
         )
         cluster._plane.check(problems, spec)
         problems.raise_if_any()
@@ -218,12 +241,15 @@ class MeshedService(Construct):
         self.health_check_path: str = spec.health_check_path
         self._container_health_check = container_health_check
         self._rollout = rollout
+        self.scaling = scaling
+        self._target_groups: list[elbv2.ApplicationTargetGroup] = []
         self.log_group = logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=removal_policy)
         self.security_group = ec2.SecurityGroup(
             self, "SecurityGroup", vpc=cluster.vpc, description=f"{name}: reachable from declared callers only"
         )
         primary = self._deploy(self, spec, version, weight, image, cpu, memory_mib, desired_count, environment, secrets)
         self.task_definition = primary.task_definition
+        self.task_role: iam.IRole = primary.task_definition.task_role
         self.app_container = primary.app_container
         self.service = primary.service
         self.cloud_map_service: servicediscovery.IService | None = primary.cloud_map_service
@@ -241,6 +267,7 @@ class MeshedService(Construct):
                 extra.desired_count if extra.desired_count is not None else desired_count,
                 extra.environment if extra.environment is not None else environment,
                 secrets,
+                task_role=self.task_role,
             )
         self.meshing: ServiceMeshing = cluster._plane.attach(
             Workload(spec=spec, deployments=tuple(self.deployments.values()), log_group=self.log_group)
@@ -254,6 +281,8 @@ class MeshedService(Construct):
         self._exposed_to: list[str] = []
         if health_check_path is not None and not cluster._plane.probes_health_check_path(spec):
             self.node.add_validation(_HealthCheckPathProbed(self))
+        if scaling is not None and scaling.requests_per_target is not None:
+            self.node.add_validation(_RequestsCounted(self))
         cluster._services[name] = self
         for callee in backends:
             self.connect_to(callee)
@@ -270,8 +299,14 @@ class MeshedService(Construct):
         desired_count: int,
         environment: Mapping[str, str] | None,
         secrets: Mapping[str, ecs.Secret] | None,
+        *,
+        task_role: iam.IRole | None = None,
     ) -> Deployment:
-        """One version's task definition, application container and ECS service, in ``scope``."""
+        """One version's task definition, application container and ECS service, in ``scope``.
+
+        Extra versions run with the primary version's ``task_role``, so that a grant to the
+        service reaches every version; the primary's task definition creates it.
+        """
         plane = self.cluster._plane
         task_definition = ecs.FargateTaskDefinition(
             scope,
@@ -279,6 +314,7 @@ class MeshedService(Construct):
             cpu=cpu,
             memory_limit_mib=memory_mib,
             proxy_configuration=plane.proxy_configuration(spec),
+            task_role=task_role,
         )
         app_container = task_definition.add_container(
             "App",
@@ -328,7 +364,57 @@ class MeshedService(Construct):
             app_container=app_container,
             service=service,
             cloud_map_service=service.cloud_map_service,
+            task_count=self._scale(service),
         )
+
+    def _scale(self, service: ecs.FargateService) -> ecs.ScalableTaskCount | None:
+        """The version's scalable task count with the CPU and memory policies (requests come with a target group)."""
+        scaling = self.scaling
+        if scaling is None:
+            return None
+        count = service.auto_scale_task_count(min_capacity=scaling.min_tasks, max_capacity=scaling.max_tasks)
+        if scaling.cpu_percent is not None:
+            count.scale_on_cpu_utilization("Cpu", target_utilization_percent=scaling.cpu_percent)
+        if scaling.memory_percent is not None:
+            count.scale_on_memory_utilization("Memory", target_utilization_percent=scaling.memory_percent)
+        return count
+
+    def _add_target_group(self, target_group: elbv2.ApplicationTargetGroup) -> None:
+        """Record an ALB target group, attached to its listener, that forwards to the primary version's tasks.
+
+        With ``scaling.requests_per_target`` the primary version then also scales on the group's
+        requests per task (a policy per group: any of them may scale out).
+        """
+        self._target_groups.append(target_group)
+        count = next(iter(self.deployments.values())).task_count  # the primary version's
+        if count is None or self.scaling is None or self.scaling.requests_per_target is None:
+            return
+        policy_id = "RequestsPerTarget" + ("" if len(self._target_groups) == 1 else str(len(self._target_groups)))
+        count.scale_on_request_count(
+            policy_id, requests_per_target=self.scaling.requests_per_target, target_group=target_group
+        )
+
+    @property
+    def grant_principal(self) -> iam.IPrincipal:
+        """The task role every version's tasks run with: what ``grant_*(service)`` calls grant to."""
+        return self.task_role.grant_principal
+
+    @property
+    def connections(self) -> ec2.Connections:
+        """The service's security group, for the application's own rules, e.g. towards a database.
+
+        ``connections.allow_to(peer, port)`` opens ``peer`` to this service's tasks (and allows
+        the traffic out of this group, should its outbound traffic be restricted). Between
+        services of the mesh use ``connect_to``, and for a load balancer ``expose_to``: they add
+        their rules to the same group and also place them so that stacks never import from
+        each other in a loop, which rules added here do not.
+        """
+        return self.security_group.connections
+
+    @property
+    def load_balancer_target_groups(self) -> list[elbv2.ApplicationTargetGroup]:
+        """The ALB target groups that forward to this service's tasks (a MeshIngress's on Service Connect)."""
+        return list(self._target_groups)
 
     @property
     def dns_name(self) -> str:
@@ -481,6 +567,61 @@ class _HealthCheckPathProbed:
             "the service is exposed to no load balancer. Give the application container_health_check="
             "ecs.HealthCheck(...) instead, or route the service through a MeshIngress or expose_to() a load "
             "balancer whose target group probes the path; or drop health_check_path."
+        ]
+
+
+def _check_scaling(
+    problems: ValidationProblems,
+    scaling: object,
+    protocol: object,
+    desired_count: object,
+    versions: object,
+) -> None:
+    """A Scaling (its fields checked itself), whose bounds hold every version's starting count."""
+    if scaling is None or not check_type(problems, "scaling", scaling, Scaling):
+        return
+    assert isinstance(scaling, Scaling)
+    counts: list[tuple[str, object]] = [("desired_count", desired_count)]
+    if isinstance(versions, Sequence):
+        counts += [
+            (f"versions[{index}].desired_count", extra.desired_count)
+            for index, extra in enumerate(versions)
+            if isinstance(extra, ServiceVersion) and extra.desired_count is not None
+        ]
+    for parameter, count in counts:
+        problem = scaling._bounds_problem(parameter, count)
+        if problem is not None:
+            problems.add(problem)
+    http = not isinstance(protocol, ListenerProtocol) or protocol is ListenerProtocol.HTTP
+    if scaling.requests_per_target is not None and not http:
+        assert isinstance(protocol, ListenerProtocol)
+        problems.add(
+            f"scaling.requests_per_target={scaling.requests_per_target} with protocol=ListenerProtocol."
+            f"{protocol.name}: requests per task are counted by an Application Load Balancer, and a MeshIngress "
+            "routes HTTP services only. Scale on cpu_percent or memory_percent instead."
+        )
+
+
+@jsii.implements(IValidation)
+class _RequestsCounted:
+    """Fails synthesis when ``scaling.requests_per_target`` is set and no ALB target group forwards to the service.
+
+    A MeshIngress attaches its target group after the service exists, so this is checked at synthesis.
+    """
+
+    def __init__(self, service: MeshedService) -> None:
+        self._service = service
+
+    def validate(self) -> list[str]:
+        service = self._service
+        if service.load_balancer_target_groups:
+            return []
+        assert service.scaling is not None
+        return [
+            f"MeshedService {service.name!r}: scaling.requests_per_target={service.scaling.requests_per_target} "
+            "counts the requests an Application Load Balancer forwards to the service's tasks, and no ALB target "
+            "group forwards to them. Route the service through a MeshIngress with load_balancer="
+            "IngressLoadBalancer.ALB (the default), or scale on cpu_percent or memory_percent instead."
         ]
 
 

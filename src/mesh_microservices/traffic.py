@@ -102,6 +102,8 @@ class Deployment:
         app_container: Its application container.
         service: Its ECS service.
         cloud_map_service: The Cloud Map service its tasks register in (None on Service Connect).
+        task_count: Its scalable task count, with the service's scaling policies; None when the
+            service does not scale.
     """
 
     version: str
@@ -111,3 +113,4 @@ class Deployment:
     app_container: ecs.ContainerDefinition
     service: ecs.FargateService
     cloud_map_service: servicediscovery.IService | None
+    task_count: ecs.ScalableTaskCount | None = None

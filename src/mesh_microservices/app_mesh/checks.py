@@ -30,6 +30,7 @@ def check_unused_options(problems: ValidationProblems, spec: ServiceSpec) -> Non
     _check_per_retry_timeouts(problems, spec)
     _check_route_order(problems, spec.routes)
     _check_rollout(problems, spec)
+    _check_scaling(problems, spec)
 
 
 def _check_rollout(problems: ValidationProblems, spec: ServiceSpec) -> None:
@@ -115,3 +116,15 @@ def _covers(earlier: RouteRule, later: RouteRule) -> bool:
     later_headers = dict(later.headers)
     same_headers = all(later_headers.get(name) == value for name, value in earlier.headers.items())
     return later.path_prefix.startswith(earlier.path_prefix) and same_headers
+
+
+def _check_scaling(problems: ValidationProblems, spec: ServiceSpec) -> None:
+    """The load balancer in front of an App Mesh service counts requests to the gateway, not to its tasks."""
+    if spec.scaling is None or spec.scaling.requests_per_target is None:
+        return
+    problems.add(
+        f"scaling.requests_per_target={spec.scaling.requests_per_target}: on DataPlane.app_mesh() the load "
+        "balancer's targets are the ingress gateway's tasks, not this service's, so no load balancer counts "
+        "requests per task of the service. Scale on cpu_percent or memory_percent instead, or move the service "
+        "to DataPlane.service_connect(), where a MeshIngress forwards to the service's own tasks."
+    )

@@ -164,6 +164,9 @@ class ServiceConnectIngress(IngressTargets):
         self.listener_rules: dict[str, elbv2.ApplicationListenerRule] = {}
         if spec.load_balancer is IngressLoadBalancer.ALB:
             self._route_requests(site)
+            # Only now is each target group attached to the load balancer, which its request count names.
+            for routed in spec.services:
+                routed.add_target_group(cast(elbv2.ApplicationTargetGroup, by_service[routed.name]))
         else:
             (only,) = self.target_groups.values()
             listener = cast(elbv2.NetworkListener, site.listener)
