@@ -10,7 +10,14 @@ from aws_cdk import aws_ecs as ecs
 from constructs import Construct
 
 from ._contract import DataPlaneBinding
-from ._validate import ValidationProblems, check_image_tag, check_interface, check_name_length, check_type
+from ._validate import (
+    ValidationProblems,
+    check_arn,
+    check_image_tag,
+    check_interface,
+    check_name_length,
+    check_type,
+)
 from .app_mesh import ENVOY_IMAGE_TAG, AppMeshPlane
 from .app_mesh.envoy import ENVOY_PUBLIC_IMAGE, envoy_registry_account
 from .app_mesh.observability import AppMeshObservability, check_app_mesh_observability
@@ -74,8 +81,8 @@ class DataPlane:
                 check_interface(problems, "mesh", mesh, appmesh.IMesh)
             if envoy_image is not None:
                 check_type(problems, "envoy_image", envoy_image, ecs.ContainerImage)
-            if tls is not None:
-                check_type(problems, "tls", tls, MeshTls)
+            if tls is not None and check_type(problems, "tls", tls, MeshTls) and tls.authority_arn is not None:
+                _check_authority_arn(problems, "tls: the authority's certificate_authority_arn", tls.authority_arn)
             if observability is not None:
                 check_observability(problems, "observability", observability)
                 check_app_mesh_observability(problems, "observability", observability)
@@ -136,9 +143,11 @@ class DataPlane:
 
         def check(problems: ValidationProblems, scope: Construct) -> None:
             if tls_authority_arn is not None:
-                check_type(problems, "tls_authority_arn", tls_authority_arn, str)
+                _check_authority_arn(problems, "tls_authority_arn", tls_authority_arn)
             if tls is not None and check_type(problems, "tls", tls, MeshTls):
-                if tls.authority_arn is None:
+                if tls.authority_arn is not None:
+                    _check_authority_arn(problems, "tls: the authority's certificate_authority_arn", tls.authority_arn)
+                else:
                     problems.add(
                         f"tls={tls!r}: Service Connect has no mutual TLS and takes certificates only from an "
                         "AWS Private CA; pass MeshTls.private_ca(authority) or tls_authority_arn=..., or stay "
@@ -158,3 +167,20 @@ class DataPlane:
 
     def __repr__(self) -> str:
         return self._description
+
+
+# What an AWS Private CA's ARN looks like, for messages.
+_AUTHORITY_ARN_EXAMPLE = (
+    "arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/0123abcd-0123-4567-89ab-0123456789ab"
+)
+
+
+def _check_authority_arn(problems: ValidationProblems, parameter: str, arn: object) -> None:
+    check_arn(
+        problems,
+        parameter,
+        arn,
+        service="acm-pca",
+        resource_type="certificate-authority",
+        example=_AUTHORITY_ARN_EXAMPLE,
+    )

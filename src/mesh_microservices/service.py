@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import jsii
 from aws_cdk import RemovalPolicy
@@ -17,10 +18,11 @@ from constructs import Construct, IValidation
 from ._acknowledgments import acknowledge_task_findings
 from ._contract import ServiceMeshing, ServiceSpec, Workload
 from ._deployment import MIN_HEALTHY_PERCENT, max_healthy_percent
-from ._placement import depends_on, deploy_after, rule_owner, stack_of
+from ._placement import begin_round, check_same_environment, depends_on, deploy_after, rule_owner, stack_of
 from ._traffic_checks import check_route_policy, check_traffic
 from ._validate import (
     ValidationProblems,
+    check_environment_names,
     check_http_path,
     check_interface,
     check_port,
@@ -28,6 +30,7 @@ from ._validate import (
     check_service_name,
     check_task_size,
     check_type,
+    is_token,
 )
 from .app_mesh import AppMeshService
 from .cluster import MeshedCluster
@@ -151,6 +154,9 @@ class MeshedService(Construct):
                     f"(construct {cluster._services[name].node.path!r}); give each service its own name."
                 )
             check_port(problems, "port", port, reserved=cluster._plane.reserved_ports())
+            check_same_environment(
+                problems, "scope", stack_of(scope), stack_of(cluster), what=f"cluster {cluster.node.path!r}"
+            )
         check_type(problems, "image", image, ecs.ContainerImage)
         check_type(problems, "protocol", protocol, ListenerProtocol)
         _check_health_check_path(problems, health_check_path, protocol)
@@ -158,8 +164,7 @@ class MeshedService(Construct):
             check_type(problems, "container_health_check", container_health_check, ecs.HealthCheck)
         check_task_size(problems, cpu, memory_mib)
         check_positive(problems, "desired_count", desired_count, minimum=0)
-        _check_string_map(problems, "environment", environment)
-        _check_string_map(problems, "secrets", secrets, value_type=ecs.Secret)
+        _check_environment(problems, environment, secrets, versions)
         check_type(problems, "discovery", discovery, Discovery)
         check_route_policy(problems, "route_policy", route_policy, protocol)
         _resolve_backends(problems, backends, cluster)
@@ -236,6 +241,7 @@ class MeshedService(Construct):
             holder = id if deployed == version else f"{id}/{_version_scope_id(deployed)}"
             below = f"{holder}/TaskDefinition"
             acknowledge_task_findings(deployment.task_definition, stack=self._stack, parent=scope, path=below)
+        begin_round()
         deploy_after(self._stack, stack_of(cluster))
         self._callees: list[MeshedService] = []
         self._exposed_to: list[str] = []
@@ -333,7 +339,10 @@ class MeshedService(Construct):
     def app_mesh(self) -> AppMeshService:
         """The App Mesh resources and Envoy sidecar of this service (App Mesh data plane only)."""
         if not isinstance(self.meshing, AppMeshService):
-            raise AttributeError(f"service {self.name!r} runs on {self.cluster.data_plane!r}, not App Mesh.")
+            raise AttributeError(
+                f"service {self.name!r} runs on {self.cluster.data_plane!r}, not App Mesh; its data plane's parts are "
+                "service.meshing, or create its cluster with data_plane=DataPlane.app_mesh()."
+            )
         return self.meshing
 
     @property
@@ -375,11 +384,14 @@ class MeshedService(Construct):
         problems = ValidationProblems(f"MeshedService {self._construct_id!r}.connect_to")
         found = _resolve_backends(problems, [callee], self.cluster, parameter="callee")
         if found and found[0] is self:
-            problems.add(f"callee is {self.name!r} itself; a service reaches itself without the mesh.")
+            problems.add(
+                f"callee is {self.name!r} itself; a service reaches itself without the mesh. Drop this connect_to call."
+            )
         problems.raise_if_any()
         resolved = found[0]
         if resolved in self._callees:
             return
+        begin_round()  # the application may have added stack dependencies since the last decision
         self.meshing.add_backend(resolved.meshing)
         caller_stack, callee_stack = self._stack, resolved._stack
         owner = rule_owner(caller_stack, callee_stack)
@@ -406,6 +418,7 @@ class MeshedService(Construct):
         check_interface(problems, "peer", peer, ec2.IConnectable)
         problems.raise_if_any()
         port, reason = _tcp_port(self.port), f"{description} to {self.name}"
+        begin_round()
         peer_stack = stack_of(peer) if isinstance(peer, Construct) else self._stack
         if peer_stack is not self._stack and depends_on(peer_stack, self._stack):
             # The peer's stack deploys after this one: both rules go there, so this stack imports nothing from it.
@@ -456,6 +469,36 @@ class _HealthCheckPathProbed:
             "ecs.HealthCheck(...) instead, or route the service through a MeshIngress or expose_to() a load "
             "balancer whose target group probes the path; or drop health_check_path."
         ]
+
+
+def _check_environment(problems: ValidationProblems, environment: object, secrets: object, versions: object) -> None:
+    """Plain and secret variables: well typed, not reserved by ECS, each name in one of the two."""
+    _check_string_map(problems, "environment", environment)
+    _check_string_map(problems, "secrets", secrets, value_type=ecs.Secret)
+    plain = environment if isinstance(environment, Mapping) else {}
+    secret = secrets if isinstance(secrets, Mapping) else {}
+    check_environment_names(problems, "environment", plain)
+    check_environment_names(problems, "secrets", secret)
+    for index, version in enumerate(versions if isinstance(versions, (list, tuple)) else ()):
+        if isinstance(version, ServiceVersion) and version.environment is not None:
+            where = f"versions[{index}].environment"
+            _check_string_map(problems, where, version.environment)
+            if isinstance(version.environment, Mapping):
+                check_environment_names(problems, where, version.environment)
+                _check_disjoint(problems, where, version.environment, secret)
+    _check_disjoint(problems, "environment", plain, secret)
+
+
+def _check_disjoint(
+    problems: ValidationProblems, parameter: str, plain: Mapping[Any, object], secret: Mapping[Any, object]
+) -> None:
+    both = sorted(name for name in plain if isinstance(name, str) and not is_token(name) and name in secret)
+    if both:
+        names = ", ".join(map(repr, both))
+        problems.add(
+            f"{parameter} and secrets both set {names}; a container takes one value per name. Keep each name in "
+            "one of them: in secrets if its value is sensitive, in environment otherwise."
+        )
 
 
 def _check_string_map(problems: ValidationProblems, parameter: str, values: object, value_type: type = str) -> None:
