@@ -367,6 +367,8 @@ def repository_arguments() -> st.SearchStrategy[Bad]:
         wrong_type("encryption_key", "alias/images", "arn:aws:kms:eu-west-1:123456789012:key/1"),
         bad_count("max_image_count"),
         bad_count("untagged_image_expiry_days"),
+        st.just(Bad("max_image_count", NUMBER_TOKEN, ValueError)),  # lifecycle policy text resolves no token
+        st.just(Bad("untagged_image_expiry_days", NUMBER_TOKEN, ValueError)),
         wrong_type("destroy_on_delete", "yes", 1, 0, none=True),
     )
 

@@ -301,6 +301,19 @@ def test_number_tokens_are_refused_by_name_where_the_value_must_be_known(
     assert_refused(world, _service(world, **{parameter: token}), ValueError, fragment, "pass a literal number")
 
 
+@pytest.mark.parametrize("parameter", ["max_image_count", "untagged_image_expiry_days"])
+def test_repository_counts_must_be_literal(world: World, parameter: str) -> None:
+    # The lifecycle policy is JSON text: CloudFormation would keep {"Ref": ...} in it verbatim.
+    token = _number_parameter(world, "Count")
+    assert_refused(
+        world,
+        lambda: ServiceRepository(world.stack, "Repo", **{parameter: token}),
+        ValueError,
+        f"{parameter} is a token",
+        "ECR lifecycle policy's JSON text",
+    )
+
+
 def test_string_tokens_are_refused_by_name_for_service_and_namespace_names(world: World) -> None:
     token = cdk.CfnParameter(world.stack, "Name").value_as_string
     assert_refused(world, _service(world, name=token), ValueError, "name is a token", "pass a literal string")

@@ -56,7 +56,9 @@ class MeshedCluster(Construct):
             scope: The parent construct.
             id: The construct id.
             namespace: The name of a new Cloud Map private DNS namespace (e.g. ``"shop.local"``),
-                or an existing private DNS namespace of the same VPC to register services in.
+                or an existing private DNS namespace of the same VPC to register services in. A new
+                name must not be another cluster's namespace in the same VPC (Cloud Map refuses it):
+                pass that cluster's ``namespace`` to share it.
             vpc: The VPC to run in. Default: a new VPC over two Availability Zones with public
                 subnets for NAT gateways, private subnets with egress for tasks, and flow logs.
             data_plane: The data plane between services. Default: ``DataPlane.service_connect()``,

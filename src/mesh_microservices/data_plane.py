@@ -126,8 +126,9 @@ class DataPlane:
         DNS name, so callers' URLs do not change when a cluster moves off App Mesh.
 
         Args:
-            tls_authority_arn: The ARN of an AWS Private CA; when given, traffic between services
-                is encrypted with certificates it issues. Default: no TLS.
+            tls_authority_arn: The ARN of an AWS Private CA
+                (``arn:aws:acm-pca:<region>:<account>:certificate-authority/<id>``, or a token); when
+                given, traffic between services is encrypted with certificates it issues. Default: no TLS.
             tls: The App Mesh cluster's ``MeshTls.private_ca(authority)``, accepted as is so that
                 moving a cluster keeps its encryption; the same as ``tls_authority_arn``. Service
                 Connect has no mutual TLS and no file or SDS certificates: those are refused.

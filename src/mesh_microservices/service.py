@@ -105,10 +105,12 @@ class MeshedService(Construct):
         Args:
             scope: The parent construct.
             id: The construct id.
-            cluster: The MeshedCluster to run in.
+            cluster: The MeshedCluster to run in; ``scope``'s stack must deploy to the cluster
+                stack's account and region (both explicit, or both left out).
             name: A DNS label naming the service; callers dial ``<name>.<namespace>``.
             image: The application image, e.g. ``ServiceRepository.image("1.4.2")``.
-            port: The port the application listens on. Default: 8080.
+            port: The port the application listens on; a literal number (the data plane derives its
+                listeners from it), not a token. Default: 8080.
             protocol: The application protocol. Default: HTTP.
             health_check_path: The HTTP path that answers whether a task is healthy (HTTP and HTTP/2
                 services only: gRPC and TCP health checks have no path). App Mesh's listener probes it;
@@ -122,12 +124,18 @@ class MeshedService(Construct):
                 Connect, whose proxy probes nothing by itself, and for services no load balancer
                 probes; on App Mesh, Envoy's listener health check only steers callers away from a
                 failing task, it does not replace it. Default: none.
-            cpu: Task CPU units. Default: 256.
-            memory_mib: Task memory in MiB; must suit ``cpu`` on Fargate. Default: 512.
+            cpu: Task CPU units; a number token (e.g. a ``CfnParameter``'s ``value_as_number``) is
+                passed to CloudFormation unchecked. Default: 256.
+            memory_mib: Task memory in MiB; must suit ``cpu`` on Fargate (checked unless either is a
+                token). Default: 512.
             desired_count: How many tasks run; 0 creates the service without starting a task, e.g.
-                to deploy a new repository before its first image is pushed. Default: 2.
-            environment: Plain environment variables of the application. Default: none.
-            secrets: Secret environment variables of the application. Default: none.
+                to deploy a new repository before its first image is pushed. A number token is
+                accepted; the deployment may then run up to 200 % of it. Default: 2.
+            environment: Plain environment variables of the application. Names ECS, Fargate and App
+                Mesh set themselves (``ECS_*``, ``AWS_CONTAINER_*``, ``APPMESH_*``,
+                ``AWS_EXECUTION_ENV``) are refused, and so is a name also in ``secrets``. Default: none.
+            secrets: Secret environment variables of the application; the same names are refused.
+                Default: none.
             discovery: How the data plane finds the tasks. Default: ``Discovery.cloud_map()``.
             route_policy: Retries and timeouts in front of the service. Default: ``RoutePolicy()``.
             version: The name of the version ``image`` is. Default: "v1".
