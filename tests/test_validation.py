@@ -16,9 +16,11 @@ from aws_cdk.assertions import Template
 from conftest import ENV, NGINX
 from mesh_microservices import (
     DataPlane,
+    IngressRoute,
     ListenerProtocol,
     MeshedCluster,
     MeshedService,
+    MeshIngress,
     MeshTls,
     RoutePolicy,
     ServiceRepository,
@@ -467,3 +469,18 @@ def test_services_of_an_environment_agnostic_cluster_may_be_environment_agnostic
     cluster = MeshedCluster(cdk.Stack(app, "Platform"), "Cluster", namespace="a.local", data_plane=DataPlane.app_mesh())
     image = ecs.ContainerImage.from_registry(NGINX)
     MeshedService(cdk.Stack(app, "Services"), "Orders", cluster=cluster, name="orders", image=image)
+
+
+def test_an_ingress_outside_its_clusters_environment_is_refused(world: World) -> None:
+    edge = cdk.Stack(world.app, "Edge", env=cdk.Environment(account="123456789012", region="us-east-1"))
+    build = lambda: MeshIngress(  # noqa: E731
+        edge, "Ingress", cluster=world.cluster, routes=[IngressRoute(service=world.orders)], allow_plain_http=True
+    )
+    assert_refused(
+        world,
+        build,
+        ValueError,
+        "scope: stack 'Edge' deploys to aws://123456789012/us-east-1, but cluster 'Validation/Cluster' is in stack "
+        "'Validation', which deploys to aws://123456789012/eu-west-1",
+    )
+    assert edge.node.children == []
