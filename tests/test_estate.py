@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import random
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +13,11 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import cx_api
+from aws_cdk.assertions import Template
 
 from conftest import ENV, NGINX, new_app
-from mesh_microservices import DataPlane, MeshedCluster, MeshedService, ServiceStacks
+from mesh_microservices import DataPlane, MeshedCluster, MeshedService, ServiceStacks, ServiceVersion
+from mesh_microservices.estate import resource_count
 
 ESTATE_SIZE = 200
 CLOUDFORMATION_RESOURCE_LIMIT = 500
@@ -148,3 +152,78 @@ def test_unknown_backend_name_lists_the_names_that_exist() -> None:
     with pytest.raises(ValueError, match=r"no service is named 'payments'.*billing, orders, web"):
         web.connect_to("payments")
     assert web.callees == [cluster.services[0]]
+
+
+@pytest.mark.parametrize("prefix", ["", "1Services", "Services_", "Services.", "Sérvices", "S" * 125])
+def test_a_prefix_cloudformation_refuses_as_stack_name_is_refused(prefix: str) -> None:
+    app = cdk.App()
+    with pytest.raises(ValueError, match=r"cannot start a CloudFormation stack name; use a letter, then letters"):
+        ServiceStacks(app, prefix)
+    assert app.node.children == []
+
+
+@pytest.mark.parametrize(
+    ("arguments", "fragment"),
+    [
+        ({"resources_per_stack": 0}, "resources_per_stack=0 is too small"),
+        ({"resources_per_stack": 501}, "resources_per_stack=501 is too large; use at most 500"),
+        ({"services_per_stack": 0}, "services_per_stack=0 is too small"),
+        ({"services_per_stack": cdk.Token.as_number(cdk.Aws.ACCOUNT_ID)}, "services_per_stack is a token"),
+        ({"prefix": cdk.Aws.STACK_NAME}, "prefix is a token"),
+    ],
+)
+def test_stack_sizes_and_prefixes_must_be_literal_and_in_range(arguments: dict[str, Any], fragment: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(fragment)):
+        ServiceStacks(cdk.App(), **{"prefix": "Services", **arguments})
+
+
+def test_stacks_fill_by_resources_so_services_with_versions_stay_under_the_budget() -> None:
+    app = cdk.App()
+    platform = cdk.Stack(app, "Platform", env=ENV)
+    cluster = MeshedCluster(platform, "Cluster", namespace="canary.local", data_plane=DataPlane.app_mesh())
+    image = ecs.ContainerImage.from_registry(NGINX)
+    budget = 60
+    stacks = ServiceStacks(app, "Canary", env=ENV, resources_per_stack=budget)
+    for index in range(8):
+        versions = [ServiceVersion(name=f"v{n}", image=image, weight=10) for n in (2, 3)]
+        MeshedService(
+            stacks.next(), f"S{index}", cluster=cluster, name=f"s{index}", image=image, weight=80, versions=versions
+        )
+    counts = [resource_count(stack) for stack in stacks.stacks]
+    assert len(counts) > 1, "eight services fit the default 20 services per stack: resources must have split them"
+    assert all(count <= budget for count in counts), counts
+
+
+def test_a_stack_over_cloudformations_limit_fails_synthesis_naming_it_and_its_count() -> None:
+    app = cdk.App()
+    stacks = ServiceStacks(app, "Big", env=ENV)
+    stack = stacks.next()
+    for index in range(CLOUDFORMATION_RESOURCE_LIMIT + 1):
+        cdk.CfnWaitConditionHandle(stack, f"Handle{index}")
+    with pytest.raises(RuntimeError) as raised:
+        app.synth()
+    assert (
+        "ServiceStacks: stack 'Big1' holds 501 resources; CloudFormation allows 500. Lower services_per_stack "
+        "(now 20) or resources_per_stack (now 450)"
+    ) in str(raised.value)
+
+
+@pytest.mark.parametrize("plane", [DataPlane.app_mesh, DataPlane.service_connect])
+def test_a_stack_dependency_added_after_the_services_is_respected_by_later_calls(
+    plane: Callable[[], DataPlane],
+) -> None:
+    app = cdk.App()
+    platform = cdk.Stack(app, "Platform", env=ENV)
+    cluster = MeshedCluster(platform, "Cluster", namespace="late.local", data_plane=plane())
+    image = ecs.ContainerImage.from_registry(NGINX)
+    first, second = cdk.Stack(app, "First", env=ENV), cdk.Stack(app, "Second", env=ENV)
+    orders = MeshedService(first, "Orders", cluster=cluster, name="orders", image=image)
+    web = MeshedService(second, "Web", cluster=cluster, name="web", image=image)
+    first.add_stack_dependency(second, "the application's own reason")  # after the library looked at both stacks
+    web.connect_to(orders)  # Second must not now depend on First: that would close a loop
+    assembly = app.synth()
+    assert "First" not in {d.node.id for d in second.dependencies}
+    rules = Template.from_json(assembly.get_stack_by_name("First").template).find_resources(
+        "AWS::EC2::SecurityGroupIngress", {"Properties": {"FromPort": 8080}}
+    )
+    assert len(rules) == 1, "the rule belongs in the stack that already deploys after the other"

@@ -35,8 +35,10 @@ from mesh_microservices import (
     RoutePolicy,
     Scaling,
     ServiceRepository,
+    ServiceStacks,
+    ServiceVersion,
 )
-from mesh_microservices._validate import FARGATE_TASK_SIZES
+from mesh_microservices._validate import FARGATE_TASK_SIZES, RESERVED_ENVIRONMENT_NAMES, RESERVED_ENVIRONMENT_PREFIXES
 from mesh_microservices.app_mesh.envoy import reserved_ports
 from mesh_microservices.rollout import CANARY_MIN_PERCENT, LINEAR_MIN_PERCENT, MAX_BAKE_MINUTES, MAX_PERCENT
 
@@ -47,12 +49,19 @@ CLUSTER_EXAMPLES = 400
 REPOSITORY_EXAMPLES = 400
 TAG_EXAMPLES = 300
 ROLLOUT_EXAMPLES = 300
+STACKS_EXAMPLES = 300
 
 DNS_LABEL = re.compile(r"[a-z]([a-z0-9-]{0,61}[a-z0-9])?")
 DNS_NAME = re.compile(r"(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+")
 IMAGE_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 ECR_NAME = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
 MAX_SAFE_INTEGER = 2**53 - 1  # larger counts lose precision on their way through jsii
+STACK_NAME_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,123}")  # CloudFormation's stack names, room for the number
+PRIVATE_CA_ARN = re.compile(r"arn:aws[a-z-]*:acm-pca:[a-z0-9-]+:\d{12}:certificate-authority/.+")
+# Tokens, as a CfnParameter's value would be: only known at deployment.
+NUMBER_TOKEN = cdk.Token.as_number(cdk.Aws.ACCOUNT_ID)
+STRING_TOKEN = cdk.Aws.STACK_NAME
+WORLD_VPC = object()  # stands for the world cluster's VPC, which a strategy cannot hold
 
 
 @dataclass(frozen=True)
@@ -220,6 +229,51 @@ def bad_rollout() -> st.SearchStrategy[Bad]:
     )
 
 
+def reserved_name() -> st.SearchStrategy[str]:
+    """A name ECS, Fargate or App Mesh set themselves: a reserved name, or a reserved prefix and anything."""
+    suffixes = st.text(st.characters(min_codepoint=ord("A"), max_codepoint=ord("Z")), max_size=12)
+    prefixed = st.tuples(st.sampled_from(RESERVED_ENVIRONMENT_PREFIXES), suffixes).map("".join)
+    return st.one_of(st.sampled_from(sorted(RESERVED_ENVIRONMENT_NAMES)), prefixed)
+
+
+@cache
+def secret() -> ecs.Secret:
+    """A secret of a throwaway stack: refused inputs never reach it."""
+    from aws_cdk import aws_ssm as ssm
+
+    stack = cdk.Stack(cdk.App(), "Secrets")
+    return ecs.Secret.from_ssm_parameter(ssm.StringParameter.from_string_parameter_name(stack, "P", "/shop/secret"))
+
+
+def bad_environment() -> st.SearchStrategy[Bad]:
+    """Reserved names, in the service's variables or a version's, and a name both plain and secret."""
+    env_name = st.from_regex(r"[A-Z][A-Z0-9_]{0,10}", fullmatch=True).filter(
+        lambda n: not n.startswith(("ECS_", "APPMESH_", "AWS_"))
+    )
+    return st.one_of(
+        reserved_name().map(lambda n: Bad("environment", {n: "x"}, ValueError)),
+        reserved_name().map(lambda n: Bad("secrets", {n: secret()}, ValueError)),
+        reserved_name().map(
+            lambda n: Bad(
+                "versions",
+                [
+                    ServiceVersion(
+                        name="v2", image=ecs.ContainerImage.from_registry(NGINX), weight=10, environment={n: "x"}
+                    )
+                ],
+                ValueError,
+                ("versions[0].environment",),
+                extra=(("weight", 90),),
+            )
+        ),
+        env_name.map(
+            lambda n: Bad(
+                "environment", {n: "x"}, ValueError, ("environment", "secrets"), extra=(("secrets", {n: secret()}),)
+            )
+        ),
+    )
+
+
 def service_arguments() -> st.SearchStrategy[Bad]:
     """One bad argument of MeshedService."""
     return st.one_of(
@@ -229,6 +283,10 @@ def service_arguments() -> st.SearchStrategy[Bad]:
             wrong_type("name", b"orders", none=True),
         ),
         bad_port(),
+        st.just(Bad("port", NUMBER_TOKEN, ValueError)),  # the data plane derives its listeners from it
+        st.just(Bad("name", STRING_TOKEN, ValueError)),  # names resources and the DNS name callers dial
+        st.just(Bad("weight", NUMBER_TOKEN, ValueError)),  # the versions' split is checked at synthesis
+        bad_environment(),
         bad_task_size(),
         bad_count("desired_count", minimum=0),  # 0: created without tasks, for a first deploy
         bad_path(),
@@ -387,13 +445,40 @@ def cluster_arguments() -> st.SearchStrategy[Bad]:
         bad_text("service_domain", DNS_NAME, "shop", "Shop.Local"),
         wrong_type("removal_policy", "retain", none=True),
         wrong_type("flow_log_retention", 365, "ONE_YEAR", none=True),
+        bad_authority_arn(),
+        # The world's cluster has a namespace of that name in that VPC already.
+        st.just(Bad("namespace", "shop.local", ValueError, extra=(("vpc", WORLD_VPC),))),
+        st.just(Bad("namespace", STRING_TOKEN, ValueError)),
+    )
+
+
+def bad_authority_arn() -> st.SearchStrategy[Bad]:
+    """Strings that are not an AWS Private CA's ARN: text, other services' ARNs, ARNs missing a part."""
+    valid = "arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/0123abcd"
+    broken = st.sampled_from(
+        [
+            valid.replace("acm-pca", "acm"),
+            valid.replace("certificate-authority/", "ca/"),
+            valid.replace("123456789012", "1234"),
+            valid.replace("eu-west-1", ""),
+            valid + "\n",
+            " " + valid,
+        ]
+    )
+    text = st.one_of(st.text(max_size=60), broken).filter(lambda v: not PRIVATE_CA_ARN.fullmatch(v))
+    return text.map(
+        lambda v: Bad("data_plane", DataPlane.service_connect(tls_authority_arn=v), ValueError, ("tls_authority_arn",))
     )
 
 
 @settings(SETTINGS, max_examples=CLUSTER_EXAMPLES)
-@given(st.lists(cluster_arguments(), min_size=1, max_size=3, unique_by=lambda bad: bad.parameter))
+@given(st.lists(cluster_arguments(), min_size=1, max_size=3).filter(distinct))
 def test_invalid_cluster_arguments_are_refused(bad: list[Bad]) -> None:
-    arguments: dict[str, Any] = {"namespace": "next.local", **{b.parameter: b.value for b in bad}}
+    arguments: dict[str, Any] = {"namespace": "next.local"}
+    for b in bad:
+        arguments.update(b.arguments())
+    if arguments.get("vpc") is WORLD_VPC:
+        arguments["vpc"] = world().cluster.vpc
     count("invalid inputs tried: MeshedCluster")
     assert_refuses("MeshedCluster 'Candidate'", lambda: MeshedCluster(world().stack, "Candidate", **arguments), bad)
 
@@ -408,6 +493,8 @@ def repository_arguments() -> st.SearchStrategy[Bad]:
         wrong_type("encryption_key", "alias/images", "arn:aws:kms:eu-west-1:123456789012:key/1"),
         bad_count("max_image_count"),
         bad_count("untagged_image_expiry_days"),
+        st.just(Bad("max_image_count", NUMBER_TOKEN, ValueError)),  # lifecycle policy text resolves no token
+        st.just(Bad("untagged_image_expiry_days", NUMBER_TOKEN, ValueError)),
         wrong_type("destroy_on_delete", "yes", 1, 0, none=True),
     )
 
@@ -427,6 +514,29 @@ def test_invalid_repository_arguments_are_refused(bad: list[Bad]) -> None:
 def test_invalid_image_tags_are_refused(bad: Bad) -> None:
     count("invalid inputs tried: ServiceRepository.image")
     assert_refuses("ServiceRepository 'Repo'.image", lambda: world().repository.image(bad.value), [bad])
+
+
+def stacks_arguments() -> st.SearchStrategy[Bad]:
+    return st.one_of(
+        bad_text("prefix", STACK_NAME_PREFIX, "", "1Services", "Services_", "S" * 125),
+        wrong_type("prefix", b"Services", 7, none=True),
+        st.just(Bad("prefix", STRING_TOKEN, ValueError)),
+        bad_count("services_per_stack"),
+        st.just(Bad("services_per_stack", NUMBER_TOKEN, ValueError)),  # stacks are filled at synthesis
+        st.one_of(st.integers(max_value=0), st.integers(min_value=501)).map(
+            lambda v: Bad("resources_per_stack", v, ValueError)
+        ),
+        wrong_type("resources_per_stack", "450", 450.0, none=True, integer=True),
+    )
+
+
+@settings(SETTINGS, max_examples=STACKS_EXAMPLES)
+@given(st.lists(stacks_arguments(), min_size=1, max_size=3, unique_by=lambda bad: bad.parameter))
+def test_invalid_service_stacks_arguments_are_refused(bad: list[Bad]) -> None:
+    arguments: dict[str, Any] = {"prefix": "Services", **{b.parameter: b.value for b in bad}}
+    count("invalid inputs tried: ServiceStacks")
+    label = f"ServiceStacks {arguments['prefix']!r}"
+    assert_refuses(label, lambda: ServiceStacks(world().app, **arguments), bad)
 
 
 def test_the_world_accepts_valid_input() -> None:

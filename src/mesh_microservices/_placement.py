@@ -4,8 +4,11 @@ A call between services in two stacks needs one security-group rule that names b
 one stack must import from the other. The rule goes to a stack that already depends on the other
 (directly or through others); when neither does, to the caller's stack, which then depends on
 the callee's — callees deploy first, as Service Connect wants. Dependencies are made explicit, so
-each later decision sees them. Dependencies an application adds between two stacks after the
-library first looked at them are not seen; CDK refuses a loop they would close, with its error.
+each later decision sees them.
+
+Each decision reads the stacks' dependencies as they are, including those the application added
+after earlier decisions: every public entry point (a service, a call, an ingress) calls
+``begin_round()``, and within a round each stack's dependencies are read from jsii at most once.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import weakref
 
 from aws_cdk import Stack
 from constructs import IConstruct
+
+from ._validate import ValidationProblems
 
 
 def stack_of(construct: IConstruct, *, parent: IConstruct | None = None) -> Stack:
@@ -34,6 +39,11 @@ def stack_of(construct: IConstruct, *, parent: IConstruct | None = None) -> Stac
             stack = Stack.of(construct)
         _STACKS[construct] = stack
     return stack
+
+
+def begin_round() -> None:
+    """Forget the dependencies read so far: the application may have added some since."""
+    _ROUND.clear()
 
 
 def depends_on(stack: Stack, other: Stack) -> bool:
@@ -70,15 +80,44 @@ def deploy_after(later: Stack, earlier: Stack) -> bool:
     return True
 
 
-# Each stack's dependencies as first seen, plus those added here: walking them in Python spares a
+def environment_of(stack: Stack) -> str:
+    """``aws://<account>/<region>`` of ``stack``, ``unknown-account``/``unknown-region`` where not given."""
+    environment = _ENVIRONMENTS.get(stack)
+    if environment is None:
+        environment = _ENVIRONMENTS[stack] = stack.environment
+    return environment
+
+
+def check_same_environment(
+    problems: ValidationProblems, parameter: str, stack: Stack, home: Stack, *, what: str
+) -> None:
+    """Record a problem unless ``stack`` deploys to the account and region of ``home``, the stack of ``what``.
+
+    aws-cdk-lib refuses references between stacks of different environments (an explicit and an
+    unknown account or region included) at synthesis, with a RuntimeError naming neither input;
+    and an ECS service runs in its cluster's account and region anyway.
+    """
+    if stack is home or environment_of(stack) == environment_of(home):
+        return
+    problems.add(
+        f"{parameter}: stack {stack.node.path!r} deploys to {environment_of(stack)}, but {what} is in stack "
+        f"{home.node.path!r}, which deploys to {environment_of(home)}; a cluster's services and ingress run in its "
+        f"account and region. Give stack {stack.node.path!r} the same env as {home.node.path!r} (e.g. "
+        "env=cdk.Environment(account=..., region=...) on both, or on neither), or create the construct in a stack "
+        "that has it."
+    )
+
+
+# Each stack's dependencies read in this round, plus those added here: walking them in Python spares a
 # jsii round trip per stack visited, which made placement grow with the square of the services.
 # jsii hands out one Python object per stack, so identity is equality.
-_KNOWN_DEPENDENCIES: weakref.WeakKeyDictionary[Stack, set[Stack]] = weakref.WeakKeyDictionary()
+_ROUND: weakref.WeakKeyDictionary[Stack, set[Stack]] = weakref.WeakKeyDictionary()
 _STACKS: weakref.WeakKeyDictionary[IConstruct, Stack] = weakref.WeakKeyDictionary()
+_ENVIRONMENTS: weakref.WeakKeyDictionary[Stack, str] = weakref.WeakKeyDictionary()
 
 
 def _dependencies(stack: Stack) -> set[Stack]:
-    known = _KNOWN_DEPENDENCIES.get(stack)
+    known = _ROUND.get(stack)
     if known is None:
-        known = _KNOWN_DEPENDENCIES[stack] = set(stack.dependencies)
+        known = _ROUND[stack] = set(stack.dependencies)
     return known

@@ -7,11 +7,13 @@ from collections.abc import Mapping
 from aws_cdk import Duration
 from aws_cdk import aws_ecs as ecs
 
-from ._validate import ValidationProblems, check_positive, check_service_name, check_type
+from ._validate import ValidationProblems, check_positive, check_service_name, check_type, refuse_token
 from .options import PATH_PROTOCOLS, ListenerProtocol, RoutePolicy
 from .traffic import ConnectionPool, OutlierDetection, RouteRule, ServiceVersion
 
 MAX_WEIGHT = 100  # App Mesh's largest weighted-target weight
+# What each list parameter holds, for messages.
+_EXAMPLES = {"versions": "ServiceVersion(name='v2', image=..., weight=10)", "routes": "RouteRule(name='api', ...)"}
 
 
 def check_traffic(
@@ -64,7 +66,8 @@ def check_traffic(
         )
         if not 0 <= outlier_detection.max_ejection_percent <= 100:
             problems.add(
-                f"outlier_detection.max_ejection_percent={outlier_detection.max_ejection_percent} is not from 0 to 100."
+                f"outlier_detection.max_ejection_percent={outlier_detection.max_ejection_percent} is not from 0 to "
+                "100; pass a share of the tasks, e.g. 50."
             )
     if connection_pool is not None and check_type(problems, "connection_pool", connection_pool, ConnectionPool):
         assert isinstance(connection_pool, ConnectionPool)
@@ -101,7 +104,7 @@ def _check_routes(problems: ValidationProblems, routes: list[object], protocol: 
                 if target not in versions:
                     problems.add(
                         f"{where}.weights names version {target!r}, which the service does not run; "
-                        f"its versions: {', '.join(sorted(versions))}."
+                        f"name one of its versions: {', '.join(sorted(versions))}."
                     )
                 elif _check_weight(problems, f"{where}.weights[{target!r}]", target_weight):
                     rule_weights[target] = target_weight
@@ -128,7 +131,7 @@ def check_route_policy(problems: ValidationProblems, parameter: str, policy: obj
         elif value.is_unresolved():
             problems.add(
                 f"{parameter}.{field_name} must be a literal Duration, not a token: the listener and idle "
-                "timeouts are derived from it at synthesis."
+                "timeouts are derived from it at synthesis. Pass e.g. Duration.seconds(15)."
             )
             durations_ok = False
     if not (retries_ok and durations_ok):
@@ -177,9 +180,11 @@ def _describe(value: object) -> str:
 def _check_weight(problems: ValidationProblems, parameter: str, weight: object) -> bool:
     if not check_type(problems, parameter, weight, int):
         return False
+    if refuse_token(problems, parameter, weight, "the versions' shares of traffic are checked and split at synthesis"):
+        return False
     assert isinstance(weight, int)
     if not 0 <= weight <= MAX_WEIGHT:
-        problems.add(f"{parameter}={weight} is not from 0 to {MAX_WEIGHT}.")
+        problems.add(f"{parameter}={weight} is not from 0 to {MAX_WEIGHT}; pass a share of the traffic, e.g. 10.")
         return False
     return True
 
@@ -191,6 +196,8 @@ def _check_total(problems: ValidationProblems, parameter: str, weights: dict[str
 
 def _as_list(problems: ValidationProblems, parameter: str, value: object) -> list[object] | None:
     if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
-        problems.add(f"{parameter}={value!r} is not a list.", kind=TypeError)
+        problems.add(
+            f"{parameter}={value!r} is not a list; pass a list, e.g. [{_EXAMPLES[parameter]}].", kind=TypeError
+        )
         return None
     return list(value)

@@ -25,6 +25,16 @@ _IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _REPOSITORY_NAME = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
 # An HTTP path as it goes on the wire: visible ASCII, anything else percent-encoded.
 _HTTP_PATH = re.compile(r"/[!-~]*")
+# An ARN: arn:<partition>:<service>:<region>:<account>:<resource> (AWS General Reference, "ARN format").
+_ARN = re.compile(
+    r"arn:(?P<partition>aws(-cn|-us-gov|-iso[a-z]?)?):(?P<service>[a-z0-9-]+):(?P<region>[a-z0-9-]*)"
+    r":(?P<account>\d{12}|):(?P<resource>.+)"
+)
+# What ECS and App Mesh set in a task's containers (Amazon ECS developer guide, "Amazon ECS environment
+# variables"; App Mesh reads APPMESH_* in its Envoy). AWS_REGION and AWS_DEFAULT_REGION are not refused:
+# applications set them on purpose to reach another region's APIs.
+RESERVED_ENVIRONMENT_PREFIXES = ("ECS_", "AWS_CONTAINER_", "APPMESH_")
+RESERVED_ENVIRONMENT_NAMES = frozenset({"AWS_EXECUTION_ENV"})
 # Numbers reach aws-cdk-lib as JavaScript numbers: larger integers would silently change.
 MAX_SAFE_INTEGER = 2**53 - 1
 
@@ -74,14 +84,41 @@ def is_token(value: object) -> bool:
     return Token.is_unresolved(value)
 
 
+def is_number_token(value: object) -> bool:
+    """True when ``value`` is a number token, e.g. ``CfnParameter(...).value_as_number`` (a float)."""
+    return isinstance(value, float) and is_token(value)
+
+
 def check_type(problems: ValidationProblems, parameter: str, value: object, expected: type | tuple[type, ...]) -> bool:
-    """Record a TypeError unless ``value`` is an instance of ``expected``; return whether it is."""
+    """Record a TypeError unless ``value`` is an instance of ``expected``; return whether it is.
+
+    A number token (a float to Python) is an int here: CloudFormation resolves it to a number.
+    Checks that need the value itself refuse tokens by name with ``refuse_token``.
+    """
+    wants_int = expected is int or (isinstance(expected, tuple) and int in expected)
+    if wants_int and is_number_token(value):
+        return True
     # bool is an int to isinstance, never to a parameter that wants a number
-    ok = not (isinstance(value, bool) and expected in (int, (int,))) and isinstance(value, expected)
+    ok = not (isinstance(value, bool) and wants_int) and isinstance(value, expected)
     if not ok:
         names = expected.__name__ if isinstance(expected, type) else " or ".join(t.__name__ for t in expected)
         problems.add(f"{parameter}={value!r} is a {type(value).__name__}; pass a {names}.", kind=TypeError)
     return ok
+
+
+def refuse_token(problems: ValidationProblems, parameter: str, value: object, why: str) -> bool:
+    """Record that ``parameter`` must be known at synthesis when ``value`` is a token; return whether it is one.
+
+    ``why`` says what the library derives from the value at synthesis, for the message.
+    """
+    if not is_token(value):
+        return False
+    kind = "number" if isinstance(value, (int, float)) else "string"
+    problems.add(
+        f"{parameter} is a token (e.g. a CfnParameter's value), which is only known at deployment; pass a literal "
+        f"{kind}: {why}."
+    )
+    return True
 
 
 def check_service_name(problems: ValidationProblems, parameter: str, name: object) -> None:
@@ -89,9 +126,9 @@ def check_service_name(problems: ValidationProblems, parameter: str, name: objec
     if not check_type(problems, parameter, name, str):
         return
     assert isinstance(name, str)
-    if is_token(name):
-        problems.add(f"{parameter} must be a literal string, not a token: it names resources at synth time.")
-    elif not _DNS_LABEL.fullmatch(name):
+    if refuse_token(problems, parameter, name, "it names resources and the DNS name callers dial"):
+        return
+    if not _DNS_LABEL.fullmatch(name):
         problems.add(
             f"{parameter}={name!r} is not a DNS label; use 1-63 lower-case letters, digits and hyphens, "
             "starting with a letter and not ending with a hyphen (e.g. 'orders')."
@@ -103,9 +140,9 @@ def check_namespace_name(problems: ValidationProblems, parameter: str, name: obj
     if not check_type(problems, parameter, name, str):
         return
     assert isinstance(name, str)
-    if is_token(name):
-        problems.add(f"{parameter} must be a literal string: services derive their DNS names from it.")
-    elif not _DNS_NAME.fullmatch(name):
+    if refuse_token(problems, parameter, name, "services derive their DNS names from it"):
+        return
+    if not _DNS_NAME.fullmatch(name):
         problems.add(
             f"{parameter}={name!r} is not a DNS name of two or more labels; use lower-case labels "
             "separated by dots, e.g. 'shop.local'."
@@ -116,20 +153,28 @@ def check_port(problems: ValidationProblems, parameter: str, port: object, *, re
     """A listener port is 1-65535 and not one the data plane reserves for itself."""
     if not check_type(problems, parameter, port, int):
         return
-    assert isinstance(port, int)
-    if is_token(port):
+    reserved = set(reserved)
+    why = "the data plane's listeners and health checks are derived from it"
+    if reserved:
+        ports = ", ".join(map(str, sorted(reserved)))
+        why += f", and it must differ from the ports the data plane reserves ({ports})"
+    if refuse_token(problems, parameter, port, why):
         return
+    assert isinstance(port, int)
     if not 1 <= port <= 65535:
         problems.add(f"{parameter}={port} is out of range; use a TCP port from 1 to 65535.")
-    elif port in set(reserved):
+    elif port in reserved:
         problems.add(
-            f"{parameter}={port} is reserved by the Envoy sidecar ({', '.join(map(str, sorted(set(reserved))))}); "
+            f"{parameter}={port} is reserved by the Envoy sidecar ({', '.join(map(str, sorted(reserved)))}); "
             "choose another port for the application."
         )
 
 
 def check_task_size(problems: ValidationProblems, cpu: object, memory_mib: object) -> None:
-    """Cpu and memory_mib must be a pair that Fargate supports."""
+    """Cpu and memory_mib must be a pair that Fargate supports.
+
+    Tokens pass (CloudFormation takes the task size as parameters); Fargate checks the pair then.
+    """
     cpu_ok = check_type(problems, "cpu", cpu, int)
     memory_ok = check_type(problems, "memory_mib", memory_mib, int)
     if not (cpu_ok and memory_ok) or is_token(cpu) or is_token(memory_mib):
@@ -146,14 +191,24 @@ def check_task_size(problems: ValidationProblems, cpu: object, memory_mib: objec
 
 
 def check_positive(
-    problems: ValidationProblems, parameter: str, value: object, *, minimum: int = 1, maximum: int = MAX_SAFE_INTEGER
+    problems: ValidationProblems,
+    parameter: str,
+    value: object,
+    *,
+    minimum: int = 1,
+    maximum: int = MAX_SAFE_INTEGER,
+    literal: str | None = None,
 ) -> bool:
-    """An integer count from ``minimum`` to ``maximum``; return whether it is one (a token passes)."""
+    """An integer count from ``minimum`` to ``maximum``; return whether it is one.
+
+    A number token passes (CloudFormation resolves it), unless ``literal`` says why the value
+    must be known at synthesis: the token is then refused with that reason.
+    """
     if not check_type(problems, parameter, value, int):
         return False
-    assert isinstance(value, int)
     if is_token(value):
-        return True
+        return literal is None or not refuse_token(problems, parameter, value, literal)
+    assert isinstance(value, int)
     if value < minimum:
         problems.add(f"{parameter}={value} is too small; use {minimum} or more.")
         return False
@@ -215,6 +270,42 @@ def check_image_tag(problems: ValidationProblems, parameter: str, tag: object) -
             f"{parameter}={tag!r} is not a valid image tag; use up to 128 letters, digits, '_', '.' "
             "or '-', not starting with '.' or '-'."
         )
+
+
+def check_arn(
+    problems: ValidationProblems, parameter: str, arn: object, *, service: str, resource_type: str, example: str
+) -> None:
+    """An ARN of ``service`` naming a ``resource_type`` (e.g. acm-pca's certificate-authority); tokens pass."""
+    if not check_type(problems, parameter, arn, str):
+        return
+    assert isinstance(arn, str)
+    if is_token(arn):
+        return
+    parts = _ARN.fullmatch(arn)
+    if parts is None or parts["service"] != service or not parts["resource"].startswith(f"{resource_type}/"):
+        problems.add(
+            f"{parameter}={arn!r} is not the ARN of an {service} {resource_type}; pass one such as {example!r} "
+            "(copy it from the console or the CLI), or a token from the resource itself."
+        )
+    elif not parts["region"] or not parts["account"]:
+        problems.add(f"{parameter}={arn!r} names no region or account; pass the full ARN, e.g. {example!r}.")
+
+
+def reserved_environment_name(name: str) -> bool:
+    """Whether ECS, Fargate or App Mesh set ``name`` in a task's containers themselves."""
+    return name in RESERVED_ENVIRONMENT_NAMES or name.startswith(RESERVED_ENVIRONMENT_PREFIXES)
+
+
+def check_environment_names(problems: ValidationProblems, parameter: str, names: Iterable[object]) -> None:
+    """Refuse the environment names ECS, Fargate and App Mesh set themselves (token names pass)."""
+    for name in names:
+        if isinstance(name, str) and not is_token(name) and reserved_environment_name(name):
+            problems.add(
+                f"{parameter}[{name!r}] is reserved: ECS, Fargate and App Mesh own the names "
+                f"{', '.join(p + '*' for p in RESERVED_ENVIRONMENT_PREFIXES)} and "
+                f"{', '.join(sorted(RESERVED_ENVIRONMENT_NAMES))} and set them in every task. Rename the variable, "
+                f"e.g. 'APP_{name}'."
+            )
 
 
 def _describe_sizes(values: tuple[int, ...]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, cast
 
 from aws_cdk import RemovalPolicy
@@ -10,7 +11,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_servicediscovery as servicediscovery
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from ._contract import DataPlaneBinding
 from ._validate import ValidationProblems, check_interface, check_namespace_name, check_type, implements, is_token
@@ -55,7 +56,9 @@ class MeshedCluster(Construct):
             scope: The parent construct.
             id: The construct id.
             namespace: The name of a new Cloud Map private DNS namespace (e.g. ``"shop.local"``),
-                or an existing private DNS namespace of the same VPC to register services in.
+                or an existing private DNS namespace of the same VPC to register services in. A new
+                name must not be another cluster's namespace in the same VPC (Cloud Map refuses it):
+                pass that cluster's ``namespace`` to share it.
             vpc: The VPC to run in. Default: a new VPC over two Availability Zones with public
                 subnets for NAT gateways, private subnets with egress for tasks, and flow logs.
             data_plane: The data plane between services. Default: ``DataPlane.service_connect()``,
@@ -80,6 +83,8 @@ class MeshedCluster(Construct):
             check_namespace_name(problems, "service_domain", service_domain)
         check_type(problems, "removal_policy", removal_policy, RemovalPolicy)
         check_type(problems, "flow_log_retention", flow_log_retention, logs.RetentionDays)
+        namespace_key = _namespace_key(scope, namespace, vpc)
+        _check_namespace_unique(problems, namespace_key, namespace)
         problems.raise_if_any()
 
         super().__init__(scope, id)
@@ -100,13 +105,19 @@ class MeshedCluster(Construct):
         self.service_domain: str = service_domain or self.namespace_name
         self._plane: DataPlaneBinding = chosen._bind(self, removal_policy)
         self._services: dict[str, MeshedService] = {}
+        # Registered with the VPC made here too: a later cluster may be given this one's VPC.
+        registered = _namespace_key(scope, namespace, self.vpc)
+        if registered is not None:
+            root, key = registered
+            _NAMESPACES.setdefault(root, {}).setdefault(key, self)
 
     @property
     def mesh(self) -> appmesh.IMesh:
         """The App Mesh mesh of this cluster (App Mesh data plane only)."""
         if not isinstance(self._plane, AppMeshPlane):
             raise AttributeError(
-                f"MeshedCluster {self.node.id!r} uses {self.data_plane!r}, which has no App Mesh mesh."
+                f"MeshedCluster {self.node.id!r} uses {self.data_plane!r}, which has no App Mesh mesh; create the "
+                "cluster with data_plane=DataPlane.app_mesh() to have one."
             )
         return self._plane.mesh
 
@@ -132,6 +143,49 @@ class MeshedCluster(Construct):
         flow_logs = logs.LogGroup(self, "FlowLogs", retention=retention, removal_policy=removal_policy)
         vpc.add_flow_log("FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs))
         return vpc, flow_logs
+
+
+# The namespaces of each app's clusters, by VPC and name: Cloud Map refuses a second private DNS
+# namespace of one name in one VPC (at deployment, after the first stack deployed).
+_NAMESPACES: weakref.WeakKeyDictionary[IConstruct, dict[tuple[object, str], MeshedCluster]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _namespace_key(scope: Construct, namespace: object, vpc: object) -> tuple[IConstruct, tuple[object, str]] | None:
+    """(app, (VPC, namespace name)) for a cluster in ``vpc``; None when it makes its own VPC (``vpc`` None).
+
+    None too for inputs refused elsewhere (a namespace of no literal name, a VPC of the wrong type).
+    """
+    if not implements(vpc, ec2.IVpc):
+        return None
+    if isinstance(namespace, str):
+        name = namespace
+    elif implements(namespace, servicediscovery.IPrivateDnsNamespace):
+        name = cast(servicediscovery.IPrivateDnsNamespace, namespace).namespace_name
+    else:
+        return None
+    if is_token(name):
+        return None
+    vpc_id = cast(ec2.IVpc, vpc).vpc_id
+    # An imported VPC has its literal id (two imports of one VPC are one VPC); a VPC of the app is its object.
+    return scope.node.root, (vpc if is_token(vpc_id) else vpc_id, name)
+
+
+def _check_namespace_unique(
+    problems: ValidationProblems, key: tuple[IConstruct, tuple[object, str]] | None, namespace: object
+) -> None:
+    """A new namespace must not take the name of another cluster's namespace in the same VPC."""
+    if key is None or not isinstance(namespace, str):
+        return  # a cluster that makes its own VPC, or joins an existing namespace, creates no rival
+    other = _NAMESPACES.get(key[0], {}).get(key[1])
+    if other is not None:
+        problems.add(
+            f"namespace={namespace!r}: cluster {other.node.path!r} already has a Cloud Map namespace {namespace!r} "
+            "in this VPC, and Cloud Map refuses a second private DNS namespace of one name in one VPC. Share that "
+            f"namespace (namespace=<cluster {other.node.path!r}>.namespace), or choose another name, e.g. "
+            f"'{namespace.split('.')[0]}-2.{namespace.split('.', 1)[-1]}'."
+        )
 
 
 def _check_namespace(problems: ValidationProblems, namespace: object) -> None:

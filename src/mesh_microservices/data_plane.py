@@ -10,7 +10,14 @@ from aws_cdk import aws_ecs as ecs
 from constructs import Construct
 
 from ._contract import DataPlaneBinding
-from ._validate import ValidationProblems, check_image_tag, check_interface, check_name_length, check_type
+from ._validate import (
+    ValidationProblems,
+    check_arn,
+    check_image_tag,
+    check_interface,
+    check_name_length,
+    check_type,
+)
 from .app_mesh import ENVOY_IMAGE_TAG, AppMeshPlane
 from .app_mesh.envoy import ENVOY_PUBLIC_IMAGE, envoy_registry_account
 from .app_mesh.observability import AppMeshObservability, check_app_mesh_observability
@@ -76,8 +83,8 @@ class DataPlane:
                 check_interface(problems, "mesh", mesh, appmesh.IMesh)
             if envoy_image is not None:
                 check_type(problems, "envoy_image", envoy_image, ecs.ContainerImage)
-            if tls is not None:
-                check_type(problems, "tls", tls, MeshTls)
+            if tls is not None and check_type(problems, "tls", tls, MeshTls) and tls.authority_arn is not None:
+                _check_authority_arn(problems, "tls: the authority's certificate_authority_arn", tls.authority_arn)
             if observability is not None:
                 check_observability(problems, "observability", observability)
                 check_app_mesh_observability(problems, "observability", observability)
@@ -121,8 +128,9 @@ class DataPlane:
         DNS name, so callers' URLs do not change when a cluster moves off App Mesh.
 
         Args:
-            tls_authority_arn: The ARN of an AWS Private CA; when given, traffic between services
-                is encrypted with certificates it issues. Default: no TLS.
+            tls_authority_arn: The ARN of an AWS Private CA
+                (``arn:aws:acm-pca:<region>:<account>:certificate-authority/<id>``, or a token); when
+                given, traffic between services is encrypted with certificates it issues. Default: no TLS.
             tls: The App Mesh cluster's ``MeshTls.private_ca(authority)``, accepted as is so that
                 moving a cluster keeps its encryption; the same as ``tls_authority_arn``. Service
                 Connect has no mutual TLS and no file or SDS certificates: those are refused.
@@ -138,9 +146,11 @@ class DataPlane:
 
         def check(problems: ValidationProblems, scope: Construct) -> None:
             if tls_authority_arn is not None:
-                check_type(problems, "tls_authority_arn", tls_authority_arn, str)
+                _check_authority_arn(problems, "tls_authority_arn", tls_authority_arn)
             if tls is not None and check_type(problems, "tls", tls, MeshTls):
-                if tls.authority_arn is None:
+                if tls.authority_arn is not None:
+                    _check_authority_arn(problems, "tls: the authority's certificate_authority_arn", tls.authority_arn)
+                else:
                     problems.add(
                         f"tls={tls!r}: Service Connect has no mutual TLS and takes certificates only from an "
                         "AWS Private CA; pass MeshTls.private_ca(authority) or tls_authority_arn=..., or stay "
@@ -160,3 +170,20 @@ class DataPlane:
 
     def __repr__(self) -> str:
         return self._description
+
+
+# What an AWS Private CA's ARN looks like, for messages.
+_AUTHORITY_ARN_EXAMPLE = (
+    "arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/0123abcd-0123-4567-89ab-0123456789ab"
+)
+
+
+def _check_authority_arn(problems: ValidationProblems, parameter: str, arn: object) -> None:
+    check_arn(
+        problems,
+        parameter,
+        arn,
+        service="acm-pca",
+        resource_type="certificate-authority",
+        example=_AUTHORITY_ARN_EXAMPLE,
+    )

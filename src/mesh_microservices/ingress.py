@@ -23,8 +23,8 @@ from constructs import Construct
 
 from ._acknowledgments import acknowledge_access_log_bucket, acknowledge_public_load_balancer
 from ._contract import IngressProxyOptions, IngressRouteSpec, IngressSite, IngressSpec, IngressTargets, RoutedService
-from ._placement import depends_on, deploy_after, stack_of
-from ._validate import ValidationProblems, check_interface, check_service_name, check_type, is_token
+from ._placement import begin_round, check_same_environment, depends_on, deploy_after, stack_of
+from ._validate import ValidationProblems, check_interface, check_service_name, check_type, is_token, refuse_token
 from .cluster import MeshedCluster
 from .options import IngressLoadBalancer, ListenerProtocol
 from .service import APP_CONTAINER_NAME, MeshedService
@@ -178,6 +178,7 @@ class MeshIngress(Construct):
                 (each gateway option on Service Connect, for one); every problem is listed.
             TypeError: An input has the wrong type.
         """
+        begin_round()  # the application may have added stack dependencies since the last decision
         stack = stack_of(scope)
         proxy = IngressProxyOptions(
             port=port,
@@ -475,6 +476,7 @@ def _check_certificate(
 
 def _check_cluster_stack(problems: ValidationProblems, cluster: MeshedCluster, stack: Stack) -> None:
     cluster_stack = stack_of(cluster)
+    check_same_environment(problems, "scope", stack, cluster_stack, what=f"cluster {cluster.node.path!r}")
     if cluster_stack is not stack and depends_on(cluster_stack, stack):
         problems.add(
             f"cluster={cluster.node.path!r} lives in stack {cluster_stack.stack_name!r}, which deploys after the "
@@ -561,7 +563,7 @@ def _check_path_prefix(problems: ValidationProblems, parameter: str, prefix: obj
         return False
     assert isinstance(prefix, str)
     if is_token(prefix):
-        problems.add(f"{parameter} must be a literal string: the ingress matches it, in the order given.")
+        refuse_token(problems, parameter, prefix, "the ingress matches it, in the order given, e.g. '/api/'")
         return False
     if not _PATH_PREFIX.match(prefix):
         problems.add(f"{parameter}={prefix!r} must start with '/' and hold no spaces, '?' or '#', e.g. '/api/'.")
@@ -574,7 +576,7 @@ def _check_hostname(problems: ValidationProblems, parameter: str, hostname: obje
         return False
     assert isinstance(hostname, str)
     if is_token(hostname):
-        problems.add(f"{parameter} must be a literal string: the ingress matches it exactly.")
+        refuse_token(problems, parameter, hostname, "the ingress matches it exactly, e.g. 'shop.example.com'")
         return False
     if not _HOSTNAME.match(hostname):
         problems.add(

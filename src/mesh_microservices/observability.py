@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from aws_cdk import Duration
 from aws_cdk import aws_ecs as ecs
 
-from ._validate import ValidationProblems, check_type, is_token
+from ._validate import ValidationProblems, check_type, is_token, refuse_token
 
 if TYPE_CHECKING:
     from aws_cdk import aws_cloudwatch as cloudwatch
@@ -164,7 +164,7 @@ def _check_namespace(problems: ValidationProblems, parameter: str, namespace: ob
         return
     assert isinstance(namespace, str)
     if is_token(namespace):
-        problems.add(f"{parameter} must be a literal string: it is written into the agent's configuration.")
+        refuse_token(problems, parameter, namespace, "it is written into the agent's configuration, e.g. 'Shop/Envoy'")
     elif not _NAMESPACE.match(namespace) or not namespace.strip() or namespace.startswith("AWS/"):
         problems.add(
             f"{parameter}={namespace!r} is not a CloudWatch namespace of your own; use up to 255 letters, digits "

@@ -61,8 +61,10 @@ class ServiceRepository(Construct):
             from aws_cdk import aws_kms as kms
 
             check_interface(problems, "encryption_key", encryption_key, kms.IKey)
-        check_positive(problems, "max_image_count", max_image_count)
-        check_positive(problems, "untagged_image_expiry_days", untagged_image_expiry_days)
+        # The lifecycle policy is JSON text in the template: CloudFormation would not resolve a token in it.
+        literal = "it is written into the ECR lifecycle policy's JSON text, where CloudFormation resolves nothing"
+        check_positive(problems, "max_image_count", max_image_count, literal=literal)
+        check_positive(problems, "untagged_image_expiry_days", untagged_image_expiry_days, literal=literal)
         check_type(problems, "destroy_on_delete", destroy_on_delete, bool)
         problems.raise_if_any()
 

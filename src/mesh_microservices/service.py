@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import jsii
 from aws_cdk import RemovalPolicy
@@ -19,10 +20,11 @@ from constructs import Construct, IValidation
 from ._acknowledgments import acknowledge_task_findings
 from ._contract import DeploymentOptions, ServiceMeshing, ServiceSpec, Workload
 from ._deployment import MIN_HEALTHY_PERCENT, max_healthy_percent
-from ._placement import depends_on, deploy_after, rule_owner, stack_of
+from ._placement import begin_round, check_same_environment, depends_on, deploy_after, rule_owner, stack_of
 from ._traffic_checks import check_route_policy, check_traffic
 from ._validate import (
     ValidationProblems,
+    check_environment_names,
     check_http_path,
     check_interface,
     check_port,
@@ -30,6 +32,7 @@ from ._validate import (
     check_service_name,
     check_task_size,
     check_type,
+    is_token,
 )
 from .app_mesh import AppMeshService
 from .cluster import MeshedCluster
@@ -118,10 +121,12 @@ class MeshedService(Construct):
         Args:
             scope: The parent construct.
             id: The construct id.
-            cluster: The MeshedCluster to run in.
+            cluster: The MeshedCluster to run in; ``scope``'s stack must deploy to the cluster
+                stack's account and region (both explicit, or both left out).
             name: A DNS label naming the service; callers dial ``<name>.<namespace>``.
             image: The application image, e.g. ``ServiceRepository.image("1.4.2")``.
-            port: The port the application listens on. Default: 8080.
+            port: The port the application listens on; a literal number (the data plane derives its
+                listeners from it), not a token. Default: 8080.
             protocol: The application protocol. Default: HTTP.
             health_check_path: The HTTP path that answers whether a task is healthy (HTTP and HTTP/2
                 services only: gRPC and TCP health checks have no path). App Mesh's listener probes it;
@@ -135,13 +140,19 @@ class MeshedService(Construct):
                 Connect, whose proxy probes nothing by itself, and for services no load balancer
                 probes; on App Mesh, Envoy's listener health check only steers callers away from a
                 failing task, it does not replace it. Default: none.
-            cpu: Task CPU units. Default: 256.
-            memory_mib: Task memory in MiB; must suit ``cpu`` on Fargate. Default: 512.
+            cpu: Task CPU units; a number token (e.g. a ``CfnParameter``'s ``value_as_number``) is
+                passed to CloudFormation unchecked. Default: 256.
+            memory_mib: Task memory in MiB; must suit ``cpu`` on Fargate (checked unless either is a
+                token). Default: 512.
             desired_count: How many tasks run; 0 creates the service without starting a task, e.g.
                 to deploy a new repository before its first image is pushed. With ``scaling``, the
-                count the service starts with, within the scaling bounds. Default: 2.
-            environment: Plain environment variables of the application. Default: none.
-            secrets: Secret environment variables of the application. Default: none.
+                count the service starts with, within the scaling bounds. A number token is
+                accepted; the deployment may then run up to 200 % of it. Default: 2.
+            environment: Plain environment variables of the application. Names ECS, Fargate and App
+                Mesh set themselves (``ECS_*``, ``AWS_CONTAINER_*``, ``APPMESH_*``,
+                ``AWS_EXECUTION_ENV``) are refused, and so is a name also in ``secrets``. Default: none.
+            secrets: Secret environment variables of the application; the same names are refused.
+                Default: none.
             discovery: How the data plane finds the tasks. Default: ``Discovery.cloud_map()``.
             route_policy: Retries and timeouts in front of the service. Default: ``RoutePolicy()``.
             version: The name of the version ``image`` is. Default: "v1".
@@ -182,6 +193,9 @@ class MeshedService(Construct):
                     f"(construct {cluster._services[name].node.path!r}); give each service its own name."
                 )
             check_port(problems, "port", port, reserved=cluster._plane.reserved_ports())
+            check_same_environment(
+                problems, "scope", stack_of(scope), stack_of(cluster), what=f"cluster {cluster.node.path!r}"
+            )
         check_type(problems, "image", image, ecs.ContainerImage)
         check_type(problems, "protocol", protocol, ListenerProtocol)
         _check_health_check_path(problems, health_check_path, protocol)
@@ -189,8 +203,7 @@ class MeshedService(Construct):
             check_type(problems, "container_health_check", container_health_check, ecs.HealthCheck)
         check_task_size(problems, cpu, memory_mib)
         check_positive(problems, "desired_count", desired_count, minimum=0)
-        _check_string_map(problems, "environment", environment)
-        _check_string_map(problems, "secrets", secrets, value_type=ecs.Secret)
+        _check_environment(problems, environment, secrets, versions)
         check_type(problems, "discovery", discovery, Discovery)
         check_route_policy(problems, "route_policy", route_policy, protocol)
         _resolve_backends(problems, backends, cluster)
@@ -276,6 +289,7 @@ class MeshedService(Construct):
             holder = id if deployed == version else f"{id}/{_version_scope_id(deployed)}"
             below = f"{holder}/TaskDefinition"
             acknowledge_task_findings(deployment.task_definition, stack=self._stack, parent=scope, path=below)
+        begin_round()
         deploy_after(self._stack, stack_of(cluster))
         self._callees: list[MeshedService] = []
         self._exposed_to: list[str] = []
@@ -445,7 +459,10 @@ class MeshedService(Construct):
     def app_mesh(self) -> AppMeshService:
         """The App Mesh resources and Envoy sidecar of this service (App Mesh data plane only)."""
         if not isinstance(self.meshing, AppMeshService):
-            raise AttributeError(f"service {self.name!r} runs on {self.cluster.data_plane!r}, not App Mesh.")
+            raise AttributeError(
+                f"service {self.name!r} runs on {self.cluster.data_plane!r}, not App Mesh; its data plane's parts are "
+                "service.meshing, or create its cluster with data_plane=DataPlane.app_mesh()."
+            )
         return self.meshing
 
     @property
@@ -487,11 +504,14 @@ class MeshedService(Construct):
         problems = ValidationProblems(f"MeshedService {self._construct_id!r}.connect_to")
         found = _resolve_backends(problems, [callee], self.cluster, parameter="callee")
         if found and found[0] is self:
-            problems.add(f"callee is {self.name!r} itself; a service reaches itself without the mesh.")
+            problems.add(
+                f"callee is {self.name!r} itself; a service reaches itself without the mesh. Drop this connect_to call."
+            )
         problems.raise_if_any()
         resolved = found[0]
         if resolved in self._callees:
             return
+        begin_round()  # the application may have added stack dependencies since the last decision
         self.meshing.add_backend(resolved.meshing)
         caller_stack, callee_stack = self._stack, resolved._stack
         owner = rule_owner(caller_stack, callee_stack)
@@ -518,6 +538,7 @@ class MeshedService(Construct):
         check_interface(problems, "peer", peer, ec2.IConnectable)
         problems.raise_if_any()
         port, reason = _tcp_port(self.port), f"{description} to {self.name}"
+        begin_round()
         peer_stack = stack_of(peer) if isinstance(peer, Construct) else self._stack
         if peer_stack is not self._stack and depends_on(peer_stack, self._stack):
             # The peer's stack deploys after this one: both rules go there, so this stack imports nothing from it.
@@ -623,6 +644,36 @@ class _RequestsCounted:
             "group forwards to them. Route the service through a MeshIngress with load_balancer="
             "IngressLoadBalancer.ALB (the default), or scale on cpu_percent or memory_percent instead."
         ]
+
+
+def _check_environment(problems: ValidationProblems, environment: object, secrets: object, versions: object) -> None:
+    """Plain and secret variables: well typed, not reserved by ECS, each name in one of the two."""
+    _check_string_map(problems, "environment", environment)
+    _check_string_map(problems, "secrets", secrets, value_type=ecs.Secret)
+    plain = environment if isinstance(environment, Mapping) else {}
+    secret = secrets if isinstance(secrets, Mapping) else {}
+    check_environment_names(problems, "environment", plain)
+    check_environment_names(problems, "secrets", secret)
+    for index, version in enumerate(versions if isinstance(versions, (list, tuple)) else ()):
+        if isinstance(version, ServiceVersion) and version.environment is not None:
+            where = f"versions[{index}].environment"
+            _check_string_map(problems, where, version.environment)
+            if isinstance(version.environment, Mapping):
+                check_environment_names(problems, where, version.environment)
+                _check_disjoint(problems, where, version.environment, secret)
+    _check_disjoint(problems, "environment", plain, secret)
+
+
+def _check_disjoint(
+    problems: ValidationProblems, parameter: str, plain: Mapping[Any, object], secret: Mapping[Any, object]
+) -> None:
+    both = sorted(name for name in plain if isinstance(name, str) and not is_token(name) and name in secret)
+    if both:
+        names = ", ".join(map(repr, both))
+        problems.add(
+            f"{parameter} and secrets both set {names}; a container takes one value per name. Keep each name in "
+            "one of them: in secrets if its value is sensitive, in environment otherwise."
+        )
 
 
 def _check_string_map(problems: ValidationProblems, parameter: str, values: object, value_type: type = str) -> None:

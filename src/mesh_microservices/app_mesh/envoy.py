@@ -120,7 +120,10 @@ def _registry_account_in(stack: Stack) -> str:
     if not Token.is_unresolved(stack.region):
         account = envoy_registry_account(stack.region)
         if account is None:  # checked before any resource is created; see check_region
-            raise ValueError(f"no App Mesh Envoy image is known for region {stack.region!r}")
+            raise ValueError(
+                f"no App Mesh Envoy image is known for region {stack.region!r}; pass "
+                "DataPlane.app_mesh(envoy_image=...), or deploy to a region with App Mesh."
+            )
         return account
     mapping = stack.node.try_find_child(_ENVOY_ACCOUNT_MAPPING_ID)
     if not isinstance(mapping, CfnMapping):
