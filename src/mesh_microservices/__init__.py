@@ -2,7 +2,8 @@
 
 Public API: ``MeshedCluster``, ``MeshedService``, ``ServiceRepository``, the public ingress
 ``MeshIngress`` (with ``IngressRoute`` and ``IngressLoadBalancer``), the data-plane choice
-``DataPlane`` and the option types ``ListenerProtocol``, ``Discovery`` and ``RoutePolicy``.
+``DataPlane`` and the option types ``ListenerProtocol``, ``Discovery``, ``RoutePolicy`` and
+``ContainerSecurity``.
 """
 
 from .app_mesh import ENVOY_IMAGE_TAG
@@ -14,6 +15,7 @@ from .ingress import IngressLoadBalancer, IngressRoute, MeshIngress
 from .observability import Observability, ServiceAlarms
 from .options import Discovery, DiscoveryMode, ListenerProtocol, RoutePolicy
 from .repository import ServiceRepository
+from .security import ContainerSecurity
 from .service import MeshedService
 from .topology import mermaid_topology, write_topology
 from .traffic import ConnectionPool, Deployment, OutlierDetection, RouteRule, ServiceVersion
@@ -23,6 +25,7 @@ __version__ = "1.0.0"
 __all__ = [
     "ENVOY_IMAGE_TAG",
     "ConnectionPool",
+    "ContainerSecurity",
     "DataPlane",
     "Deployment",
     "Discovery",

@@ -7,9 +7,9 @@ from constructs import Construct
 
 from ._validate import ValidationProblems, check_positive, check_type
 
-# A meshed service is about 17 resources (its two alarms included) plus one rule per caller;
-# 20 leave room under 500.
-DEFAULT_SERVICES_PER_STACK = 20
+# A meshed service is about 17 resources (its two alarms included) plus two rules per call it
+# takes part in (the callee's ingress and the caller's egress); 15 leave room under 500.
+DEFAULT_SERVICES_PER_STACK = 15
 
 
 class ServiceStacks:
@@ -37,7 +37,7 @@ class ServiceStacks:
             scope: Where the stacks are created (the app or a stage).
             prefix: The stacks' construct ids are this prefix and a number from 1.
             env: The stacks' environment. Default: environment-agnostic.
-            services_per_stack: How many services one stack takes. Default: 20.
+            services_per_stack: How many services one stack takes. Default: 15.
         """
         problems = ValidationProblems(f"ServiceStacks {prefix!r}")
         check_type(problems, "prefix", prefix, str)

@@ -15,7 +15,7 @@ from aws_cdk import aws_servicediscovery as servicediscovery
 from constructs import Construct, IValidation
 
 from ._acknowledgments import acknowledge_task_findings
-from ._contract import ServiceMeshing, ServiceSpec, Workload
+from ._contract import AWS_API_EGRESS, Egress, ServiceMeshing, ServiceSpec, Workload
 from ._deployment import MIN_HEALTHY_PERCENT, max_healthy_percent
 from ._placement import depends_on, deploy_after, rule_owner, stack_of
 from ._traffic_checks import check_route_policy, check_traffic
@@ -33,6 +33,7 @@ from .app_mesh import AppMeshService
 from .cluster import MeshedCluster
 from .observability import ServiceAlarms
 from .options import PATH_PROTOCOLS, Discovery, ListenerProtocol, RoutePolicy
+from .security import ContainerSecurity, add_scratch_volumes, check_container_security, container_options
 from .traffic import ConnectionPool, Deployment, OutlierDetection, RouteRule, ServiceVersion
 
 APP_CONTAINER_NAME = "app"
@@ -61,7 +62,10 @@ class MeshedService(Construct):
         route_rules: The route rules tried before the default route.
         deployments: Every version's deployment (task definition, container, ECS service), by
             version name, the primary version first.
-        security_group: The service's security group; only declared callers may reach ``port``.
+        security_group: The service's security group; only declared callers may reach ``port``, and
+            unless ``allow_all_outbound`` it reaches only its callees' ports and HTTPS.
+        container_security: How every version's application container runs.
+        allow_all_outbound: Whether the tasks may connect anywhere (False: callees and HTTPS only).
         log_group: The log group of the application and sidecar containers.
         cloud_map_service: The Cloud Map service the ECS service registers its tasks in through
             Cloud Map options (App Mesh); None on Service Connect, which registers the tasks itself.
@@ -96,6 +100,8 @@ class MeshedService(Construct):
         backends: Sequence[MeshedService | str] = (),
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        container_security: ContainerSecurity | None = None,
+        allow_all_outbound: bool = False,
     ) -> None:
         """Create the service.
 
@@ -139,6 +145,17 @@ class MeshedService(Construct):
                 the cluster; the same as ``connect_to`` for each. Default: none.
             log_retention: How long container logs are kept. Default: one month.
             removal_policy: What happens to the log group when it leaves the stack. Default: RETAIN.
+            container_security: How every version's application container runs: read-only root
+                file system and its writable paths, user, dropped Linux capabilities. Default:
+                ``ContainerSecurity()`` (see there: the image's user, a writable root file system,
+                NET_RAW, MKNOD, SYS_CHROOT, SETFCAP, SETPCAP and AUDIT_WRITE dropped).
+            allow_all_outbound: Whether the tasks may open connections to any address and port.
+                Default: False: the security group lets them reach the declared callees' ports
+                (``connect_to``/``backends``) and HTTPS (443) anywhere, which the AWS APIs the task
+                uses (image pulls from ECR, logs, Secrets Manager) and the data plane's control plane
+                need without VPC endpoints. DNS to the VPC resolver is never filtered by security
+                groups. A service that calls anything else (a database, a third-party API on another
+                port) opens it with ``service.security_group.add_egress_rule(...)``, or passes True.
         """
         discovery = discovery if discovery is not None else Discovery.cloud_map()
         route_policy = route_policy if route_policy is not None else RoutePolicy()
@@ -175,6 +192,9 @@ class MeshedService(Construct):
         )
         check_type(problems, "log_retention", log_retention, logs.RetentionDays)
         check_type(problems, "removal_policy", removal_policy, RemovalPolicy)
+        container_security = container_security if container_security is not None else ContainerSecurity()
+        check_container_security(problems, "container_security", container_security)
+        check_type(problems, "allow_all_outbound", allow_all_outbound, bool)
         problems.raise_if_any()
         spec = ServiceSpec(
             scope=self,
@@ -205,10 +225,10 @@ class MeshedService(Construct):
         self.protocol = protocol
         self.health_check_path: str = spec.health_check_path
         self._container_health_check = container_health_check
+        self.container_security = container_security
+        self.allow_all_outbound = allow_all_outbound
         self.log_group = logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=removal_policy)
-        self.security_group = ec2.SecurityGroup(
-            self, "SecurityGroup", vpc=cluster.vpc, description=f"{name}: reachable from declared callers only"
-        )
+        self.security_group = self._security_group(spec)
         primary = self._deploy(self, spec, version, weight, image, cpu, memory_mib, desired_count, environment, secrets)
         self.task_definition = primary.task_definition
         self.app_container = primary.app_container
@@ -274,6 +294,7 @@ class MeshedService(Construct):
             essential=True,
             environment=dict(environment or {}),
             secrets=dict(secrets or {}),
+            **container_options(scope, self.container_security, id="AppLinuxParameters"),
             port_mappings=[
                 ecs.PortMapping(container_port=spec.port, name=spec.name, app_protocol=spec.protocol.ecs_app_protocol)
             ],
@@ -283,6 +304,7 @@ class MeshedService(Construct):
                 log_group=self.log_group,
             ),
         )
+        add_scratch_volumes(task_definition, app_container, self.container_security.writable_paths)
         registration = plane.registration(spec, version, task_definition, self.log_group)
         service = ecs.FargateService(
             scope,
@@ -308,6 +330,20 @@ class MeshedService(Construct):
             service=service,
             cloud_map_service=service.cloud_map_service,
         )
+
+    def _security_group(self, spec: ServiceSpec) -> ec2.SecurityGroup:
+        """The service's group: reachable from declared callers only; outbound as ``allow_all_outbound`` says."""
+        group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=self.cluster.vpc,
+            description=f"{self.name}: reachable from declared callers only",
+            allow_all_outbound=self.allow_all_outbound,
+        )
+        if not self.allow_all_outbound:
+            for port, reason in _outbound((AWS_API_EGRESS, *self.cluster._plane.egress(spec))).items():
+                group.add_egress_rule(ec2.Peer.any_ipv4(), _tcp_port(port), reason)
+        return group
 
     @property
     def dns_name(self) -> str:
@@ -364,8 +400,9 @@ class MeshedService(Construct):
     def connect_to(self, callee: MeshedService | str) -> None:
         """Let this service call ``callee``: declare the data-plane backend and open callee's port.
 
-        Only this service's security group may then reach ``callee.port``. The callee may live in
-        another stack of the app; the rule is placed so that stacks never import from each other
+        Only this service's security group may then reach ``callee.port``, and (unless
+        ``allow_all_outbound``) this service's group may reach that port of ``callee``'s group. The
+        callee may live in another stack of the app; the rule is placed so that stacks never import from each other
         in a loop, whichever way services call. Connecting twice is harmless; services of
         different clusters cannot be connected.
 
@@ -390,6 +427,14 @@ class MeshedService(Construct):
             f"{self.name} calls {resolved.name}",
             remote_rule=owner is not callee_stack,  # CDK then puts the rule in the caller's stack
         )
+        if not self.allow_all_outbound:
+            # Beside its ingress rule: the stack that already imports from the other holds both.
+            self.security_group.add_egress_rule(
+                resolved.security_group,
+                _tcp_port(resolved.port),
+                f"{self.name} calls {resolved.name}",
+                remote_rule=owner is not caller_stack,  # CDK then puts the rule in the callee's stack
+            )
         self._callees.append(resolved)
 
     def expose_to(self, peer: ec2.IConnectable, description: str = "ingress") -> None:
@@ -419,6 +464,16 @@ class MeshedService(Construct):
 def _tcp_port(port: int) -> ec2.Port:
     # A port is a value: one object per number spares a jsii round trip per rule.
     return ec2.Port.tcp(port)
+
+
+def _outbound(needs: Sequence[Egress]) -> dict[int, str]:
+    """One rule per port: the reasons of every need on that port, in order, each once."""
+    reasons: dict[int, list[str]] = {}
+    for need in needs:
+        listed = reasons.setdefault(need.port, [])
+        if need.reason not in listed:
+            listed.append(need.reason)
+    return {port: "; ".join(listed) for port, listed in reasons.items()}
 
 
 def _check_health_check_path(problems: ValidationProblems, path: object, protocol: object) -> None:
