@@ -55,7 +55,10 @@ class ContainerSecurity:
             it on and list those places in ``writable_paths``.
         writable_paths: Absolute paths that stay writable under a read-only root file system: each
             becomes a scratch volume of the task (empty at start, gone with the task) mounted
-            read-write there. Only with ``readonly_root_filesystem=True``. Default: none.
+            read-write there. Only with ``readonly_root_filesystem=True``. Fargate creates these
+            volumes owned by root (mode 0755): a container that runs as another ``user`` writes to
+            one only if its image declares that path with ``VOLUME`` as a directory the user owns
+            (Fargate then fills the volume from it); try it on Fargate. Default: none.
         user: The user the container's processes run as, "uid", "uid:gid", "name" or
             "name:group", e.g. "1000". Default: None, the image's own ``USER`` (root when the
             image names none): forcing a uid breaks images whose files belong to their user.

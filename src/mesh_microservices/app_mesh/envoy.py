@@ -37,8 +37,8 @@ EGRESS_IGNORED_IPS = ("169.254.170.2", "169.254.169.254")
 ENVOY_NOFILE_LIMIT = 15000
 # A sidecar Envoy runs as ENVOY_USER_ID on ports above 1024: it needs no capability. A gateway's
 # Envoy runs as the image's root and keeps what a root process binding any port needs. Neither
-# root file system is read-only: Envoy's image writes its bootstrap configuration, the admin access
-# log and its agent's socket under /tmp, and App Mesh documents no read-only layout for it.
+# root file system is read-only: Envoy's image writes its admin access log and its agent's files
+# under /tmp, and a scratch volume there would belong to root on Fargate, where 1337 cannot write.
 SIDECAR_ENVOY_SECURITY = ContainerSecurity(user=str(ENVOY_USER_ID), drop_capabilities=ALL_CAPABILITIES)
 GATEWAY_ENVOY_SECURITY = ContainerSecurity(drop_capabilities=DEFAULT_DROPPED_CAPABILITIES)
 ENVOY_HEALTH_CHECK_COMMAND = (
