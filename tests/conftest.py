@@ -28,6 +28,7 @@ from checked_apps import CheckedApp, check_app
 from gate_counts import report_gate_counts as pytest_terminal_summary  # noqa: F401 (the counts the gates record)
 from mesh_microservices import (
     ConnectionPool,
+    ContainerSecurity,
     DataPlane,
     Discovery,
     IngressLoadBalancer,
@@ -310,6 +311,7 @@ def _variants(app: cdk.App) -> None:
     _timeouts(app)
     _rollouts(app)
     build_production(app)
+    _hardened(app)
 
     key = kms.Key(custom, "ImageKey", enable_key_rotation=True)
     ServiceRepository(custom, "Sealed", encryption_key=key)
@@ -385,6 +387,40 @@ def _rollouts(app: cdk.App) -> None:
         image=image,
         rollout=Rollout.rolling(alarms=[checkout], rollback_on_alarm=False),
     )
+
+
+# What the Hardened stacks' "locked" services ask for.
+LOCKED = ContainerSecurity(
+    readonly_root_filesystem=True,
+    writable_paths=["/tmp", "/var/cache/nginx"],
+    user="1000",
+    drop_capabilities=[ecs.Capability.ALL],
+)
+
+
+def _hardened(app: cdk.App) -> None:
+    """On each plane: a locked-down service, one with the defaults that calls it, one open to all outbound."""
+    image = ecs.ContainerImage.from_registry(NGINX)
+    planes = {"HardenedConnect": DataPlane.service_connect(), "HardenedMesh": DataPlane.app_mesh()}
+    for name, plane in planes.items():
+        stack = cdk.Stack(app, name, env=ENV)
+        cluster = MeshedCluster(stack, "Cluster", namespace=f"{name.lower()}.local", data_plane=plane)
+        # App Mesh runs versions side by side: each version's container is locked down too.
+        versions = [ServiceVersion(name="v2", image=image, weight=10)] if name == "HardenedMesh" else []
+        locked = MeshedService(
+            stack,
+            "Locked",
+            cluster=cluster,
+            name="locked",
+            image=image,
+            container_security=LOCKED,
+            weight=100 - sum(v.weight for v in versions),
+            versions=versions,
+        )
+        plain = MeshedService(stack, "Plain", cluster=cluster, name="plain", image=image, port=9090, backends=[locked])
+        MeshedService(
+            stack, "Open", cluster=cluster, name="open", image=image, allow_all_outbound=True, backends=[plain, locked]
+        )
 
 
 # What the Timeouts stack's services probe inside their application containers.

@@ -17,7 +17,11 @@ from aws_cdk.assertions import Template
 
 from conftest import ENV, NGINX, new_app
 from mesh_microservices import DataPlane, MeshedCluster, MeshedService, ServiceStacks, ServiceVersion
-from mesh_microservices.estate import resource_count
+from mesh_microservices.estate import (
+    DEFAULT_RESOURCES_PER_STACK,
+    DEFAULT_SERVICES_PER_STACK,
+    resource_count,
+)
 
 ESTATE_SIZE = 200
 CLOUDFORMATION_RESOURCE_LIMIT = 500
@@ -125,6 +129,38 @@ def test_every_service_is_reachable_from_exactly_its_declared_callers(estate: Es
     assert opened == estate.calls
 
 
+def _rules_between_services(estate: Estate, resource_type: str, other_side: str) -> dict[tuple[str, str], str]:
+    """(caller, callee) -> the stack holding the rule of ``resource_type`` between their groups."""
+    exports: dict[str, tuple[str, str]] = {}
+    for stack, template in estate.templates.items():
+        for output in template.get("Outputs", {}).values():
+            if "Export" in output and "Fn::GetAtt" in output["Value"]:
+                exports[output["Export"]["Name"]] = (stack, output["Value"]["Fn::GetAtt"][0])
+    owner = _service_of_group(estate.templates)
+    construct_to_name = {f"S{i:03d}": f"svc-{i:03d}" for i in range(ESTATE_SIZE)}
+    placed = {}
+    for stack, template in estate.templates.items():
+        for resource in template["Resources"].values():
+            if resource["Type"] != resource_type:
+                continue
+            properties = resource["Properties"]
+            group = owner[_group_reference(stack, properties["GroupId"], exports)]
+            other = owner[_group_reference(stack, properties[other_side], exports)]
+            assert properties["FromPort"] == properties["ToPort"] == 8080
+            pair = (group, other) if resource_type.endswith("Egress") else (other, group)
+            placed[(construct_to_name[pair[0]], construct_to_name[pair[1]])] = stack
+    return placed
+
+
+def test_each_caller_reaches_exactly_its_callees_with_both_rules_in_one_stack(estate: Estate) -> None:
+    egress = _rules_between_services(estate, "AWS::EC2::SecurityGroupEgress", "DestinationSecurityGroupId")
+    ingress = _rules_between_services(estate, "AWS::EC2::SecurityGroupIngress", "SourceSecurityGroupId")
+    assert set(egress) == estate.calls
+    # The stack that already imports the other group holds both rules: no new import, no loop.
+    assert egress == ingress
+    assert len(set(egress.values())) > 1
+
+
 def test_mesh_backends_are_the_declared_callees(estate: Estate) -> None:
     declared: dict[str, set[str]] = {}
     for caller, callee in estate.calls:
@@ -204,7 +240,7 @@ def test_a_stack_over_cloudformations_limit_fails_synthesis_naming_it_and_its_co
         app.synth()
     assert (
         "ServiceStacks: stack 'Big1' holds 501 resources; CloudFormation allows 500. Lower services_per_stack "
-        "(now 20) or resources_per_stack (now 450)"
+        f"(now {DEFAULT_SERVICES_PER_STACK}) or resources_per_stack (now {DEFAULT_RESOURCES_PER_STACK})"
     ) in str(raised.value)
 
 

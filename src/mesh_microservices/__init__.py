@@ -2,8 +2,8 @@
 
 Public API: ``MeshedCluster``, ``MeshedService``, ``ServiceRepository``, the public ingress
 ``MeshIngress`` (with ``IngressRoute`` and ``IngressLoadBalancer``), the data-plane choice
-``DataPlane`` and the option types ``ListenerProtocol``, ``Discovery``, ``RoutePolicy``, ``Rollout`` and
-``Scaling``.
+``DataPlane`` and the option types ``ListenerProtocol``, ``Discovery``, ``RoutePolicy``, ``Rollout``,
+``Scaling`` and ``ContainerSecurity``.
 """
 
 from .app_mesh import ENVOY_IMAGE_TAG
@@ -17,6 +17,7 @@ from .options import Discovery, DiscoveryMode, ListenerProtocol, RoutePolicy
 from .repository import ServiceRepository
 from .rollout import Rollout, TrafficShift
 from .scaling import Scaling
+from .security import ContainerSecurity
 from .service import MeshedService
 from .topology import mermaid_topology, write_topology
 from .traffic import ConnectionPool, Deployment, OutlierDetection, RouteRule, ServiceVersion
@@ -26,6 +27,7 @@ __version__ = "1.0.0"
 __all__ = [
     "ENVOY_IMAGE_TAG",
     "ConnectionPool",
+    "ContainerSecurity",
     "DataPlane",
     "Deployment",
     "Discovery",

@@ -72,6 +72,29 @@ class ServiceSpec:
         return f"{self.name}.{self.domain}"
 
 
+# HTTPS: the AWS APIs a task calls (ECR, CloudWatch Logs, Secrets Manager, ...) and the data
+# planes' control planes. Without VPC endpoints their addresses are public and change: 0.0.0.0/0.
+AWS_API_PORT = 443
+
+
+@dataclass(frozen=True, kw_only=True)
+class Egress:
+    """A port on any IPv4 address that every task of a service must reach, and why.
+
+    Attributes:
+        port: The TCP port.
+        reason: Why, for the security-group rule's description: at most 255 characters in all, of
+            those EC2 allows (letters, digits, spaces and ``._-:/()#,@[]+=&;{}!$*``: no apostrophe).
+    """
+
+    port: int
+    reason: str
+
+
+# What every task needs whatever the data plane: pulling its images, shipping its logs, reading its secrets.
+AWS_API_EGRESS = Egress(port=AWS_API_PORT, reason="AWS APIs: ECR image pulls, logs, secrets")
+
+
 @dataclass(frozen=True, kw_only=True)
 class Registration:
     """How the ECS service makes its tasks known: Cloud Map options or Service Connect."""
@@ -280,6 +303,10 @@ class DataPlaneBinding(ABC):
     @abstractmethod
     def probes_health_check_path(self, spec: ServiceSpec) -> bool:
         """Whether the data plane itself probes ``spec.health_check_path`` (else only a load balancer may)."""
+
+    @abstractmethod
+    def egress(self, spec: ServiceSpec) -> tuple[Egress, ...]:
+        """What the data plane's proxy must reach from the tasks of ``spec`` besides the callees' ports."""
 
     @abstractmethod
     def proxy_configuration(self, spec: ServiceSpec) -> ecs.ProxyConfiguration | None:

@@ -11,10 +11,10 @@ from constructs import Construct, IValidation
 
 from ._validate import ValidationProblems, check_positive, check_type, refuse_token
 
-# A meshed service is about 17 resources (its two alarms included) plus one rule per caller, and
-# on Service Connect two per caller it restarts (a call round a loop) plus two per stack; 20 leave
-# room under 500.
-DEFAULT_SERVICES_PER_STACK = 20
+# A meshed service is about 17 resources (its two alarms included) plus two rules per call it takes
+# part in (the callee's ingress, the caller's egress), and on Service Connect two per caller it
+# restarts (a call round a loop) plus two per stack; stacks are also filled by resource count.
+DEFAULT_SERVICES_PER_STACK = 15
 # CloudFormation's limit of resources in one stack.
 CLOUDFORMATION_RESOURCE_LIMIT = 500
 # The stacks are filled up to this many resources; the rest is for the calls (one security-group
@@ -58,7 +58,7 @@ class ServiceStacks:
             prefix: The stacks' construct ids (and names) are this prefix and a number from 1: a
                 letter, then letters, digits and hyphens, as CloudFormation wants stack names.
             env: The stacks' environment; give the cluster stack's. Default: environment-agnostic.
-            services_per_stack: How many services one stack takes at most. Default: 20.
+            services_per_stack: How many services one stack takes at most. Default: 15.
             resources_per_stack: How many resources a stack is filled to, at most 500; what is left
                 under CloudFormation's 500 holds the rules of calls placed in the stack later.
                 Default: 450.

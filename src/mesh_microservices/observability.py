@@ -78,11 +78,14 @@ class Observability:
             a whole number of minutes. Default: one minute.
         alarm_evaluation_periods: Both planes. How many consecutive periods must breach before
             an alarm fires. Default: 5.
-        xray_daemon_image: App Mesh only. The X-Ray daemon image. Default: None, which is
-            ``public.ecr.aws/xray/aws-xray-daemon:latest``, the image AWS's ECS guide names;
-            pass a pinned tag or a copy in your registry for repeatable deployments.
-        cloudwatch_agent_image: App Mesh only. The CloudWatch agent image. Default: None, which
-            is ``public.ecr.aws/cloudwatch-agent/cloudwatch-agent:latest``; pin it the same way.
+        xray_daemon_image: App Mesh only. The X-Ray daemon image. Default: None, which is AWS's
+            image pinned to a release (``mesh_microservices.app_mesh.observability.XRAY_DAEMON_IMAGE``,
+            ``public.ecr.aws/xray/aws-xray-daemon:3.6.6``); pass a copy in your registry, or a newer
+            release, to override it.
+        cloudwatch_agent_image: App Mesh only. The CloudWatch agent image. Default: None, which is
+            AWS's image pinned to a release (``...observability.CLOUDWATCH_AGENT_IMAGE``,
+            ``public.ecr.aws/cloudwatch-agent/cloudwatch-agent:1.300072.0b1766``); override it the
+            same way.
     """
 
     access_logs: bool = True

@@ -18,7 +18,7 @@ from aws_cdk import aws_servicediscovery as servicediscovery
 from constructs import Construct, IValidation
 
 from ._acknowledgments import acknowledge_task_findings
-from ._contract import DeploymentOptions, ServiceMeshing, ServiceSpec, Workload
+from ._contract import AWS_API_EGRESS, DeploymentOptions, Egress, ServiceMeshing, ServiceSpec, Workload
 from ._deployment import MIN_HEALTHY_PERCENT, max_healthy_percent
 from ._placement import begin_round, check_same_environment, depends_on, deploy_after, rule_owner, stack_of
 from ._traffic_checks import check_route_policy, check_traffic
@@ -40,6 +40,7 @@ from .observability import ServiceAlarms
 from .options import PATH_PROTOCOLS, Discovery, ListenerProtocol, RoutePolicy
 from .rollout import Rollout, check_rollout
 from .scaling import Scaling
+from .security import ContainerSecurity, add_scratch_volumes, check_container_security, container_options
 from .traffic import ConnectionPool, Deployment, OutlierDetection, RouteRule, ServiceVersion
 
 APP_CONTAINER_NAME = "app"
@@ -75,7 +76,10 @@ class MeshedService(Construct):
         rollout: How ECS releases a new revision of the service (read-only).
         deployments: Every version's deployment (task definition, container, ECS service), by
             version name, the primary version first.
-        security_group: The service's security group; only declared callers may reach ``port``.
+        security_group: The service's security group; only declared callers may reach ``port``, and
+            unless ``allow_all_outbound`` it reaches only its callees' ports and HTTPS.
+        container_security: How every version's application container runs.
+        allow_all_outbound: Whether the tasks may connect anywhere (False: callees and HTTPS only).
         task_role: The IAM role every version's tasks run with (the primary task definition's),
             which ``grant_principal`` is.
         scaling: How the task count scales, or None when it stays at ``desired_count``.
@@ -115,6 +119,8 @@ class MeshedService(Construct):
         scaling: Scaling | None = None,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        container_security: ContainerSecurity | None = None,
+        allow_all_outbound: bool = False,
     ) -> None:
         """Create the service.
 
@@ -180,6 +186,17 @@ class MeshedService(Construct):
                 stays at ``desired_count``).
             log_retention: How long container logs are kept. Default: one month.
             removal_policy: What happens to the log group when it leaves the stack. Default: RETAIN.
+            container_security: How every version's application container runs: read-only root
+                file system and its writable paths, user, dropped Linux capabilities. Default:
+                ``ContainerSecurity()`` (see there: the image's user, a writable root file system,
+                NET_RAW, MKNOD, SYS_CHROOT, SETFCAP, SETPCAP and AUDIT_WRITE dropped).
+            allow_all_outbound: Whether the tasks may open connections to any address and port.
+                Default: False: the security group lets them reach the declared callees' ports
+                (``connect_to``/``backends``) and HTTPS (443) anywhere, which the AWS APIs the task
+                uses (image pulls from ECR, logs, Secrets Manager) and the data plane's control plane
+                need without VPC endpoints. DNS to the VPC resolver is never filtered by security
+                groups. A service that calls anything else (a database, a third-party API on another
+                port) opens it with ``service.security_group.add_egress_rule(...)``, or passes True.
         """
         discovery = discovery if discovery is not None else Discovery.cloud_map()
         rollout = rollout if rollout is not None else Rollout.rolling()
@@ -221,6 +238,9 @@ class MeshedService(Construct):
         check_rollout(problems, "rollout", rollout, protocol=protocol)
         check_type(problems, "log_retention", log_retention, logs.RetentionDays)
         check_type(problems, "removal_policy", removal_policy, RemovalPolicy)
+        container_security = container_security if container_security is not None else ContainerSecurity()
+        check_container_security(problems, "container_security", container_security)
+        check_type(problems, "allow_all_outbound", allow_all_outbound, bool)
         problems.raise_if_any()
         spec = ServiceSpec(
             scope=self,
@@ -256,10 +276,10 @@ class MeshedService(Construct):
         self._rollout = rollout
         self.scaling = scaling
         self._target_groups: list[elbv2.ApplicationTargetGroup] = []
+        self.container_security = container_security
+        self.allow_all_outbound = allow_all_outbound
         self.log_group = logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=removal_policy)
-        self.security_group = ec2.SecurityGroup(
-            self, "SecurityGroup", vpc=cluster.vpc, description=f"{name}: reachable from declared callers only"
-        )
+        self.security_group = self._security_group(spec)
         primary = self._deploy(self, spec, version, weight, image, cpu, memory_mib, desired_count, environment, secrets)
         self.task_definition = primary.task_definition
         self.task_role: iam.IRole = primary.task_definition.task_role
@@ -337,6 +357,7 @@ class MeshedService(Construct):
             essential=True,
             environment=dict(environment or {}),
             secrets=dict(secrets or {}),
+            **container_options(scope, self.container_security, id="AppLinuxParameters"),
             port_mappings=[
                 ecs.PortMapping(container_port=spec.port, name=spec.name, app_protocol=spec.protocol.ecs_app_protocol)
             ],
@@ -346,6 +367,7 @@ class MeshedService(Construct):
                 log_group=self.log_group,
             ),
         )
+        add_scratch_volumes(task_definition, app_container, self.container_security.writable_paths)
         registration = plane.registration(spec, version, task_definition, self.log_group)
         # The rollout releases the primary version; App Mesh's further versions roll as before.
         release = plane.deployment_options(spec) if scope is self else DeploymentOptions()
@@ -430,6 +452,20 @@ class MeshedService(Construct):
         """The ALB target groups that forward to this service's tasks (a MeshIngress's on Service Connect)."""
         return list(self._target_groups)
 
+    def _security_group(self, spec: ServiceSpec) -> ec2.SecurityGroup:
+        """The service's group: reachable from declared callers only; outbound as ``allow_all_outbound`` says."""
+        group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=self.cluster.vpc,
+            description=f"{self.name}: reachable from declared callers only",
+            allow_all_outbound=self.allow_all_outbound,
+        )
+        if not self.allow_all_outbound:
+            for port, reason in _outbound((AWS_API_EGRESS, *self.cluster._plane.egress(spec))).items():
+                group.add_egress_rule(ec2.Peer.any_ipv4(), _tcp_port(port), reason)
+        return group
+
     @property
     def dns_name(self) -> str:
         """The name callers dial: ``<name>.<service_domain>`` of the cluster."""
@@ -493,8 +529,9 @@ class MeshedService(Construct):
     def connect_to(self, callee: MeshedService | str) -> None:
         """Let this service call ``callee``: declare the data-plane backend and open callee's port.
 
-        Only this service's security group may then reach ``callee.port``. The callee may live in
-        another stack of the app; the rule is placed so that stacks never import from each other
+        Only this service's security group may then reach ``callee.port``, and (unless
+        ``allow_all_outbound``) this service's group may reach that port of ``callee``'s group. The
+        callee may live in another stack of the app; the rule is placed so that stacks never import from each other
         in a loop, whichever way services call. Connecting twice is harmless; services of
         different clusters cannot be connected.
 
@@ -522,6 +559,14 @@ class MeshedService(Construct):
             f"{self.name} calls {resolved.name}",
             remote_rule=owner is not callee_stack,  # CDK then puts the rule in the caller's stack
         )
+        if not self.allow_all_outbound:
+            # Beside its ingress rule: the stack that already imports from the other holds both.
+            self.security_group.add_egress_rule(
+                resolved.security_group,
+                _tcp_port(resolved.port),
+                f"{self.name} calls {resolved.name}",
+                remote_rule=owner is not caller_stack,  # CDK then puts the rule in the callee's stack
+            )
         self._callees.append(resolved)
 
     def expose_to(self, peer: ec2.IConnectable, description: str = "ingress") -> None:
@@ -552,6 +597,16 @@ class MeshedService(Construct):
 def _tcp_port(port: int) -> ec2.Port:
     # A port is a value: one object per number spares a jsii round trip per rule.
     return ec2.Port.tcp(port)
+
+
+def _outbound(needs: Sequence[Egress]) -> dict[int, str]:
+    """One rule per port: the reasons of every need on that port, in order, each once."""
+    reasons: dict[int, list[str]] = {}
+    for need in needs:
+        listed = reasons.setdefault(need.port, [])
+        if need.reason not in listed:
+            listed.append(need.reason)
+    return {port: "; ".join(listed) for port, listed in reasons.items()}
 
 
 def _check_health_check_path(problems: ValidationProblems, path: object, protocol: object) -> None:

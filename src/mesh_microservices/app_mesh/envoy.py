@@ -19,6 +19,7 @@ from constructs import Construct
 
 from .._acknowledgments import acknowledge_sidecar_environment
 from .._placement import stack_of
+from ..security import ALL_CAPABILITIES, DEFAULT_DROPPED_CAPABILITIES, ContainerSecurity, container_options
 
 # Newest App Mesh Envoy release (2026-09); override with ``DataPlane.app_mesh(envoy_image_tag=...)``.
 ENVOY_IMAGE_TAG = "v1.39.1.0-prod"
@@ -34,6 +35,12 @@ ENVOY_ADMIN_PORT = 9901
 # Task metadata endpoint and instance metadata: never sent through Envoy.
 EGRESS_IGNORED_IPS = ("169.254.170.2", "169.254.169.254")
 ENVOY_NOFILE_LIMIT = 15000
+# A sidecar Envoy runs as ENVOY_USER_ID on ports above 1024: it needs no capability. A gateway's
+# Envoy runs as the image's root and keeps what a root process binding any port needs. Neither
+# root file system is read-only: Envoy's image writes its admin access log and its agent's files
+# under /tmp, and a scratch volume there would belong to root on Fargate, where 1337 cannot write.
+SIDECAR_ENVOY_SECURITY = ContainerSecurity(user=str(ENVOY_USER_ID), drop_capabilities=ALL_CAPABILITIES)
+GATEWAY_ENVOY_SECURITY = ContainerSecurity(drop_capabilities=DEFAULT_DROPPED_CAPABILITIES)
 ENVOY_HEALTH_CHECK_COMMAND = (
     "CMD-SHELL",
     f"curl -s http://localhost:{ENVOY_ADMIN_PORT}/server_info | grep state | grep -q LIVE",
@@ -172,9 +179,10 @@ def add_envoy_container(
         resource_arn: The ARN of the virtual node or virtual gateway Envoy serves.
         logging: Where Envoy's output goes.
         sidecar: Whether Envoy runs beside an application behind the task's proxy configuration:
-            it then runs as ``ENVOY_USER_ID``, the uid whose traffic the proxy rules let through.
+            it then runs as ``ENVOY_USER_ID``, the uid whose traffic the proxy rules let through,
+            without capabilities (``SIDECAR_ENVOY_SECURITY``).
             A virtual gateway's Envoy runs alone with no proxy configuration and no user (App
-            Mesh user guide, "Virtual gateways").
+            Mesh user guide, "Virtual gateways"), with ``GATEWAY_ENVOY_SECURITY``.
         resource_description: What ``resource_arn`` is, for the acknowledgment of its variable.
         port_mappings: The ports Envoy listens on for traffic (a gateway's listener). Default: none.
     """
@@ -183,7 +191,9 @@ def add_envoy_container(
         container_name=ENVOY_CONTAINER_NAME,
         image=image,
         essential=True,
-        user=str(ENVOY_USER_ID) if sidecar else None,
+        **container_options(
+            task_definition, SIDECAR_ENVOY_SECURITY if sidecar else GATEWAY_ENVOY_SECURITY, id="EnvoyLinuxParameters"
+        ),
         environment={ENVOY_RESOURCE_ARN_VARIABLE: resource_arn},
         health_check=ENVOY_HEALTH_CHECK,
         logging=logging,

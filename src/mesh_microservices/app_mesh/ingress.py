@@ -20,7 +20,7 @@ from aws_cdk import aws_logs as logs
 from typing_extensions import override
 
 from .._acknowledgments import acknowledge_task_findings
-from .._contract import IngressProxyOptions, IngressSite, IngressSpec, IngressTargets
+from .._contract import AWS_API_PORT, IngressProxyOptions, IngressSite, IngressSpec, IngressTargets
 from .._deployment import MIN_HEALTHY_PERCENT, max_healthy_percent
 from .._placement import depends_on, deploy_after, stack_of
 from .._validate import ValidationProblems, check_port, check_positive, check_task_size, check_type
@@ -42,7 +42,6 @@ GATEWAY_REMOVAL_POLICY = RemovalPolicy.RETAIN
 STRIP_PREFIX = True
 # AWS APIs the gateway's task calls through its own network interface on Fargate: App Mesh's
 # configuration stream, ECR image pulls and CloudWatch Logs.
-AWS_API_PORT = 443
 # Long enough for Envoy to start, stream its configuration and turn LIVE before the load
 # balancer's verdict counts.
 HEALTH_CHECK_GRACE_PERIOD = Duration.seconds(60)
@@ -256,7 +255,7 @@ class AppMeshIngress(IngressTargets):
         self.security_group.connections.allow_from(
             site.load_balancer,
             ec2.Port.tcp(envoy.ENVOY_ADMIN_PORT),
-            "load balancer health checks of Envoy's readiness",
+            "load balancer health checks of Envoy readiness",  # EC2 refuses apostrophes here
         )
         return target_group
 

@@ -51,6 +51,7 @@ from .._acknowledgments import acknowledge_sidecar_environment
 from .._validate import ValidationProblems
 from ..observability import METRICS_INTERVAL_SECONDS, Observability, ServiceAlarms, shown
 from ..options import ListenerProtocol
+from ..security import ALL_CAPABILITIES, DEFAULT_DROPPED_CAPABILITIES, ContainerSecurity, container_options
 from .envoy import ENVOY_CONTAINER_NAME, ENVOY_USER_ID
 
 if TYPE_CHECKING:
@@ -65,7 +66,10 @@ ACCESS_LOG_PATH = "/dev/stdout"
 ENVOY_XRAY_TRACING_VARIABLE = "ENABLE_ENVOY_XRAY_TRACING"
 XRAY_DAEMON_PORT = 2000  # UDP for segments, TCP for the sampling proxy of X-Ray SDKs
 XRAY_DAEMON_CONTAINER_NAME = "xray-daemon"
-XRAY_DAEMON_IMAGE = "public.ecr.aws/xray/aws-xray-daemon:latest"
+# Pinned releases, never ``:latest``: a moving tag makes two tasks of one deployment run different
+# code. Override with ``Observability(xray_daemon_image=..., cloudwatch_agent_image=...)``.
+XRAY_DAEMON_VERSION = "3.6.6"  # aws/aws-xray-daemon release, 2026-07
+XRAY_DAEMON_IMAGE = f"public.ecr.aws/xray/aws-xray-daemon:{XRAY_DAEMON_VERSION}"
 XRAY_ACTIONS = (
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
@@ -79,9 +83,20 @@ ENVOY_STATS_TAGS_VARIABLE = "ENABLE_ENVOY_STATS_TAGS"
 STATSD_ADDRESS = "127.0.0.1"
 STATSD_PORT = 8125
 CLOUDWATCH_AGENT_CONTAINER_NAME = "cloudwatch-agent"
-CLOUDWATCH_AGENT_IMAGE = "public.ecr.aws/cloudwatch-agent/cloudwatch-agent:latest"
+CLOUDWATCH_AGENT_VERSION = "1.300072.0b1766"  # aws/amazon-cloudwatch-agent release 1.300072.0, 2026-08
+CLOUDWATCH_AGENT_IMAGE = f"public.ecr.aws/cloudwatch-agent/cloudwatch-agent:{CLOUDWATCH_AGENT_VERSION}"
 CLOUDWATCH_AGENT_CONFIG_VARIABLE = "CW_CONFIG_CONTENT"
 DEFAULT_METRICS_NAMESPACE = "MeshMicroservices/Envoy"
+# The daemon runs as Envoy's ignored uid (its calls to X-Ray bypass Envoy) and writes no file: a
+# read-only root file system and no capability.
+XRAY_DAEMON_SECURITY = ContainerSecurity(
+    readonly_root_filesystem=True, user=str(ENVOY_USER_ID), drop_capabilities=ALL_CAPABILITIES
+)
+# The agent runs as its image's root and writes its translated configuration and its own logs
+# under /opt/aws/amazon-cloudwatch-agent, beside files the image ships there: a scratch volume
+# would hide them, so its root file system stays writable. It drops what a root process that
+# binds a UDP port above 1024 and writes its own files never needs.
+CLOUDWATCH_AGENT_SECURITY = ContainerSecurity(drop_capabilities=DEFAULT_DROPPED_CAPABILITIES)
 # The agent publishes StatsD metrics as statistic sets at the interval alarm periods are multiples of.
 METRICS_AGGREGATION_SECONDS = METRICS_INTERVAL_SECONDS
 PUT_METRIC_DATA_ACTION = "cloudwatch:PutMetricData"
@@ -231,7 +246,7 @@ def add_telemetry(
             # Essential: a task never serves without the tracing it was declared with, and a
             # daemon that cannot start fails the deployment, which the circuit breaker rolls back.
             essential=True,
-            user=str(ENVOY_USER_ID),  # the proxy's ignored uid: its calls to X-Ray bypass Envoy
+            **container_options(task_definition, XRAY_DAEMON_SECURITY, id="XRayDaemonLinuxParameters"),
             logging=ecs.LogDrivers.aws_logs(
                 stream_prefix=f"{XRAY_DAEMON_CONTAINER_NAME}{stream_suffix}", log_group=log_group
             ),
@@ -255,6 +270,7 @@ def add_telemetry(
             container_name=CLOUDWATCH_AGENT_CONTAINER_NAME,
             image=observability.cloudwatch_agent_image or ecs.ContainerImage.from_registry(CLOUDWATCH_AGENT_IMAGE),
             essential=True,  # as the X-Ray daemon: the alarms go blind without it
+            **container_options(task_definition, CLOUDWATCH_AGENT_SECURITY, id="CloudWatchAgentLinuxParameters"),
             # The image's own user: it writes its translated configuration to a directory root
             # owns, so it cannot run as 1337. Its calls to CloudWatch pass through Envoy, which
             # App Mesh always lets reach *.amazonaws.com, even with egress filter DROP_ALL.

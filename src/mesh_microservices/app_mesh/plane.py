@@ -11,8 +11,10 @@ from typing_extensions import override
 
 from .._cloud_map import cloud_map_options
 from .._contract import (
+    AWS_API_PORT,
     DataPlaneBinding,
     DeploymentOptions,
+    Egress,
     IngressSite,
     IngressSpec,
     IngressTargets,
@@ -76,6 +78,11 @@ class AppMeshPlane(DataPlaneBinding):
     def probes_health_check_path(self, spec: ServiceSpec) -> bool:
         # The virtual node listener's health check of an HTTP or HTTP/2 service requests the path.
         return spec.protocol in PATH_PROTOCOLS
+
+    @override
+    def egress(self, spec: ServiceSpec) -> tuple[Egress, ...]:
+        # Envoy streams its configuration from App Mesh's regional endpoint; tracing and metrics go to AWS APIs.
+        return (Egress(port=AWS_API_PORT, reason="App Mesh control plane (Envoy configuration)"),)
 
     @override
     def proxy_configuration(self, spec: ServiceSpec) -> ecs.ProxyConfiguration:

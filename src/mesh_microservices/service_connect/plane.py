@@ -26,8 +26,10 @@ from typing_extensions import override
 
 from .._acknowledgments import acknowledge_aws_managed_policy
 from .._contract import (
+    AWS_API_PORT,
     DataPlaneBinding,
     DeploymentOptions,
+    Egress,
     IngressSite,
     IngressSpec,
     IngressTargets,
@@ -130,6 +132,11 @@ class ServiceConnectPlane(DataPlaneBinding):
     @override
     def probes_health_check_path(self, spec: ServiceSpec) -> bool:
         return False  # Service Connect's proxy does not health-check; only a load balancer would
+
+    @override
+    def egress(self, spec: ServiceSpec) -> tuple[Egress, ...]:
+        # The Service Connect agent ECS runs in each task gets its endpoints from ECS over HTTPS.
+        return (Egress(port=AWS_API_PORT, reason="ECS Service Connect (agent endpoints)"),)
 
     @override
     def proxy_configuration(self, spec: ServiceSpec) -> None:
