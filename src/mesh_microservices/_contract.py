@@ -21,6 +21,7 @@ from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_servicediscovery as servicediscovery
 from constructs import Construct
@@ -207,6 +208,7 @@ class IngressSite:
         security_group: The load balancer's security group.
         listener: The listener that forwards requests (HTTP or HTTPS; TCP or TLS), still without
             a default action: the data plane gives it one.
+        log_encryption_key: The cluster's key for the log groups the data plane creates, if any.
     """
 
     scope: Construct
@@ -216,6 +218,7 @@ class IngressSite:
     load_balancer: elbv2.ApplicationLoadBalancer | elbv2.NetworkLoadBalancer
     security_group: ec2.SecurityGroup
     listener: elbv2.ApplicationListener | elbv2.NetworkListener
+    log_encryption_key: kms.IKey | None = None
 
 
 class IngressTargets(ABC):

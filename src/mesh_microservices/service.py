@@ -17,6 +17,7 @@ from constructs import Construct, IValidation
 from ._acknowledgments import acknowledge_task_findings
 from ._contract import ServiceMeshing, ServiceSpec, Workload
 from ._deployment import MIN_HEALTHY_PERCENT, max_healthy_percent
+from ._log_groups import new_log_group
 from ._placement import depends_on, deploy_after, rule_owner, stack_of
 from ._traffic_checks import check_route_policy, check_traffic
 from ._validate import (
@@ -62,7 +63,8 @@ class MeshedService(Construct):
         deployments: Every version's deployment (task definition, container, ECS service), by
             version name, the primary version first.
         security_group: The service's security group; only declared callers may reach ``port``.
-        log_group: The log group of the application and sidecar containers.
+        log_group: The log group of the application and sidecar containers, encrypted with the
+            cluster's ``log_encryption_key`` when it has one.
         cloud_map_service: The Cloud Map service the ECS service registers its tasks in through
             Cloud Map options (App Mesh); None on Service Connect, which registers the tasks itself.
         meshing: The data plane's parts of this service.
@@ -205,7 +207,13 @@ class MeshedService(Construct):
         self.protocol = protocol
         self.health_check_path: str = spec.health_check_path
         self._container_health_check = container_health_check
-        self.log_group = logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=removal_policy)
+        self.log_group = new_log_group(
+            self,
+            "Logs",
+            retention=log_retention,
+            removal_policy=removal_policy,
+            encryption_key=cluster.log_encryption_key,
+        )
         self.security_group = ec2.SecurityGroup(
             self, "SecurityGroup", vpc=cluster.vpc, description=f"{name}: reachable from declared callers only"
         )
