@@ -167,3 +167,21 @@ def test_an_expiration_for_a_bucket_of_the_application_is_refused() -> None:
 def test_an_expiration_of_part_of_a_day_is_refused() -> None:
     with pytest.raises(ValueError, match=r"access_logs_expiration=1 day 12 hours is not a whole number of days"):
         _ingress(access_logs_expiration=cdk.Duration.hours(36))
+
+
+def test_clusters_sharing_a_key_from_another_stack_add_one_statement() -> None:
+    app = new_app()
+    keys = cdk.Stack(app, "Keys", env=ENV)
+    key = kms.Key(keys, "Key", enable_key_rotation=True)
+    for index in range(2):
+        stack = cdk.Stack(app, f"Cluster{index}", env=ENV)
+        MeshedCluster(
+            stack,
+            "Cluster",
+            namespace=f"c{index}.local",
+            data_plane=DataPlane.service_connect(),
+            log_encryption_key=key,
+        )
+    (resource,) = app.synth().get_stack_by_name("Keys").template["Resources"].values()
+    statements = resource["Properties"]["KeyPolicy"]["Statement"]
+    assert [s["Principal"] for s in statements].count({"Service": LOGS_PRINCIPAL}) == 1
