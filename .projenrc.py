@@ -249,6 +249,7 @@ project.gitignore.exclude(
     "node_modules/",
     "cdk.out/",
     ".venv/",
+    ".venv-checkov/",  # checkov's own venv (scripts/setup, requirements-checkov.txt)
     "__pycache__/",
     "dist/",
     "*.egg-info",

@@ -540,6 +540,41 @@ def service_connect_ingress_app(tmp_path_factory: pytest.TempPathFactory) -> Che
     )
 
 
+def _encrypted_logs(app: cdk.App) -> None:
+    """Clusters with a customer key for their logs on both planes, and an application bucket of its own."""
+    from aws_cdk import aws_s3 as s3
+
+    image = ecs.ContainerImage.from_registry(NGINX)
+    for stack_id, plane in (("SealedLogs", DataPlane.service_connect()), ("SealedMeshLogs", DataPlane.app_mesh())):
+        stack = cdk.Stack(app, stack_id, env=ENV)
+        key = kms.Key(stack, "LogKey", enable_key_rotation=True)
+        cluster = MeshedCluster(stack, "Cluster", namespace="sealed.local", data_plane=plane, log_encryption_key=key)
+        api = MeshedService(stack, "Api", cluster=cluster, name="api", image=image)
+        MeshIngress(
+            stack,
+            "Ingress",
+            cluster=cluster,
+            routes=[IngressRoute(service=api)],
+            allow_plain_http=True,
+            access_logs_expiration=cdk.Duration.days(90),
+        )
+    # What an application adds itself stays reported: a bucket without versioning, for one.
+    own = cdk.Stack(app, "OwnBucket", env=ENV)
+    s3.Bucket(
+        own,
+        "Unversioned",
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        enforce_ssl=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def encrypted_logs_app(tmp_path_factory: pytest.TempPathFactory) -> CheckedApp:
+    """Log groups under a customer key on both planes, plus an application's unversioned bucket."""
+    return check_app("encrypted logs", _encrypted_logs, tmp_path_factory.mktemp("encrypted-logs"))
+
+
 @pytest.fixture(scope="session")
 def checked_apps(
     example_apps: dict[str, CheckedApp],

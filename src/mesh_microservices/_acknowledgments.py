@@ -1,4 +1,9 @@
-"""cdk-nag AwsSolutions findings that the library's design causes, acknowledged where they arise.
+"""Scanner findings that the library's design causes, acknowledged where they arise, with one reason.
+
+Two scanners read what the library builds: cdk-nag's AwsSolutions pack (on the construct tree)
+and checkov (on the synthesized templates). A finding both report is acknowledged by one call,
+which writes the cdk-nag acknowledgment and the resource's checkov metadata
+(``Metadata: {checkov: {skip: [{id, comment}]}}``) with the same reason text.
 
 Each acknowledgment covers only resources the library created and checked, with its reason, so
 ``Validations.of(app).add_plugins(AwsSolutionsChecks(app))`` leaves an application only the
@@ -9,7 +14,7 @@ through the API or an escape hatch, counts), and acknowledged on the task defini
 hold for everything below it, else on each resource they hold for. Every other finding is fixed
 in the constructs' defaults.
 
-The ids carry the plugin's name (``AwsSolutions::``): CDK then lists each acknowledged finding,
+The cdk-nag ids carry the plugin's name (``AwsSolutions::``): CDK then lists each acknowledged finding,
 with its reason and where it was acknowledged, among the ``suppressedViolations`` of the cloud
 assembly's ``validation-report.json``. The one cfn-lint finding the library's resources cause
 (aws-cdk-lib's provider Lambda for AwsCustomResource) is acknowledged in that resource's template
@@ -20,7 +25,7 @@ from __future__ import annotations
 
 import json
 import weakref
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,6 +54,18 @@ CONTAINER_ENVIRONMENT_RULE = f"{AWS_SOLUTIONS_PLUGIN}::AwsSolutions-ECS2"
 WILDCARD_RESOURCE_RULE = f"{AWS_SOLUTIONS_PLUGIN}::AwsSolutions-IAM5[Resource::*]"
 OPEN_INGRESS_RULE = f"{AWS_SOLUTIONS_PLUGIN}::AwsSolutions-EC23"
 SERVER_ACCESS_LOGS_RULE = f"{AWS_SOLUTIONS_PLUGIN}::AwsSolutions-S1"
+# checkov reads a resource's acknowledgments from this key of its template metadata.
+CHECKOV_METADATA = "checkov"
+# checkov's CloudFormation checks the library's design meets (checkov 3.3 ids).
+CHECKOV_ACCESS_LOGGING = "CKV_AWS_18"  # S3 bucket server access logging
+CHECKOV_HTTPS_LISTENER = "CKV_AWS_2"  # ALB listener protocol HTTPS
+CHECKOV_LISTENER_TLS = "CKV_AWS_103"  # load balancer listener TLS 1.2 or later
+CHECKOV_ECR_KMS = "CKV_AWS_136"  # ECR repository encrypted with KMS
+CHECKOV_LOG_GROUP_KMS = "CKV_AWS_158"  # CloudWatch log group encrypted with KMS
+CHECKOV_LAMBDA_CONCURRENCY = "CKV_AWS_115"  # Lambda function-level concurrency limit
+CHECKOV_LAMBDA_DEAD_LETTER_QUEUE = "CKV_AWS_116"  # Lambda dead-letter queue
+CHECKOV_LAMBDA_IN_VPC = "CKV_AWS_117"  # Lambda inside a VPC
+CHECKOV_OPEN_PORT_80 = "CKV_AWS_260"  # security group ingress from 0.0.0.0/0 to port 80
 # Cloud assembly schema: a stack artifact's type, the metadata entry naming a resource's logical id,
 # and the template metadata naming its construct path (when path metadata is on, as the CLI sets).
 STACK_ARTIFACT = "aws:cloudformation:stack"
@@ -171,9 +188,7 @@ def acknowledge_aws_managed_policy(role: iam.Role, policy_name: str) -> None:
     """
     arn = f"arn:<AWS::Partition>:iam::aws:policy/{policy_name}"  # how cdk-nag spells it
     rule = f"{AWS_SOLUTIONS_PLUGIN}::AwsSolutions-IAM4[Policy::{arn}]"
-    resource = role.node.default_child
-    assert isinstance(resource, CfnResource)
-    Validations.of(resource).acknowledge(Acknowledgment(id=rule, reason=AWS_MANAGED_POLICIES[policy_name]))
+    acknowledge(role, AWS_MANAGED_POLICIES[policy_name], cdk_nag=[rule])
 
 
 def acknowledge_custom_resource_provider(provider: IConstruct) -> None:
@@ -186,7 +201,9 @@ def acknowledge_custom_resource_provider(provider: IConstruct) -> None:
       AwsCustomResource stays the application's to judge;
     - cfn-lint W3005 (obsolete DependsOn) on the function: aws-cdk-lib makes every function depend
       on its role, which the function's ``Role`` attribute already references. cfn-lint reads the
-      acknowledgment from the resource's template metadata.
+      acknowledgment from the resource's template metadata;
+    - checkov's concurrency limit, dead-letter queue and VPC checks on the function: CloudFormation
+      invokes it synchronously, rarely, and it calls only the ECS API.
 
     Args:
         provider: The provider Lambda function (aws-cdk-lib's singleton for AwsCustomResource).
@@ -200,38 +217,106 @@ def acknowledge_custom_resource_provider(provider: IConstruct) -> None:
     function = provider.node.default_child
     if isinstance(function, CfnResource):
         function.add_metadata(CFN_LINT_METADATA, {"config": {"ignore_checks": [OBSOLETE_DEPENDS_ON_CHECK]}})
+        acknowledge(
+            function,
+            "aws-cdk-lib's provider for AwsCustomResource: CloudFormation invokes it synchronously (no queue to "
+            "dead-letter: a failure fails the deployment), once per restart of a Service Connect caller, so it "
+            "needs no concurrency limit; it calls only the regional ECS API, with a role allowed "
+            "ecs:UpdateService on the callers' services alone, and holds no data a VPC would protect.",
+            checkov=[CHECKOV_LAMBDA_CONCURRENCY, CHECKOV_LAMBDA_DEAD_LETTER_QUEUE, CHECKOV_LAMBDA_IN_VPC],
+        )
 
 
-def acknowledge_public_load_balancer(security_group: ec2.SecurityGroup, *, ports: str) -> None:
-    """Acknowledge AwsSolutions-EC23 (ingress from anywhere) on a public load balancer's security group.
+def acknowledge_public_load_balancer(security_group: ec2.SecurityGroup, *, ports: Sequence[int]) -> None:
+    """Acknowledge ingress from anywhere (AwsSolutions-EC23; checkov's port 80 check) on a public load balancer's group.
 
     Args:
         security_group: The load balancer's own group, the only one the library opens to the internet.
-        ports: The listener ports it opens, for the reason.
+        ports: The listener ports it opens.
     """
     reason = (
-        f"The group of a public load balancer: the internet reaches the listener ports ({ports}) on purpose. "
-        "Behind it only what it forwards to admits it, on those ports: the App Mesh gateway, which alone reaches "
-        "the routed services, or on Service Connect the routed services themselves."
+        f"The group of a public load balancer: the internet reaches the listener ports "
+        f"({', '.join(str(p) for p in ports)}) on purpose. Behind it only what it forwards to admits it, on those "
+        "ports: the App Mesh gateway, which alone reaches the routed services, or on Service Connect the routed "
+        "services themselves."
     )
-    resource = security_group.node.default_child
-    assert isinstance(resource, CfnResource)
-    Validations.of(resource).acknowledge(Acknowledgment(id=OPEN_INGRESS_RULE, reason=reason))
+    checkov = [CHECKOV_OPEN_PORT_80] if 80 in ports else []
+    acknowledge(security_group, reason, cdk_nag=[OPEN_INGRESS_RULE], checkov=checkov)
 
 
 def acknowledge_access_log_bucket(bucket: s3.Bucket) -> None:
-    """Acknowledge AwsSolutions-S1 (no server access logs) on a bucket that holds access logs itself.
+    """Acknowledge no server access logs (AwsSolutions-S1, CKV_AWS_18) on a bucket that holds access logs itself.
 
     Args:
         bucket: The bucket the library created for a load balancer's access logs.
     """
     reason = (
         "This bucket receives the load balancer's access logs; logging the writes to it in another bucket "
-        "would only log the logging. It is encrypted, private, SSL-only and retained."
+        "would only log the logging. It is encrypted, private, SSL-only, versioned and retained."
     )
-    resource = bucket.node.default_child
+    acknowledge(bucket, reason, cdk_nag=[SERVER_ACCESS_LOGS_RULE], checkov=[CHECKOV_ACCESS_LOGGING])
+
+
+def acknowledge_plain_http_listener(listener: IConstruct) -> None:
+    """Acknowledge a plain HTTP or TCP listener (CKV_AWS_2, CKV_AWS_103) asked for with allow_plain_http=True.
+
+    Args:
+        listener: The load balancer's listener on port 80, created without a certificate.
+    """
+    reason = (
+        "Plain HTTP (or TCP) on port 80 without a certificate, asked for with MeshIngress(allow_plain_http=True); "
+        "give MeshIngress a certificate to serve HTTPS (or TLS) with TLS 1.2 or later instead."
+    )
+    acknowledge(listener, reason, checkov=[CHECKOV_HTTPS_LISTENER, CHECKOV_LISTENER_TLS])
+
+
+def acknowledge_default_log_encryption(log_group: IConstruct) -> None:
+    """Acknowledge a log group without a customer key (CKV_AWS_158): CloudWatch Logs encrypts it itself.
+
+    Args:
+        log_group: A log group the library created, for a cluster without ``log_encryption_key``.
+    """
+    reason = (
+        "Encrypted at rest by CloudWatch Logs' own server-side encryption; a customer managed KMS key is an "
+        "option of the cluster: MeshedCluster(log_encryption_key=...) encrypts every log group it and its "
+        "services and ingresses create."
+    )
+    acknowledge(log_group, reason, checkov=[CHECKOV_LOG_GROUP_KMS])
+
+
+def acknowledge_default_image_encryption(repository: IConstruct) -> None:
+    """Acknowledge an ECR repository without a customer key (CKV_AWS_136): ECR encrypts it with AES-256.
+
+    Args:
+        repository: A repository the library created without ``encryption_key``.
+    """
+    reason = (
+        "Encrypted at rest by ECR with AES-256 (Amazon S3 managed keys); a customer managed KMS key is an option: "
+        "ServiceRepository(encryption_key=...)."
+    )
+    acknowledge(repository, reason, checkov=[CHECKOV_ECR_KMS])
+
+
+def acknowledge(
+    construct: IConstruct, reason: str, *, cdk_nag: Sequence[str] = (), checkov: Sequence[str] = ()
+) -> None:
+    """Acknowledge findings on ``construct``'s resource, in cdk-nag and in checkov, with one reason.
+
+    Args:
+        construct: A CloudFormation resource, or an L2 construct whose default child is one.
+        reason: Why the library's design causes the findings: the cdk-nag reason and the checkov comment.
+        cdk_nag: cdk-nag rule ids, with the plugin's name (e.g. ``AwsSolutions::AwsSolutions-S1``).
+        checkov: checkov check ids (e.g. ``CKV_AWS_18``), written to the resource's template metadata.
+    """
+    resource = construct if isinstance(construct, CfnResource) else construct.node.default_child
     assert isinstance(resource, CfnResource)
-    Validations.of(resource).acknowledge(Acknowledgment(id=SERVER_ACCESS_LOGS_RULE, reason=reason))
+    if cdk_nag:
+        Validations.of(resource).acknowledge(*(Acknowledgment(id=rule, reason=reason) for rule in cdk_nag))
+    if checkov:
+        held = resource.get_metadata(CHECKOV_METADATA) or {}
+        skips = [skip for skip in held.get("skip", []) if skip.get("id") not in checkov]
+        skips += [{"id": check, "comment": reason} for check in checkov]
+        resource.add_metadata(CHECKOV_METADATA, {**held, "skip": skips})
 
 
 @jsii.implements(IPolicyValidationPlugin)

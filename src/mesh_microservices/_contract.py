@@ -18,6 +18,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
@@ -33,6 +34,9 @@ from .options import Discovery, IngressLoadBalancer, ListenerProtocol, RoutePoli
 from .rollout import Rollout
 from .scaling import Scaling
 from .traffic import ConnectionPool, Deployment, OutlierDetection, RouteRule
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_kms as kms
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -256,6 +260,7 @@ class IngressSite:
         security_group: The load balancer's security group.
         listener: The listener that forwards requests (HTTP or HTTPS; TCP or TLS), still without
             a default action: the data plane gives it one.
+        log_encryption_key: The cluster's key for the log groups the data plane creates, if any.
     """
 
     scope: Construct
@@ -265,6 +270,7 @@ class IngressSite:
     load_balancer: elbv2.ApplicationLoadBalancer | elbv2.NetworkLoadBalancer
     security_group: ec2.SecurityGroup
     listener: elbv2.ApplicationListener | elbv2.NetworkListener
+    log_encryption_key: kms.IKey | None = None
 
 
 class IngressTargets(ABC):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING, cast
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_appmesh as appmesh
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
@@ -14,11 +14,14 @@ from aws_cdk import aws_servicediscovery as servicediscovery
 from constructs import Construct, IConstruct
 
 from ._contract import DataPlaneBinding
+from ._log_groups import allow_cloudwatch_logs, new_log_group
 from ._validate import ValidationProblems, check_interface, check_namespace_name, check_type, implements, is_token
 from .app_mesh import AppMeshPlane
 from .data_plane import DataPlane
 
 if TYPE_CHECKING:
+    from aws_cdk import aws_kms as kms
+
     from .service import MeshedService
 
 
@@ -36,6 +39,8 @@ class MeshedCluster(Construct):
         service_domain: The domain callers dial services in: ``<name>.<service_domain>``.
         data_plane: The data-plane choice this cluster was created with.
         flow_logs: The VPC flow log's log group, when this construct created the VPC.
+        log_encryption_key: The customer managed KMS key of every log group the cluster, its
+            services and its ingresses create, or None (CloudWatch Logs' own encryption).
     """
 
     def __init__(
@@ -49,6 +54,7 @@ class MeshedCluster(Construct):
         service_domain: str | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         flow_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+        log_encryption_key: kms.IKey | None = None,
     ) -> None:
         """Create the cluster.
 
@@ -71,6 +77,13 @@ class MeshedCluster(Construct):
             removal_policy: What happens to the namespace, mesh and flow-log group when they
                 leave the stack. Default: RETAIN.
             flow_log_retention: How long VPC flow logs are kept (new VPC only). Default: one year.
+            log_encryption_key: A symmetric customer managed KMS key, in the cluster's region, to
+                encrypt the log groups the library creates with: the VPC flow-log group, every
+                service's log group and every ingress's. A key created in the app gets the key
+                policy statement CloudWatch Logs needs (the ``logs.<region>.amazonaws.com``
+                principal, for log groups of the cluster's account and region only, by the
+                ``kms:EncryptionContext:aws:logs:arn`` condition); an imported key's policy must
+                already allow it. Default: none: CloudWatch Logs' own server-side encryption.
         """
         problems = ValidationProblems(f"MeshedCluster {id!r}")
         _check_namespace(problems, namespace)
@@ -85,10 +98,19 @@ class MeshedCluster(Construct):
         check_type(problems, "flow_log_retention", flow_log_retention, logs.RetentionDays)
         namespace_key = _namespace_key(scope, namespace, vpc)
         _check_namespace_unique(problems, namespace_key, namespace)
+        if log_encryption_key is not None:
+            # Imported when used: every aws_cdk module loaded delays each synth's start.
+            from aws_cdk import aws_kms as kms
+
+            if check_interface(problems, "log_encryption_key", log_encryption_key, kms.IKey):
+                _check_key_region(problems, scope, log_encryption_key)
         problems.raise_if_any()
 
         super().__init__(scope, id)
         self.data_plane = chosen
+        self.log_encryption_key: kms.IKey | None = log_encryption_key
+        if log_encryption_key is not None:
+            allow_cloudwatch_logs(log_encryption_key)
         self.flow_logs: logs.ILogGroup | None = None
         if vpc is None:
             vpc, self.flow_logs = self._create_vpc(removal_policy, flow_log_retention)
@@ -140,7 +162,9 @@ class MeshedCluster(Construct):
             # Nothing here uses the default security group; restricting it needs a custom-resource Lambda.
             restrict_default_security_group=False,
         )
-        flow_logs = logs.LogGroup(self, "FlowLogs", retention=retention, removal_policy=removal_policy)
+        flow_logs = new_log_group(
+            self, "FlowLogs", retention=retention, removal_policy=removal_policy, encryption_key=self.log_encryption_key
+        )
         vpc.add_flow_log("FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs))
         return vpc, flow_logs
 
@@ -185,6 +209,15 @@ def _check_namespace_unique(
             "in this VPC, and Cloud Map refuses a second private DNS namespace of one name in one VPC. Share that "
             f"namespace (namespace=<cluster {other.node.path!r}>.namespace), or choose another name, e.g. "
             f"'{namespace.split('.')[0]}-2.{namespace.split('.', 1)[-1]}'."
+        )
+
+
+def _check_key_region(problems: ValidationProblems, scope: Construct, key: kms.IKey) -> None:
+    region, key_region = Stack.of(scope).region, key.env.region
+    if not is_token(region) and not is_token(key_region) and key_region != region:
+        problems.add(
+            f"log_encryption_key is a key of region {key_region!r}, and the cluster's stack is in {region!r}: "
+            "CloudWatch Logs encrypts a log group only with a key of its own region. Pass a key of that region."
         )
 
 

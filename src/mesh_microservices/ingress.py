@@ -15,13 +15,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import jsii
-from aws_cdk import RemovalPolicy, Stack, Token
+from aws_cdk import Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from ._acknowledgments import acknowledge_access_log_bucket, acknowledge_public_load_balancer
+from ._acknowledgments import (
+    acknowledge_access_log_bucket,
+    acknowledge_plain_http_listener,
+    acknowledge_public_load_balancer,
+)
 from ._contract import IngressProxyOptions, IngressRouteSpec, IngressSite, IngressSpec, IngressTargets, RoutedService
 from ._placement import begin_round, check_same_environment, depends_on, deploy_after, stack_of
 from ._validate import ValidationProblems, check_interface, check_service_name, check_type, is_token, refuse_token
@@ -39,6 +43,9 @@ __all__ = ["HTTPS_PORT", "HTTP_PORT", "IngressLoadBalancer", "IngressRoute", "Me
 
 HTTP_PORT = 80
 HTTPS_PORT = 443
+# How long the ingress's own access-log bucket keeps a log, and a replaced or deleted version of one.
+ACCESS_LOGS_EXPIRATION = Duration.days(365)
+ACCESS_LOGS_NONCURRENT_EXPIRATION = Duration.days(30)
 # A public host name: dot-separated lower-case DNS labels, two or more.
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$")
 _PATH_PREFIX = re.compile(r"^/[^\s?#]*$")
@@ -142,6 +149,7 @@ class MeshIngress(Construct):
         memory_mib: int | None = None,
         desired_count: int | None = None,
         access_logs_bucket: s3.IBucket | None = None,
+        access_logs_expiration: Duration | None = None,
         log_retention: logs.RetentionDays | None = None,
         removal_policy: RemovalPolicy | None = None,
     ) -> None:
@@ -167,7 +175,12 @@ class MeshIngress(Construct):
             desired_count: App Mesh only: how many gateway tasks run. Default: 2.
             access_logs_bucket: An existing bucket for the load balancer's access logs (SSE-S3
                 encrypted, as load balancers require). Default: a new encrypted, private,
-                SSL-only bucket, retained when it leaves the stack.
+                SSL-only, versioned bucket, retained when it leaves the stack, whose lifecycle rule
+                expires access logs after ``access_logs_expiration`` and replaced or deleted
+                versions after ``ACCESS_LOGS_NONCURRENT_EXPIRATION`` (30 days).
+            access_logs_expiration: How long the new access-log bucket keeps each access log, in
+                whole days (not with ``access_logs_bucket``, whose lifecycle is its owner's).
+                Default: ``ACCESS_LOGS_EXPIRATION``, 365 days.
             log_retention: App Mesh only: how long the gateway's Envoy logs are kept.
                 Default: one month.
             removal_policy: App Mesh only: what happens to the Envoy log group when it leaves the
@@ -189,7 +202,15 @@ class MeshIngress(Construct):
             removal_policy=removal_policy,
         )
         spec, checked_routes = _checked(
-            id, stack, cluster, routes, load_balancer, certificate, allow_plain_http, access_logs_bucket, proxy
+            id,
+            stack,
+            cluster,
+            routes,
+            load_balancer,
+            certificate,
+            allow_plain_http,
+            (access_logs_bucket, access_logs_expiration),
+            proxy,
         )
 
         super().__init__(scope, id)
@@ -197,7 +218,7 @@ class MeshIngress(Construct):
         self.routes: tuple[IngressRoute, ...] = checked_routes
         self.load_balancer_type = load_balancer
         deploy_after(stack, stack_of(cluster))  # checked: never a loop
-        self._build_load_balancer(certificate, access_logs_bucket)
+        self._build_load_balancer(certificate, access_logs_bucket, access_logs_expiration or ACCESS_LOGS_EXPIRATION)
         self._targets: IngressTargets = cluster._plane.add_ingress(
             IngressSite(
                 scope=self,
@@ -207,6 +228,7 @@ class MeshIngress(Construct):
                 load_balancer=self.load_balancer,
                 security_group=self.load_balancer_security_group,
                 listener=self.listener,
+                log_encryption_key=cluster.log_encryption_key,
             )
         )
         for service in dict.fromkeys(route.service for route in self.routes):
@@ -294,7 +316,9 @@ class MeshIngress(Construct):
         except AttributeError as error:
             raise AttributeError(f"MeshIngress {self.node.id!r}: {error}") from None
 
-    def _build_load_balancer(self, certificate: acm.ICertificate | None, access_logs_bucket: s3.IBucket | None) -> None:
+    def _build_load_balancer(
+        self, certificate: acm.ICertificate | None, access_logs_bucket: s3.IBucket | None, expiration: Duration
+    ) -> None:
         """The public load balancer, its security group, access-log bucket and listeners."""
         self.load_balancer_security_group = ec2.SecurityGroup(
             self,
@@ -303,7 +327,7 @@ class MeshIngress(Construct):
             description=f"{self.node.path}: the public load balancer, open on its listener ports",
             allow_all_outbound=False,
         )
-        self.access_logs_bucket: s3.IBucket = access_logs_bucket or self._access_logs_bucket()
+        self.access_logs_bucket: s3.IBucket = access_logs_bucket or self._access_logs_bucket(expiration)
         self.redirect_listener: elbv2.ApplicationListener | None = None
         self.load_balancer: elbv2.ApplicationLoadBalancer | elbv2.NetworkLoadBalancer
         self.listener: elbv2.ApplicationListener | elbv2.NetworkListener
@@ -312,11 +336,11 @@ class MeshIngress(Construct):
         else:
             public_ports = self._network_load_balancer(certificate)
         self.public_ports: tuple[int, ...] = tuple(public_ports)
-        acknowledge_public_load_balancer(
-            self.load_balancer_security_group, ports=", ".join(str(p) for p in public_ports)
-        )
+        acknowledge_public_load_balancer(self.load_balancer_security_group, ports=public_ports)
+        if certificate is None:  # allow_plain_http=True: checked
+            acknowledge_plain_http_listener(self.listener)
 
-    def _access_logs_bucket(self) -> s3.Bucket:
+    def _access_logs_bucket(self, expiration: Duration) -> s3.Bucket:
         # Imported when used: every aws_cdk module loaded delays each synth's start.
         from aws_cdk import aws_s3 as s3
 
@@ -327,6 +351,14 @@ class MeshIngress(Construct):
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
             removal_policy=RemovalPolicy.RETAIN,  # access logs are records to keep
+            versioned=True,  # a deleted or overwritten log stays recoverable until its version expires
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="ExpireAccessLogs",
+                    expiration=expiration,
+                    noncurrent_version_expiration=ACCESS_LOGS_NONCURRENT_EXPIRATION,
+                )
+            ],
         )
         acknowledge_access_log_bucket(bucket)
         return bucket
@@ -394,7 +426,7 @@ def _checked(
     load_balancer: object,
     certificate: object,
     allow_plain_http: object,
-    access_logs_bucket: object,
+    access_logs: tuple[object, object],
     proxy: IngressProxyOptions,
 ) -> tuple[IngressSpec, tuple[IngressRoute, ...]]:
     """The checked declaration and routes; raises with every problem, the data plane's included."""
@@ -404,11 +436,7 @@ def _checked(
     check_type(problems, "load_balancer", load_balancer, IngressLoadBalancer)
     _check_region(problems, stack)
     _check_certificate(problems, certificate, allow_plain_http, load_balancer)
-    if access_logs_bucket is not None:
-        # Imported when used: every aws_cdk module loaded delays each synth's start.
-        from aws_cdk import aws_s3 as s3
-
-        check_interface(problems, "access_logs_bucket", access_logs_bucket, s3.IBucket)
+    _check_access_logs(problems, *access_logs)
     spec = IngressSpec(
         name=id,
         stack=stack,
@@ -423,6 +451,32 @@ def _checked(
         cluster._plane.check_ingress(problems, spec)
     problems.raise_if_any()
     return spec, tuple(route for _, route in checked_routes)
+
+
+def _check_access_logs(problems: ValidationProblems, bucket: object, expiration: object) -> None:
+    if bucket is not None:
+        # Imported when used: every aws_cdk module loaded delays each synth's start.
+        from aws_cdk import aws_s3 as s3
+
+        check_interface(problems, "access_logs_bucket", bucket, s3.IBucket)
+    if expiration is None or not check_type(problems, "access_logs_expiration", expiration, Duration):
+        return
+    assert isinstance(expiration, Duration)
+    if bucket is not None:
+        problems.add(
+            f"access_logs_expiration={expiration.to_human_string()} is given with access_logs_bucket: the "
+            "lifecycle of a bucket you pass is yours to set, and the ingress would ignore it. Remove "
+            "access_logs_expiration, or set the expiration on your bucket's lifecycle rules."
+        )
+    elif not expiration.is_unresolved() and _not_whole_days(expiration.to_hours(integral=False)):
+        problems.add(
+            f"access_logs_expiration={expiration.to_human_string()} is not a whole number of days: S3 "
+            "lifecycle rules expire objects after whole days. Pass e.g. Duration.days(365)."
+        )
+
+
+def _not_whole_days(hours: float) -> bool:
+    return hours < 24 or hours % 24 != 0
 
 
 def _route_spec(index: int, route: IngressRoute) -> IngressRouteSpec:

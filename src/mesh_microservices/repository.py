@@ -9,6 +9,7 @@ from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
 from constructs import Construct
 
+from ._acknowledgments import acknowledge_default_image_encryption
 from ._validate import (
     ValidationProblems,
     check_image_tag,
@@ -94,6 +95,8 @@ class ServiceRepository(Construct):
             removal_policy=RemovalPolicy.DESTROY if destroy_on_delete else RemovalPolicy.RETAIN,
             empty_on_delete=destroy_on_delete,
         )
+        if encryption_key is None:
+            acknowledge_default_image_encryption(self.repository)
 
     def image(self, tag: str) -> ecs.ContainerImage:
         """The image with ``tag`` in this repository; the task that uses it is granted pulls.

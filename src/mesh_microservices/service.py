@@ -20,6 +20,7 @@ from constructs import Construct, IValidation
 from ._acknowledgments import acknowledge_task_findings
 from ._contract import AWS_API_EGRESS, DeploymentOptions, Egress, ServiceMeshing, ServiceSpec, Workload
 from ._deployment import MIN_HEALTHY_PERCENT, max_healthy_percent
+from ._log_groups import new_log_group
 from ._placement import begin_round, check_same_environment, depends_on, deploy_after, rule_owner, stack_of
 from ._traffic_checks import check_route_policy, check_traffic
 from ._validate import (
@@ -83,7 +84,8 @@ class MeshedService(Construct):
         task_role: The IAM role every version's tasks run with (the primary task definition's),
             which ``grant_principal`` is.
         scaling: How the task count scales, or None when it stays at ``desired_count``.
-        log_group: The log group of the application and sidecar containers.
+        log_group: The log group of the application and sidecar containers, encrypted with the
+            cluster's ``log_encryption_key`` when it has one.
         cloud_map_service: The Cloud Map service the ECS service registers its tasks in through
             Cloud Map options (App Mesh); None on Service Connect, which registers the tasks itself.
         meshing: The data plane's parts of this service.
@@ -278,7 +280,13 @@ class MeshedService(Construct):
         self._target_groups: list[elbv2.ApplicationTargetGroup] = []
         self.container_security = container_security
         self.allow_all_outbound = allow_all_outbound
-        self.log_group = logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=removal_policy)
+        self.log_group = new_log_group(
+            self,
+            "Logs",
+            retention=log_retention,
+            removal_policy=removal_policy,
+            encryption_key=cluster.log_encryption_key,
+        )
         self.security_group = self._security_group(spec)
         primary = self._deploy(self, spec, version, weight, image, cpu, memory_mib, desired_count, environment, secrets)
         self.task_definition = primary.task_definition

@@ -22,6 +22,7 @@ from typing_extensions import override
 from .._acknowledgments import acknowledge_task_findings
 from .._contract import AWS_API_PORT, IngressProxyOptions, IngressSite, IngressSpec, IngressTargets
 from .._deployment import MIN_HEALTHY_PERCENT, max_healthy_percent
+from .._log_groups import new_log_group
 from .._placement import depends_on, deploy_after, stack_of
 from .._validate import ValidationProblems, check_port, check_positive, check_task_size, check_type
 from ..options import IngressLoadBalancer
@@ -138,8 +139,12 @@ class AppMeshIngress(IngressTargets):
         for routed in spec.services:
             deploy_after(stack, routed.stack)  # checked: never a loop
         self.port = options.port
-        self.log_group = logs.LogGroup(
-            scope, "Logs", retention=options.log_retention, removal_policy=options.removal_policy
+        self.log_group = new_log_group(
+            scope,
+            "Logs",
+            retention=options.log_retention,
+            removal_policy=options.removal_policy,
+            encryption_key=site.log_encryption_key,
         )
         self.security_group = ec2.SecurityGroup(
             scope,
