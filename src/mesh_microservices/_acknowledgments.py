@@ -219,6 +219,42 @@ def acknowledge_public_load_balancer(security_group: ec2.SecurityGroup, *, ports
     Validations.of(resource).acknowledge(Acknowledgment(id=OPEN_INGRESS_RULE, reason=reason))
 
 
+def acknowledge_load_balancer_reads(role: iam.Role, *, actions: Collection[str]) -> None:
+    """Acknowledge AwsSolutions-IAM5[Resource::*] on the role ECS shifts a load balancer's traffic with.
+
+    Args:
+        role: The role, whose only grant on "*" is ``actions``; its other grants name the
+            service's target groups and listener rules.
+        actions: Elastic Load Balancing's Describe actions, which take no resource.
+    """
+    reason = (
+        f"{', '.join(sorted(actions))}: Elastic Load Balancing's Describe actions have no resource-level "
+        "permissions (IAM service authorization reference), and ECS reads the listener rules and target "
+        "health with them during a deployment. The role's writes (RegisterTargets, DeregisterTargets, "
+        "ModifyRule) name the service's two target groups and two listener rules only; only ecs.amazonaws.com "
+        "can assume it."
+    )
+    resource = role.node.default_child
+    assert isinstance(resource, CfnResource)
+    Validations.of(resource).acknowledge(Acknowledgment(id=WILDCARD_RESOURCE_RULE, reason=reason))
+
+
+def acknowledge_listener_rule_dependencies(service: ecs.FargateService) -> None:
+    """Acknowledge cfn-lint W3005 (obsolete DependsOn) on an ECS service that ECS shifts an ALB's traffic for.
+
+    aws-cdk-lib makes a load-balanced ECS service depend on the listener rules that forward to its
+    target group, so that the group is attached first; the service's ``AdvancedConfiguration``
+    references the production and test rules too, which cfn-lint reports as an obsolete
+    DependsOn. cfn-lint reads the acknowledgment from the resource's template metadata.
+
+    Args:
+        service: The ECS service whose load balancer entry has an alternate target group.
+    """
+    resource = service.node.default_child
+    assert isinstance(resource, CfnResource)
+    resource.add_metadata(CFN_LINT_METADATA, {"config": {"ignore_checks": [OBSOLETE_DEPENDS_ON_CHECK]}})
+
+
 def acknowledge_access_log_bucket(bucket: s3.Bucket) -> None:
     """Acknowledge AwsSolutions-S1 (no server access logs) on a bucket that holds access logs itself.
 
