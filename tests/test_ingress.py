@@ -927,7 +927,7 @@ def test_the_roles_describe_actions_on_any_resource_are_acknowledged_with_their_
     path = "ConnectRollouts/Ingress/TrafficShiftRole-orders/Resource"
     finding = acknowledged[(WILDCARD_RESOURCE_RULE.split("::", 1)[1], path)]
     assert finding["acknowledged_at"] == path
-    assert "no resource-level permissions" in finding["reason"]
+    assert "Describe actions have no resource-level permissions" in finding["reason"]
 
 
 def test_a_rolling_service_keeps_its_single_target_group_and_rule(released: Synthesized, connect: Synthesized) -> None:
@@ -1007,6 +1007,14 @@ def refusals() -> dict[str, Any]:
         ),
         "unheaded": MeshedService(
             stack, "Unheaded", cluster=connect, name="unheaded", image=image, rollout=Rollout.blue_green()
+        ),
+        "long_header": MeshedService(
+            stack,
+            "LongHeader",
+            cluster=connect,
+            name="long-header",
+            image=image,
+            rollout=Rollout.canary(test_header=("x-" + "a" * 39, "true")),
         ),
         "starred": MeshedService(
             stack,
@@ -1500,3 +1508,18 @@ def test_connect_refuses_a_shifted_service_behind_an_nlb(refusals: dict[str, Any
 
 def test_the_alb_test_rule_takes_the_priority_just_before_its_route() -> None:
     assert connect_ingress.RULE_PRIORITY_STEP > ingress_rollout.TEST_RULE_PRIORITY_OFFSET > 0
+
+
+def test_connect_refuses_a_test_header_longer_than_an_alb_condition_takes(refusals: dict[str, Any]) -> None:
+    assert ingress_rollout.MAX_HEADER_NAME_LENGTH == 40  # ALB's HttpHeaderName limit
+    assert_refused(
+        refusals,
+        ValueError,
+        [
+            "routes[0].service 'long-header': rollout test_header=('x-aaaa",
+            "is longer than an ALB header condition takes (name at most 40 characters, value at most 128)",
+            "Use a shorter header, e.g. ('x-canary', 'true').",
+        ],
+        cluster=refusals["connect_cluster"],
+        routes=[IngressRoute(service=refusals["long_header"])],
+    )

@@ -57,6 +57,13 @@ PATH_METADATA = "aws:cdk:path"
 TASK_CHECKS_PLUGIN = "mesh-microservices-task-checks"
 UNREADABLE_POLICY = "<a policy document the check cannot read>"
 
+# Why the role ECS shifts a load balancer's traffic with may read on "*" (see UNSCOPABLE_ACTIONS).
+_LOAD_BALANCER_READS = "Elastic Load Balancing's Describe actions have no resource-level permissions"
+_TRAFFIC_SHIFT_ROLE = (
+    "The role ECS shifts a Service Connect service's load balancer traffic with (canary, linear, blue/green) "
+    "writes to that service's two target groups and two listener rules only; only ecs.amazonaws.com assumes it."
+)
+
 # IAM actions without resource-level permissions (IAM service authorization reference: no
 # resource type), which can only be granted on "*"; with why the library grants each.
 UNSCOPABLE_ACTIONS: Mapping[str, str] = {
@@ -80,6 +87,18 @@ UNSCOPABLE_ACTIONS: Mapping[str, str] = {
     "xray:GetSamplingTargets": (
         "X-Ray sampling targets have no resource-level permissions; the X-Ray daemon sidecar requests "
         "them for the application's X-Ray SDK (centralized sampling)."
+    ),
+    "elasticloadbalancing:DescribeListeners": (
+        f"{_LOAD_BALANCER_READS}; ECS reads the listeners with it. {_TRAFFIC_SHIFT_ROLE}"
+    ),
+    "elasticloadbalancing:DescribeRules": (
+        f"{_LOAD_BALANCER_READS}; ECS reads the listener rules with it. {_TRAFFIC_SHIFT_ROLE}"
+    ),
+    "elasticloadbalancing:DescribeTargetGroups": (
+        f"{_LOAD_BALANCER_READS}; ECS reads the target groups with it. {_TRAFFIC_SHIFT_ROLE}"
+    ),
+    "elasticloadbalancing:DescribeTargetHealth": (
+        f"{_LOAD_BALANCER_READS}; ECS reads the new revision's target health with it. {_TRAFFIC_SHIFT_ROLE}"
     ),
     "cloudwatch:PutMetricData": (
         "CloudWatch metrics have no resource ARN; the CloudWatch agent sidecar publishes Envoy's "
@@ -225,18 +244,12 @@ def acknowledge_load_balancer_reads(role: iam.Role, *, actions: Collection[str])
     Args:
         role: The role, whose only grant on "*" is ``actions``; its other grants name the
             service's target groups and listener rules.
-        actions: Elastic Load Balancing's Describe actions, which take no resource.
+        actions: Elastic Load Balancing's Describe actions, which take no resource: each one of
+            ``UNSCOPABLE_ACTIONS``, whose reasons the acknowledgment gives.
     """
-    reason = (
-        f"{', '.join(sorted(actions))}: Elastic Load Balancing's Describe actions have no resource-level "
-        "permissions (IAM service authorization reference), and ECS reads the listener rules and target "
-        "health with them during a deployment. The role's writes (RegisterTargets, DeregisterTargets, "
-        "ModifyRule) name the service's two target groups and two listener rules only; only ecs.amazonaws.com "
-        "can assume it."
-    )
     resource = role.node.default_child
     assert isinstance(resource, CfnResource)
-    Validations.of(resource).acknowledge(Acknowledgment(id=WILDCARD_RESOURCE_RULE, reason=reason))
+    Validations.of(resource).acknowledge(_wildcard_acknowledgment(set(actions)))
 
 
 def acknowledge_listener_rule_dependencies(service: ecs.FargateService) -> None:

@@ -4,7 +4,9 @@ No proxy stands between the public load balancer and the services. Each routed s
 service registers its tasks (IP targets on the application's port) in a target group of its own;
 an ALB picks the target group with listener rules in the order of the routes (path prefix, host
 name) and answers 404 to the rest; an NLB passes every connection to the one service it routes
-to. The ECS services reference the target groups, so the ingress's stack deploys first.
+to. The ECS services reference the target groups, so the ingress's stack deploys first. A
+service whose rollout has a test phase gets an alternate target group and a test listener rule
+too, which ECS shifts its traffic with (ingress_rollout.py).
 """
 
 from __future__ import annotations

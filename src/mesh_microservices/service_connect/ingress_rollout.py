@@ -17,7 +17,6 @@ canary deployments"; CloudFormation ``AWS::ECS::Service`` ``LoadBalancer.Advance
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
@@ -109,22 +108,6 @@ def _check_test_header(problems: ValidationProblems, route: IngressRouteSpec) ->
         )
 
 
-@dataclass(frozen=True)
-class ShiftedRoute:
-    """What a routed service's rollout adds to the ingress: ECS shifts the route's traffic with it.
-
-    Attributes:
-        alternate_target_group: Where ECS registers the new revision's tasks.
-        test_listener_rule: The rule that sends requests carrying the test header to the new
-            revision during the test phase (just before the production rule).
-        role: The role ECS changes the rules' weights and the groups' targets with.
-    """
-
-    alternate_target_group: elbv2.ApplicationTargetGroup
-    test_listener_rule: elbv2.ApplicationListenerRule
-    role: iam.Role
-
-
 def forward(primary: elbv2.ApplicationTargetGroup, alternate: elbv2.ApplicationTargetGroup) -> elbv2.ListenerAction:
     """Both groups in one forward action, all to the primary: ECS moves the weights during a deployment."""
     return elbv2.ListenerAction.weighted_forward(
@@ -166,8 +149,12 @@ def attach_shifted(
     alternate: elbv2.ApplicationTargetGroup,
     production_rule: elbv2.ApplicationListenerRule,
     test_listener_rule: elbv2.ApplicationListenerRule,
-) -> ShiftedRoute:
-    """Register the service in ``primary`` with ``alternate`` as the target group ECS shifts traffic to."""
+) -> iam.Role:
+    """Register the service in ``primary`` with ``alternate`` as the target group ECS shifts traffic to.
+
+    Returns:
+        The role ECS changes the rules' weights and the groups' targets with.
+    """
     role = _role(scope, routed, (primary, alternate), (production_rule, test_listener_rule))
     target = routed.service.load_balancer_target(
         container_name=routed.container_name,
@@ -182,7 +169,7 @@ def attach_shifted(
     )
     primary.add_target(target)
     acknowledge_listener_rule_dependencies(routed.service)
-    return ShiftedRoute(alternate_target_group=alternate, test_listener_rule=test_listener_rule, role=role)
+    return role
 
 
 def _role(
