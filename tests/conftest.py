@@ -531,6 +531,42 @@ def _service_connect_ingresses(app: cdk.App) -> None:
     edge = cdk.Stack(app, "ConnectEdge", env=ENV)
     MeshIngress(edge, "Ingress", cluster=cluster, routes=[IngressRoute(service=shop)], allow_plain_http=True)
 
+    _connect_rollouts(app, image)
+
+
+# The ConnectRollouts stack's blue/green header (its canary's is TEST_HEADER).
+BLUE_GREEN_HEADER = ("x-release", "green")
+
+
+def _connect_rollouts(app: cdk.App, image: ecs.ContainerImage) -> None:
+    """Routed services that roll out by canary and by blue/green behind an ALB, and a rolling one after them."""
+    stack = cdk.Stack(app, "ConnectRollouts", env=ENV)
+    cluster = MeshedCluster(stack, "Cluster", namespace="release.local", data_plane=DataPlane.service_connect())
+    canary = Rollout.canary(
+        percent=CANARY_PERCENT, bake=cdk.Duration.minutes(CANARY_BAKE_MINUTES), test_header=TEST_HEADER
+    )
+    orders = MeshedService(stack, "Orders", cluster=cluster, name="orders", image=image, rollout=canary)
+    billing = MeshedService(
+        stack,
+        "Billing",
+        cluster=cluster,
+        name="billing",
+        image=image,
+        rollout=Rollout.blue_green(test_header=BLUE_GREEN_HEADER),
+    )
+    web = MeshedService(stack, "Web", cluster=cluster, name="web", image=image)
+    MeshIngress(
+        stack,
+        "Ingress",
+        cluster=cluster,
+        routes=[
+            IngressRoute(service=orders, path_prefix="/orders/"),
+            IngressRoute(service=billing, path_prefix="/billing/", hostname="shop.example.com"),
+            IngressRoute(service=web),
+        ],
+        allow_plain_http=True,
+    )
+
 
 @pytest.fixture(scope="session")
 def service_connect_ingress_app(tmp_path_factory: pytest.TempPathFactory) -> CheckedApp:

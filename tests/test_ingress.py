@@ -19,7 +19,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Template
 
 from checked_apps import CheckedApp, check_app
-from conftest import CERTIFICATE_ARN, ENV, NGINX, REGION
+from conftest import BLUE_GREEN_HEADER, CERTIFICATE_ARN, ENV, NGINX, REGION, TEST_HEADER
 from mesh_microservices import (
     DataPlane,
     IngressLoadBalancer,
@@ -30,13 +30,16 @@ from mesh_microservices import (
     MeshIngress,
     MeshTls,
     Observability,
+    Rollout,
     mermaid_topology,
 )
-from mesh_microservices._acknowledgments import OPEN_INGRESS_RULE, SERVER_ACCESS_LOGS_RULE
+from mesh_microservices._acknowledgments import OPEN_INGRESS_RULE, SERVER_ACCESS_LOGS_RULE, WILDCARD_RESOURCE_RULE
 from mesh_microservices.app_mesh import envoy
 from mesh_microservices.app_mesh import observability as obs
 from mesh_microservices.app_mesh.end_of_life import SHUTDOWN_RULE_ID
+from mesh_microservices.service import DEFAULT_HEALTH_CHECK_PATH
 from mesh_microservices.service_connect import ingress as connect_ingress
+from mesh_microservices.service_connect import ingress_rollout
 from synthesized import Synthesized
 
 ANYWHERE = "0.0.0.0/0"
@@ -783,6 +786,184 @@ def test_connect_topology_draws_the_ingress_in_front_of_the_services_it_routes_t
     assert not any("c0_ledger" in line and "peer0" in line for line in lines)
 
 
+# On Service Connect, a routed service's canary, linear or blue/green rollout shifts the ALB's traffic too.
+
+
+@pytest.fixture(scope="module")
+def released(service_connect_ingress_app: CheckedApp) -> Synthesized:
+    return service_connect_ingress_app.stack("ConnectRollouts")
+
+
+def _ref(synth: Synthesized, resource_type: str, path: str) -> dict[str, str]:
+    return {"Ref": synth.logical_id(resource_type, path)}
+
+
+def _weighted(synth: Synthesized, service: str) -> list[dict[str, Any]]:
+    """A forward action to the service's target group (all of it) and its alternate (none yet)."""
+    group = "AWS::ElasticLoadBalancingV2::TargetGroup"
+    return [
+        {
+            "Type": "forward",
+            "ForwardConfig": {
+                "TargetGroups": [
+                    {"TargetGroupArn": _ref(synth, group, f"/Ingress/TargetGroup-{service}/"), "Weight": 100},
+                    {"TargetGroupArn": _ref(synth, group, f"/Ingress/AlternateTargetGroup-{service}/"), "Weight": 0},
+                ]
+            },
+        }
+    ]
+
+
+def _load_balancers(synth: Synthesized, service: str) -> list[dict[str, Any]]:
+    properties = _resource(synth, "AWS::ECS::Service", f"/{service}/Resource/Service")["Properties"]
+    entries: list[dict[str, Any]] = properties["LoadBalancers"]
+    return entries
+
+
+def test_a_shifted_services_ecs_service_names_its_alternate_group_rules_and_role(released: Synthesized) -> None:
+    rule = "AWS::ElasticLoadBalancingV2::ListenerRule"
+    for service, name in (("Orders", "orders"), ("Billing", "billing")):
+        assert _load_balancers(released, service) == [
+            {
+                "ContainerName": "app",
+                "ContainerPort": 8080,
+                "TargetGroupArn": _ref(released, "AWS::ElasticLoadBalancingV2::TargetGroup", f"/TargetGroup-{name}/"),
+                "AdvancedConfiguration": {
+                    "AlternateTargetGroupArn": _ref(
+                        released, "AWS::ElasticLoadBalancingV2::TargetGroup", f"/AlternateTargetGroup-{name}/"
+                    ),
+                    "ProductionListenerRule": _ref(released, rule, f"/Ingress/Rule-{name}/"),
+                    "TestListenerRule": _ref(released, rule, f"/Ingress/TestRule-{name}/"),
+                    "RoleArn": {
+                        "Fn::GetAtt": [released.logical_id("AWS::IAM::Role", f"/TrafficShiftRole-{name}/"), "Arn"]
+                    },
+                },
+            }
+        ]
+
+
+def test_the_alternate_group_is_the_primarys_twin(released: Synthesized) -> None:
+    primary = _resource(released, "AWS::ElasticLoadBalancingV2::TargetGroup", "/TargetGroup-orders/")["Properties"]
+    alternate = _resource(released, "AWS::ElasticLoadBalancingV2::TargetGroup", "/AlternateTargetGroup-orders/")
+    assert alternate["Properties"] == primary
+    assert (primary["TargetType"], primary["Port"], primary["HealthCheckPath"]) == (
+        "ip",
+        8080,
+        DEFAULT_HEALTH_CHECK_PATH,
+    )
+
+
+def test_test_rules_come_just_before_their_production_rules_in_the_order_of_the_routes(released: Synthesized) -> None:
+    rules = _listener_rules(released)
+    header = {"host-header": "HostHeaderConfig", "path-pattern": "PathPatternConfig"}
+
+    def conditions(rule: dict[str, Any]) -> dict[str, Any]:
+        return {
+            c["Field"]: c["HttpHeaderConfig"] if c["Field"] == "http-header" else c[header[c["Field"]]]["Values"]
+            for c in rule["Conditions"]
+        }
+
+    assert [(rule["Priority"], conditions(rule)) for rule in rules] == [
+        (9, {"path-pattern": ["/orders/*"], "http-header": {"HttpHeaderName": "x-canary", "Values": ["true"]}}),
+        (10, {"path-pattern": ["/orders/*"]}),
+        (
+            19,
+            {
+                "host-header": ["shop.example.com"],
+                "path-pattern": ["/billing/*"],
+                "http-header": {"HttpHeaderName": BLUE_GREEN_HEADER[0], "Values": [BLUE_GREEN_HEADER[1]]},
+            },
+        ),
+        (20, {"host-header": ["shop.example.com"], "path-pattern": ["/billing/*"]}),
+        (30, {"path-pattern": ["/*"]}),
+    ]
+    assert TEST_HEADER == ("x-canary", "true")
+    weighted = [_weighted(released, name) for name in ("orders", "orders", "billing", "billing")]
+    assert [rule["Actions"] for rule in rules[:4]] == weighted
+
+
+def test_ecs_may_change_only_the_services_target_groups_and_rules(released: Synthesized) -> None:
+    role = _resource(released, "AWS::IAM::Role", "/Ingress/TrafficShiftRole-orders/")["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "ecs.amazonaws.com"}}
+    ]
+    assert "ManagedPolicyArns" not in role
+    (policy,) = role["Policies"]
+    group = "AWS::ElasticLoadBalancingV2::TargetGroup"
+    rule = "AWS::ElasticLoadBalancingV2::ListenerRule"
+    assert policy["PolicyDocument"]["Statement"] == [
+        {
+            "Action": [
+                "elasticloadbalancing:DescribeListeners",
+                "elasticloadbalancing:DescribeRules",
+                "elasticloadbalancing:DescribeTargetGroups",
+                "elasticloadbalancing:DescribeTargetHealth",
+            ],
+            "Effect": "Allow",
+            "Resource": "*",
+        },
+        {
+            "Action": ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
+            "Effect": "Allow",
+            "Resource": [
+                _ref(released, group, "/TargetGroup-orders/"),
+                _ref(released, group, "/AlternateTargetGroup-orders/"),
+            ],
+        },
+        {
+            "Action": "elasticloadbalancing:ModifyRule",
+            "Effect": "Allow",
+            "Resource": [_ref(released, rule, "/Ingress/Rule-orders/"), _ref(released, rule, "/TestRule-orders/")],
+        },
+    ]
+
+
+def test_the_roles_describe_actions_on_any_resource_are_acknowledged_with_their_reason(
+    service_connect_ingress_app: CheckedApp,
+) -> None:
+    stack = service_connect_ingress_app.stack("ConnectRollouts")
+    assert stack.findings == []
+    acknowledged = {(f["rule"], f["path"]): f for f in stack.acknowledged}
+    path = "ConnectRollouts/Ingress/TrafficShiftRole-orders/Resource"
+    finding = acknowledged[(WILDCARD_RESOURCE_RULE.split("::", 1)[1], path)]
+    assert finding["acknowledged_at"] == path
+    assert "Describe actions have no resource-level permissions" in finding["reason"]
+
+
+def test_a_rolling_service_keeps_its_single_target_group_and_rule(released: Synthesized, connect: Synthesized) -> None:
+    assert _load_balancers(released, "Web") == [
+        {
+            "ContainerName": "app",
+            "ContainerPort": 8080,
+            "TargetGroupArn": _ref(released, "AWS::ElasticLoadBalancingV2::TargetGroup", "/TargetGroup-web/"),
+        }
+    ]
+    assert _listener_rules(released)[-1]["Actions"] == [
+        {
+            "Type": "forward",
+            "TargetGroupArn": _ref(released, "AWS::ElasticLoadBalancingV2::TargetGroup", "/TargetGroup-web/"),
+        }
+    ]
+    # An ingress of rolling services only: no alternate group, test rule or role.
+    for resource_type, path in (
+        ("AWS::ElasticLoadBalancingV2::TargetGroup", "/AlternateTargetGroup-"),
+        ("AWS::ElasticLoadBalancingV2::ListenerRule", "/TestRule-"),
+        ("AWS::IAM::Role", "/TrafficShiftRole-"),
+    ):
+        assert not [r for r in connect.resources(resource_type).values() if path in r["Metadata"]["aws:cdk:path"]]
+    assert all("AdvancedConfiguration" not in entry for entry in _load_balancers(connect, "Web"))
+
+
+def test_a_shifted_service_scales_on_both_target_groups_requests(
+    service_connect_ingress_app: CheckedApp,
+) -> None:
+    ingress = _ingress_at(service_connect_ingress_app, "ConnectRollouts/Ingress")
+    assert set(ingress.alternate_target_groups) == set(ingress.test_listener_rules) == {"orders", "billing"}
+    assert ingress.test_listener_rules["orders"].node.path == "ConnectRollouts/Ingress/TestRule-orders"
+    orders = next(route.service for route in ingress.routes if route.route_name == "orders")
+    assert orders._target_groups == [ingress.target_groups["orders"], ingress.alternate_target_groups["orders"]]
+
+
 # Refusals: each names the parameter, the value and the fix, and creates nothing.
 
 
@@ -816,6 +997,33 @@ def refusals() -> dict[str, Any]:
         "stranger": MeshedService(stack, "Stranger", cluster=other, name="stranger", image=image),
         "connect_cluster": connect,
         "connected": MeshedService(stack, "Connected", cluster=connect, name="connected", image=image),
+        "released": MeshedService(
+            stack,
+            "Released",
+            cluster=connect,
+            name="released",
+            image=image,
+            rollout=Rollout.canary(test_header=TEST_HEADER),
+        ),
+        "unheaded": MeshedService(
+            stack, "Unheaded", cluster=connect, name="unheaded", image=image, rollout=Rollout.blue_green()
+        ),
+        "long_header": MeshedService(
+            stack,
+            "LongHeader",
+            cluster=connect,
+            name="long-header",
+            image=image,
+            rollout=Rollout.canary(test_header=("x-" + "a" * 39, "true")),
+        ),
+        "starred": MeshedService(
+            stack,
+            "Starred",
+            cluster=connect,
+            name="starred",
+            image=image,
+            rollout=Rollout.linear(test_header=("x-canary", "t*e")),
+        ),
         "secure_cluster": secure,
         "secured": MeshedService(stack, "Secured", cluster=secure, name="secured", image=image),
     }
@@ -1237,3 +1445,81 @@ def test_exports_are_public() -> None:
     import mesh_microservices
 
     assert {"MeshIngress", "IngressRoute", "IngressLoadBalancer"} <= set(mesh_microservices.__all__)
+
+
+def test_connect_refuses_a_test_phase_without_a_test_header_behind_the_ingress(refusals: dict[str, Any]) -> None:
+    assert_refused(
+        refusals,
+        ValueError,
+        [
+            "routes[0].service 'unheaded' has rollout=Rollout.blue_green(bake=Duration.minutes(15)) without "
+            "test_header",
+            "the load balancer's test listener rule sends the requests carrying it to the new revision, from the "
+            "internet, so the header is yours to choose",
+            "Pass test_header=('x-canary', '<a value of yours>') to the rollout.",
+        ],
+        cluster=refusals["connect_cluster"],
+        routes=[IngressRoute(service=refusals["unheaded"])],
+    )
+
+
+def test_connect_refuses_a_test_header_value_an_alb_reads_as_a_wildcard(refusals: dict[str, Any]) -> None:
+    assert_refused(
+        refusals,
+        ValueError,
+        [
+            "routes[0].service 'starred': rollout test_header value 't*e' holds '*' or '?'",
+            "Use a value without them, e.g. 'true'.",
+        ],
+        cluster=refusals["connect_cluster"],
+        routes=[IngressRoute(service=refusals["starred"])],
+    )
+
+
+def test_connect_refuses_two_routes_to_a_shifted_service(refusals: dict[str, Any]) -> None:
+    released = refusals["released"]
+    assert_refused(
+        refusals,
+        ValueError,
+        [
+            "routes[0] and routes[1] both route to service 'released', whose rollout=Rollout.canary(",
+            "ECS moves one production listener rule per service and load balancer",
+            "Route to 'released' once in this ingress, or release it with Rollout.rolling().",
+        ],
+        cluster=refusals["connect_cluster"],
+        routes=[IngressRoute(service=released, path_prefix="/a/"), IngressRoute(service=released, name="b")],
+    )
+
+
+def test_connect_refuses_a_shifted_service_behind_an_nlb(refusals: dict[str, Any]) -> None:
+    assert_refused(
+        refusals,
+        ValueError,
+        [
+            "routes[0].service 'released' has rollout=Rollout.canary(",
+            "load_balancer=IngressLoadBalancer.NLB on DataPlane.service_connect() has no listener rule",
+            "Use load_balancer=IngressLoadBalancer.ALB, or release it with Rollout.rolling().",
+        ],
+        cluster=refusals["connect_cluster"],
+        routes=[IngressRoute(service=refusals["released"])],
+        load_balancer=IngressLoadBalancer.NLB,
+    )
+
+
+def test_the_alb_test_rule_takes_the_priority_just_before_its_route() -> None:
+    assert connect_ingress.RULE_PRIORITY_STEP > ingress_rollout.TEST_RULE_PRIORITY_OFFSET > 0
+
+
+def test_connect_refuses_a_test_header_longer_than_an_alb_condition_takes(refusals: dict[str, Any]) -> None:
+    assert ingress_rollout.MAX_HEADER_NAME_LENGTH == 40  # ALB's HttpHeaderName limit
+    assert_refused(
+        refusals,
+        ValueError,
+        [
+            "routes[0].service 'long-header': rollout test_header=('x-aaaa",
+            "is longer than an ALB header condition takes (name at most 40 characters, value at most 128)",
+            "Use a shorter header, e.g. ('x-canary', 'true').",
+        ],
+        cluster=refusals["connect_cluster"],
+        routes=[IngressRoute(service=refusals["long_header"])],
+    )

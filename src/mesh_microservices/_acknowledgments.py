@@ -74,6 +74,13 @@ PATH_METADATA = "aws:cdk:path"
 TASK_CHECKS_PLUGIN = "mesh-microservices-task-checks"
 UNREADABLE_POLICY = "<a policy document the check cannot read>"
 
+# Why the role ECS shifts a load balancer's traffic with may read on "*" (see UNSCOPABLE_ACTIONS).
+_LOAD_BALANCER_READS = "Elastic Load Balancing's Describe actions have no resource-level permissions"
+_TRAFFIC_SHIFT_ROLE = (
+    "The role ECS shifts a Service Connect service's load balancer traffic with (canary, linear, blue/green) "
+    "writes to that service's two target groups and two listener rules only; only ecs.amazonaws.com assumes it."
+)
+
 # IAM actions without resource-level permissions (IAM service authorization reference: no
 # resource type), which can only be granted on "*"; with why the library grants each.
 UNSCOPABLE_ACTIONS: Mapping[str, str] = {
@@ -97,6 +104,18 @@ UNSCOPABLE_ACTIONS: Mapping[str, str] = {
     "xray:GetSamplingTargets": (
         "X-Ray sampling targets have no resource-level permissions; the X-Ray daemon sidecar requests "
         "them for the application's X-Ray SDK (centralized sampling)."
+    ),
+    "elasticloadbalancing:DescribeListeners": (
+        f"{_LOAD_BALANCER_READS}; ECS reads the listeners with it. {_TRAFFIC_SHIFT_ROLE}"
+    ),
+    "elasticloadbalancing:DescribeRules": (
+        f"{_LOAD_BALANCER_READS}; ECS reads the listener rules with it. {_TRAFFIC_SHIFT_ROLE}"
+    ),
+    "elasticloadbalancing:DescribeTargetGroups": (
+        f"{_LOAD_BALANCER_READS}; ECS reads the target groups with it. {_TRAFFIC_SHIFT_ROLE}"
+    ),
+    "elasticloadbalancing:DescribeTargetHealth": (
+        f"{_LOAD_BALANCER_READS}; ECS reads the new revision's target health with it. {_TRAFFIC_SHIFT_ROLE}"
     ),
     "cloudwatch:PutMetricData": (
         "CloudWatch metrics have no resource ARN; the CloudWatch agent sidecar publishes Envoy's "
@@ -242,6 +261,36 @@ def acknowledge_public_load_balancer(security_group: ec2.SecurityGroup, *, ports
     )
     checkov = [CHECKOV_OPEN_PORT_80] if 80 in ports else []
     acknowledge(security_group, reason, cdk_nag=[OPEN_INGRESS_RULE], checkov=checkov)
+
+
+def acknowledge_load_balancer_reads(role: iam.Role, *, actions: Collection[str]) -> None:
+    """Acknowledge AwsSolutions-IAM5[Resource::*] on the role ECS shifts a load balancer's traffic with.
+
+    Args:
+        role: The role, whose only grant on "*" is ``actions``; its other grants name the
+            service's target groups and listener rules.
+        actions: Elastic Load Balancing's Describe actions, which take no resource: each one of
+            ``UNSCOPABLE_ACTIONS``, whose reasons the acknowledgment gives.
+    """
+    resource = role.node.default_child
+    assert isinstance(resource, CfnResource)
+    Validations.of(resource).acknowledge(_wildcard_acknowledgment(set(actions)))
+
+
+def acknowledge_listener_rule_dependencies(service: ecs.FargateService) -> None:
+    """Acknowledge cfn-lint W3005 (obsolete DependsOn) on an ECS service that ECS shifts an ALB's traffic for.
+
+    aws-cdk-lib makes a load-balanced ECS service depend on the listener rules that forward to its
+    target group, so that the group is attached first; the service's ``AdvancedConfiguration``
+    references the production and test rules too, which cfn-lint reports as an obsolete
+    DependsOn. cfn-lint reads the acknowledgment from the resource's template metadata.
+
+    Args:
+        service: The ECS service whose load balancer entry has an alternate target group.
+    """
+    resource = service.node.default_child
+    assert isinstance(resource, CfnResource)
+    resource.add_metadata(CFN_LINT_METADATA, {"config": {"ignore_checks": [OBSOLETE_DEPENDS_ON_CHECK]}})
 
 
 def acknowledge_access_log_bucket(bucket: s3.Bucket) -> None:

@@ -162,6 +162,8 @@ class RoutedService:
             already attached to its listener, routes to it (it may then scale on the group's
             request count). A data plane whose load balancer forwards to the service's own tasks
             calls it once per such target group.
+        rollout: How ECS releases a new revision of the service; a load balancer in front of
+            it may take part (an alternate target group, a test listener rule).
     """
 
     name: str
@@ -173,6 +175,7 @@ class RoutedService:
     container_name: str
     meshing: ServiceMeshing
     add_target_group: Callable[[elbv2.ApplicationTargetGroup], None]
+    rollout: Rollout = field(default_factory=Rollout.rolling)
 
 
 @dataclass(frozen=True, kw_only=True)

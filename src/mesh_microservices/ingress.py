@@ -105,7 +105,11 @@ class MeshIngress(Construct):
       answers 404 to requests no route matches; an NLB takes exactly one route ("/", any host)
       and passes every connection to it. The load balancer's security group reaches only the
       routed services' ports. The services' ECS services reference the target groups, so the
-      ingress deploys before them (in their stack, or in a stack that deploys first).
+      ingress deploys before them (in their stack, or in a stack that deploys first). A routed
+      service whose rollout has a test phase (canary, linear, blue/green) needs a ``test_header``
+      and an ALB: its route gets an alternate target group and, just before its rule, a test rule
+      for the requests carrying the header; ECS shifts the route's traffic between the two
+      groups with a role of the ingress's that may change only those groups and rules.
 
     Without a certificate the load balancer would serve plain HTTP (an NLB plain TCP): that takes
     ``allow_plain_http=True``. The routed services show the ingress among the peers they are
@@ -131,7 +135,8 @@ class MeshIngress(Construct):
         service, security_group, target_group, log_group: see each property.
 
     Attributes of Service Connect only (reading one on App Mesh raises AttributeError):
-        target_groups, listener_rules: see each property.
+        target_groups, listener_rules, alternate_target_groups, test_listener_rules: see each
+        property.
     """
 
     def __init__(
@@ -309,6 +314,24 @@ class MeshIngress(Construct):
     def listener_rules(self) -> dict[str, elbv2.ApplicationListenerRule]:
         """Service Connect only: the ALB's listener rules, by route name, in the order tried (none behind an NLB)."""
         return cast("dict[str, elbv2.ApplicationListenerRule]", self._part("listener_rules"))
+
+    @property
+    def alternate_target_groups(self) -> dict[str, elbv2.ApplicationTargetGroup]:
+        """Service Connect only: the target group ECS registers a new revision in, by route name.
+
+        Only routes to a service whose rollout has a test phase (canary, linear, blue/green)
+        behind an ALB have one; ECS shifts the route's traffic between it and ``target_groups``.
+        """
+        return cast("dict[str, elbv2.ApplicationTargetGroup]", self._part("alternate_target_groups"))
+
+    @property
+    def test_listener_rules(self) -> dict[str, elbv2.ApplicationListenerRule]:
+        """Service Connect only: the rule that sends a route's requests carrying the test header to the new revision.
+
+        By route name, for the routes of ``alternate_target_groups``; each is tried just before
+        the route's own rule (priority 9 before 10, 19 before 20, ...).
+        """
+        return cast("dict[str, elbv2.ApplicationListenerRule]", self._part("test_listener_rules"))
 
     def _part(self, name: str) -> object:
         try:
@@ -498,6 +521,7 @@ def _route_spec(index: int, route: IngressRoute) -> IngressRouteSpec:
             container_name=APP_CONTAINER_NAME,
             meshing=service.meshing,
             add_target_group=service._add_target_group,
+            rollout=service.rollout,
         ),
     )
 

@@ -154,7 +154,9 @@ class Rollout(ABC):
             test_header: ``(name, value)`` of the header that sends a request to the new revision
                 during the test phase, e.g. ``("x-canary", "true")`` (HTTP, HTTP/2 and gRPC
                 services). Default: the plane's default header (Service Connect:
-                ``x-amzn-ecs-blue-green-test``).
+                ``x-amzn-ecs-blue-green-test``). A service a Service Connect ``MeshIngress``
+                routes to needs one of yours: the load balancer's test listener rule matches
+                it, for requests from the internet.
             alarms: Your alarms that roll the deployment back, beside the service's own.
                 Default: none.
             rollback_on_alarm: Whether a firing alarm rolls the deployment back; False only

@@ -4,7 +4,9 @@ No proxy stands between the public load balancer and the services. Each routed s
 service registers its tasks (IP targets on the application's port) in a target group of its own;
 an ALB picks the target group with listener rules in the order of the routes (path prefix, host
 name) and answers 404 to the rest; an NLB passes every connection to the one service it routes
-to. The ECS services reference the target groups, so the ingress's stack deploys first.
+to. The ECS services reference the target groups, so the ingress's stack deploys first. A
+service whose rollout has a test phase gets an alternate target group and a test listener rule
+too, which ECS shifts its traffic with (ingress_rollout.py).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from .._contract import IngressRouteSpec, IngressSite, IngressSpec, IngressTarge
 from .._placement import depends_on, deploy_after, stack_of
 from .._validate import ValidationProblems
 from ..options import IngressLoadBalancer
+from .ingress_rollout import attach_shifted, check_ingress_rollouts, forward, shifts_traffic, test_rule
 
 # Listener rules are tried in the order of the routes: priority 10, 20, ... (ALB: lowest first).
 RULE_PRIORITY_STEP = 10
@@ -47,7 +50,7 @@ _GATEWAY_OPTIONS = {
     "removal_policy": "log group",
 }
 # The parts of a MeshIngress only Service Connect has, by attribute name.
-TARGET_PARTS = frozenset({"target_groups", "listener_rules"})
+TARGET_PARTS = frozenset({"target_groups", "listener_rules", "alternate_target_groups", "test_listener_rules"})
 
 
 def check_ingress(problems: ValidationProblems, spec: IngressSpec, attached: Mapping[str, int]) -> None:
@@ -69,6 +72,7 @@ def check_ingress(problems: ValidationProblems, spec: IngressSpec, attached: Map
     if spec.load_balancer is IngressLoadBalancer.NLB:
         _check_network_routes(problems, spec.routes)
     _check_placement(problems, spec)
+    check_ingress_rollouts(problems, spec)
     for routed in spec.services:
         if attached.get(routed.name, 0) >= MAX_TARGET_GROUPS_PER_SERVICE:
             problems.add(
@@ -146,6 +150,10 @@ class ServiceConnectIngress(IngressTargets):
             service share its target group).
         listener_rules: The ALB's listener rules, by route name, in the order they are tried;
             empty behind an NLB, whose listener forwards every connection to its one target group.
+        alternate_target_groups: The target group ECS registers a new revision in, by the name of
+            each route to a service whose rollout has a test phase (canary, linear, blue/green).
+        test_listener_rules: The rule, just before such a route's own, that sends its requests
+            carrying the rollout's test header to the new revision in the test phase, by route name.
     """
 
     def __init__(self, site: IngressSite) -> None:
@@ -155,18 +163,32 @@ class ServiceConnectIngress(IngressTargets):
             # The ECS service references the target group: it deploys after the ingress.
             deploy_after(routed.stack, stack)  # checked: never a loop
         self._connections = ec2.Connections(security_groups=[site.security_group])
-        by_service = {routed.name: _target_group(site, routed) for routed in spec.services}
+        alb = spec.load_balancer is IngressLoadBalancer.ALB
+        shifted = {routed.name for routed in spec.services if alb and shifts_traffic(routed)}
+        # A shifted service's tasks register once its rules exist: ECS's alternate target names them.
+        by_service = {
+            routed.name: _target_group(site, routed, register=routed.name not in shifted) for routed in spec.services
+        }
+        alternates = {
+            name: cast(elbv2.ApplicationTargetGroup, _target_group(site, routed, register=False, alternate=True))
+            for routed in spec.services
+            if (name := routed.name) in shifted
+        }
         for routed in spec.services:
             _give_grace_period(routed.service)
         self.target_groups: dict[str, elbv2.ApplicationTargetGroup | elbv2.NetworkTargetGroup] = {
             route.name: by_service[route.service.name] for route in spec.routes
         }
         self.listener_rules: dict[str, elbv2.ApplicationListenerRule] = {}
-        if spec.load_balancer is IngressLoadBalancer.ALB:
-            self._route_requests(site)
+        self.alternate_target_groups: dict[str, elbv2.ApplicationTargetGroup] = {}
+        self.test_listener_rules: dict[str, elbv2.ApplicationListenerRule] = {}
+        if alb:
+            self._route_requests(site, alternates)
             # Only now is each target group attached to the load balancer, which its request count names.
             for routed in spec.services:
                 routed.add_target_group(cast(elbv2.ApplicationTargetGroup, by_service[routed.name]))
+                if routed.name in alternates:  # the new revision's requests, after a deployment all of them
+                    routed.add_target_group(alternates[routed.name])
         else:
             (only,) = self.target_groups.values()
             listener = cast(elbv2.NetworkListener, site.listener)
@@ -194,7 +216,8 @@ class ServiceConnectIngress(IngressTargets):
             )
         return getattr(self, name)
 
-    def _route_requests(self, site: IngressSite) -> None:
+    def _route_requests(self, site: IngressSite, alternates: Mapping[str, elbv2.ApplicationTargetGroup]) -> None:
+        """A rule per route in the order given; before a shifted service's, its test rule."""
         listener = cast(elbv2.ApplicationListener, site.listener)
         listener.add_action(
             "Default",
@@ -204,14 +227,49 @@ class ServiceConnectIngress(IngressTargets):
         )
         for index, route in enumerate(site.spec.routes):
             target_group = cast(elbv2.ApplicationTargetGroup, self.target_groups[route.name])
+            alternate = alternates.get(route.service.name)
+            priority = (index + 1) * RULE_PRIORITY_STEP
             self.listener_rules[route.name] = elbv2.ApplicationListenerRule(
                 site.scope,
                 f"Rule-{route.name}",
                 listener=listener,
-                priority=(index + 1) * RULE_PRIORITY_STEP,
+                priority=priority,
                 conditions=_conditions(route),
-                action=elbv2.ListenerAction.forward([target_group]),
+                action=elbv2.ListenerAction.forward([target_group])
+                if alternate is None
+                else forward(target_group, alternate),
             )
+            if alternate is not None:
+                self._shift(site, route, priority, target_group, alternate)
+
+    def _shift(
+        self,
+        site: IngressSite,
+        route: IngressRouteSpec,
+        priority: int,
+        primary: elbv2.ApplicationTargetGroup,
+        alternate: elbv2.ApplicationTargetGroup,
+    ) -> None:
+        """The route's test rule, and its service registered with what ECS shifts traffic with."""
+        production = self.listener_rules[route.name]
+        test = test_rule(
+            site.scope,
+            route,
+            listener=cast(elbv2.ApplicationListener, site.listener),
+            production_priority=priority,
+            conditions=_conditions(route),
+            action=forward(primary, alternate),
+        )
+        attach_shifted(
+            site.scope,
+            route.service,
+            primary=primary,
+            alternate=alternate,
+            production_rule=production,
+            test_listener_rule=test,
+        )
+        self.alternate_target_groups[route.name] = alternate
+        self.test_listener_rules[route.name] = test
 
 
 def _path_pattern(route: IngressRouteSpec) -> str:
@@ -226,19 +284,32 @@ def _conditions(route: IngressRouteSpec) -> list[elbv2.ListenerCondition]:
     return conditions
 
 
-def _target_group(site: IngressSite, routed: RoutedService) -> elbv2.ApplicationTargetGroup | elbv2.NetworkTargetGroup:
-    """The target group of one service's tasks: IP targets on the application's port, probed at its health path."""
-    target = routed.service.load_balancer_target(container_name=routed.container_name, container_port=routed.port)
+def _target_group(
+    site: IngressSite, routed: RoutedService, *, register: bool = True, alternate: bool = False
+) -> elbv2.ApplicationTargetGroup | elbv2.NetworkTargetGroup:
+    """The target group of one service's tasks: IP targets on the application's port, probed at its health path.
+
+    Args:
+        site: The ingress.
+        routed: The service.
+        register: Whether the service's tasks register in it now (else the caller registers them).
+        alternate: Whether it is the alternate target group ECS registers a new revision in.
+    """
+    targets = (
+        [routed.service.load_balancer_target(container_name=routed.container_name, container_port=routed.port)]
+        if register
+        else None
+    )
     interval, timeout = Duration.seconds(10), Duration.seconds(5)
     if site.spec.load_balancer is IngressLoadBalancer.ALB:
         return elbv2.ApplicationTargetGroup(
             site.scope,
-            f"TargetGroup-{routed.name}",
+            f"{'AlternateTargetGroup' if alternate else 'TargetGroup'}-{routed.name}",
             vpc=site.vpc,
             port=routed.port,
             protocol=elbv2.ApplicationProtocol.HTTP,
             target_type=elbv2.TargetType.IP,
-            targets=[target],
+            targets=targets,
             health_check=elbv2.HealthCheck(
                 path=routed.health_check_path,
                 healthy_http_codes=HEALTHY_HTTP_CODES,
@@ -255,7 +326,7 @@ def _target_group(site: IngressSite, routed: RoutedService) -> elbv2.Application
         port=routed.port,
         protocol=elbv2.Protocol.TCP,
         target_type=elbv2.TargetType.IP,
-        targets=[target],
+        targets=targets,
         health_check=elbv2.HealthCheck(
             protocol=elbv2.Protocol.HTTP,
             path=routed.health_check_path,

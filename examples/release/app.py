@@ -1,0 +1,20 @@
+"""CDK app of the release example: run ``cdk synth`` in this folder.
+
+cdk.json turns on cdk-nag's AwsSolutions checks (context ``awsSolutionsChecks``): synthesis
+fails on any finding not acknowledged; ``cdk synth -c awsSolutionsChecks=false`` skips them.
+"""
+
+import os
+
+import aws_cdk as cdk
+from release_stack import build
+
+from mesh_microservices import write_topology
+
+app = cdk.App()
+if str(app.node.try_get_context("awsSolutionsChecks")).lower() == "true":
+    from cdk_nag import AwsSolutionsChecks
+
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+build(app, account=os.environ.get("CDK_DEFAULT_ACCOUNT"))
+write_topology(app, app.synth().directory)
