@@ -13,7 +13,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_s3 as s3
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from mesh_microservices import DataPlane, MeshedCluster, MeshedService, ServiceRepository
 
@@ -121,7 +121,7 @@ class MigrationStack(cdk.Stack):
         )
 
 
-def _skip_in_checkov(construct: Construct, check_ids: list[str], reason: str) -> None:
+def _skip_in_checkov(construct: IConstruct, check_ids: list[str], reason: str) -> None:
     """Acknowledge checkov findings in the resource's template metadata, as cdk-nag's with Validations."""
     resource = construct.node.default_child
     assert isinstance(resource, cdk.CfnResource)
