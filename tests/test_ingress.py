@@ -1381,7 +1381,7 @@ def placements() -> dict[str, Any]:
     }
 
 
-def _refused_in(stack: cdk.Stack, fragments: list[str], **arguments: Any) -> None:
+def _assert_refused_in(stack: cdk.Stack, fragments: list[str], **arguments: Any) -> None:
     dependencies = {s.stack_name for s in stack.dependencies}
     with pytest.raises(ValueError) as raised:
         MeshIngress(stack, "Ingress", allow_plain_http=True, **arguments)
@@ -1392,7 +1392,7 @@ def _refused_in(stack: cdk.Stack, fragments: list[str], **arguments: Any) -> Non
 
 
 def test_connect_ingress_in_a_stack_deploying_after_its_services_is_refused(placements: dict[str, Any]) -> None:
-    _refused_in(
+    _assert_refused_in(
         placements["edge"],
         [
             "routes[0].service 'shop' lives in stack 'Services', which the ingress's stack 'Edge' deploys after",
@@ -1405,7 +1405,7 @@ def test_connect_ingress_in_a_stack_deploying_after_its_services_is_refused(plac
 
 
 def test_connect_ingress_apart_from_services_of_the_clusters_stack_is_refused(placements: dict[str, Any]) -> None:
-    _refused_in(
+    _assert_refused_in(
         placements["apart"],
         [
             "routes[0].service 'local' lives in stack 'Platform', the cluster's, and the ingress's stack 'Apart' "
@@ -1418,7 +1418,7 @@ def test_connect_ingress_apart_from_services_of_the_clusters_stack_is_refused(pl
 
 
 def test_app_mesh_ingress_in_a_stack_deploying_before_its_services_is_refused(placements: dict[str, Any]) -> None:
-    _refused_in(
+    _assert_refused_in(
         placements["mesh_edge"],
         [
             "routes[0].service 'shop' lives in stack 'MeshServices', which deploys after the ingress's stack "
@@ -1430,7 +1430,7 @@ def test_app_mesh_ingress_in_a_stack_deploying_before_its_services_is_refused(pl
 
 
 def test_ingress_in_a_stack_deploying_before_its_cluster_is_refused(placements: dict[str, Any]) -> None:
-    _refused_in(
+    _assert_refused_in(
         placements["early"],
         [
             "cluster='LateCluster/Cluster' lives in stack 'LateCluster', which deploys after the ingress's stack "

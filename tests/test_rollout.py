@@ -280,7 +280,8 @@ def test_rollouts_outside_ecs_limits_are_refused(rollout: Rollout, fragment: str
 def test_a_linear_rollout_of_exactly_33_hours_is_accepted() -> None:
     stack, cluster = _stack(DataPlane.service_connect())
     fits = Rollout.linear(percent=3, interval=Duration.minutes(59), final_bake=Duration.minutes(33))
-    MeshedService(stack, "Api", cluster=cluster, name="api", image=IMAGE, rollout=fits)  # 33 * 59 + 33 = 1980
+    service = MeshedService(stack, "Api", cluster=cluster, name="api", image=IMAGE, rollout=fits)
+    assert service.rollout is fits  # 33 steps of 59 minutes and 33 minutes' final bake: 1980 minutes
 
 
 @pytest.mark.parametrize(

@@ -320,4 +320,5 @@ def test_rules_that_narrow_earlier_ones_by_headers_are_accepted() -> None:
         RouteRule(name="beta", path_prefix="/api", headers={"x-beta": "1"}),
         RouteRule(name="api", path_prefix="/api"),
     ]
-    MeshedService(stack, "Api", cluster=cluster, name="api", image=IMAGE, routes=rules)
+    service = MeshedService(stack, "Api", cluster=cluster, name="api", image=IMAGE, routes=rules)
+    assert [rule.name for rule in service.route_rules] == ["beta", "api"]

@@ -349,7 +349,13 @@ def test_reserved_environment_names_are_refused(world: World, name: str, paramet
 
 @pytest.mark.parametrize("name", ["AWS_REGION", "AWS_DEFAULT_REGION", "MY_ECS_URL", "APP_ECS_AGENT_URI"])
 def test_environment_names_ecs_does_not_own_are_accepted(world: World, name: str) -> None:
-    MeshedService(world.stack, "Env", cluster=world.cluster, name="env", image=world.image, environment={name: "x"})
+    service = MeshedService(
+        world.stack, "Env", cluster=world.cluster, name="env", image=world.image, environment={name: "x"}
+    )
+    task = service.task_definition.node.default_child
+    assert isinstance(task, ecs.CfnTaskDefinition)
+    (app, *_) = world.stack.resolve(task.container_definitions)
+    assert {"name": name, "value": "x"} in app["environment"]
 
 
 def test_a_name_in_both_environment_and_secrets_is_refused(world: World) -> None:
@@ -404,7 +410,8 @@ def test_authority_arn_tokens_and_well_formed_arns_are_accepted(world: World) ->
     token = cdk.CfnParameter(world.stack, "Ca").value_as_string
     for index, arn in enumerate((token, PRIVATE_CA_ARN, PRIVATE_CA_ARN.replace("arn:aws:", "arn:aws-cn:"))):
         plane = DataPlane.service_connect(tls_authority_arn=arn)
-        MeshedCluster(world.stack, f"Tls{index}", namespace=f"tls{index}.local", data_plane=plane)
+        cluster = MeshedCluster(world.stack, f"Tls{index}", namespace=f"tls{index}.local", data_plane=plane)
+        assert repr(cluster.data_plane) == "DataPlane.service_connect()"
 
 
 def test_a_second_namespace_of_one_name_in_one_vpc_is_refused(world: World) -> None:
@@ -468,7 +475,9 @@ def test_services_of_an_environment_agnostic_cluster_may_be_environment_agnostic
     app = cdk.App()
     cluster = MeshedCluster(cdk.Stack(app, "Platform"), "Cluster", namespace="a.local", data_plane=DataPlane.app_mesh())
     image = ecs.ContainerImage.from_registry(NGINX)
-    MeshedService(cdk.Stack(app, "Services"), "Orders", cluster=cluster, name="orders", image=image)
+    services = cdk.Stack(app, "Services")
+    MeshedService(services, "Orders", cluster=cluster, name="orders", image=image)
+    assert {stack.stack_name for stack in services.dependencies} == {"Platform"}
 
 
 def test_an_ingress_outside_its_clusters_environment_is_refused(world: World) -> None:
