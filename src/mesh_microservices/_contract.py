@@ -98,6 +98,12 @@ class Egress:
 # What every task needs whatever the data plane: pulling its images, shipping its logs, reading its secrets.
 AWS_API_EGRESS = Egress(port=AWS_API_PORT, reason="AWS APIs: ECR image pulls, logs, secrets")
 
+# How a public load balancer checks its targets on either plane: every 10 seconds, a 5-second
+# answer (HTTP), two results in a row to change a target's state.
+TARGET_CHECK_INTERVAL_SECONDS = 10
+TARGET_CHECK_TIMEOUT_SECONDS = 5
+TARGET_CHECK_THRESHOLD = 2
+
 
 @dataclass(frozen=True, kw_only=True)
 class Registration:

@@ -20,7 +20,16 @@ from aws_cdk import aws_logs as logs
 from typing_extensions import override
 
 from .._acknowledgments import acknowledge_task_findings
-from .._contract import AWS_API_PORT, IngressProxyOptions, IngressSite, IngressSpec, IngressTargets
+from .._contract import (
+    AWS_API_PORT,
+    TARGET_CHECK_INTERVAL_SECONDS,
+    TARGET_CHECK_THRESHOLD,
+    TARGET_CHECK_TIMEOUT_SECONDS,
+    IngressProxyOptions,
+    IngressSite,
+    IngressSpec,
+    IngressTargets,
+)
 from .._deployment import MIN_HEALTHY_PERCENT, max_healthy_percent
 from .._log_groups import new_log_group
 from .._placement import depends_on, deploy_after, stack_of
@@ -249,10 +258,10 @@ class AppMeshIngress(IngressTargets):
                 port=str(envoy.ENVOY_ADMIN_PORT),
                 path=envoy.ENVOY_READINESS_PATH,
                 healthy_http_codes="200",
-                interval=Duration.seconds(10),
-                timeout=Duration.seconds(5),
-                healthy_threshold_count=2,
-                unhealthy_threshold_count=2,
+                interval=Duration.seconds(TARGET_CHECK_INTERVAL_SECONDS),
+                timeout=Duration.seconds(TARGET_CHECK_TIMEOUT_SECONDS),
+                healthy_threshold_count=TARGET_CHECK_THRESHOLD,
+                unhealthy_threshold_count=TARGET_CHECK_THRESHOLD,
             ),
         )
         listener = cast(elbv2.ApplicationListener, site.listener)
@@ -276,9 +285,9 @@ class AppMeshIngress(IngressTargets):
             targets=[self._gateway_target()],
             health_check=elbv2.HealthCheck(
                 protocol=elbv2.Protocol.TCP,
-                interval=Duration.seconds(10),
-                healthy_threshold_count=2,
-                unhealthy_threshold_count=2,
+                interval=Duration.seconds(TARGET_CHECK_INTERVAL_SECONDS),
+                healthy_threshold_count=TARGET_CHECK_THRESHOLD,
+                unhealthy_threshold_count=TARGET_CHECK_THRESHOLD,
             ),
         )
         listener = cast(elbv2.NetworkListener, site.listener)

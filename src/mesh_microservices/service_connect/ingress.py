@@ -20,7 +20,16 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from typing_extensions import override
 
-from .._contract import IngressRouteSpec, IngressSite, IngressSpec, IngressTargets, RoutedService
+from .._contract import (
+    TARGET_CHECK_INTERVAL_SECONDS,
+    TARGET_CHECK_THRESHOLD,
+    TARGET_CHECK_TIMEOUT_SECONDS,
+    IngressRouteSpec,
+    IngressSite,
+    IngressSpec,
+    IngressTargets,
+    RoutedService,
+)
 from .._placement import depends_on, deploy_after, stack_of
 from .._validate import ValidationProblems
 from ..options import IngressLoadBalancer
@@ -300,7 +309,8 @@ def _target_group(
         if register
         else None
     )
-    interval, timeout = Duration.seconds(10), Duration.seconds(5)
+    interval = Duration.seconds(TARGET_CHECK_INTERVAL_SECONDS)
+    timeout = Duration.seconds(TARGET_CHECK_TIMEOUT_SECONDS)
     if site.spec.load_balancer is IngressLoadBalancer.ALB:
         return elbv2.ApplicationTargetGroup(
             site.scope,
@@ -315,8 +325,8 @@ def _target_group(
                 healthy_http_codes=HEALTHY_HTTP_CODES,
                 interval=interval,
                 timeout=timeout,
-                healthy_threshold_count=2,
-                unhealthy_threshold_count=2,
+                healthy_threshold_count=TARGET_CHECK_THRESHOLD,
+                unhealthy_threshold_count=TARGET_CHECK_THRESHOLD,
             ),
         )
     return elbv2.NetworkTargetGroup(
@@ -333,8 +343,8 @@ def _target_group(
             healthy_http_codes=HEALTHY_HTTP_CODES,
             interval=interval,
             timeout=timeout,
-            healthy_threshold_count=2,
-            unhealthy_threshold_count=2,
+            healthy_threshold_count=TARGET_CHECK_THRESHOLD,
+            unhealthy_threshold_count=TARGET_CHECK_THRESHOLD,
         ),
     )
 
