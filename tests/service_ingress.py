@@ -37,32 +37,39 @@ def _group_paths(app: CheckedApp) -> tuple[dict[tuple[str, str], str], Callable[
     return paths, group
 
 
-def ingress_rules(app: CheckedApp) -> tuple[set[Rule], list[tuple[str, dict[str, Any]]]]:
-    """Every ingress rule of ``app``'s stacks by construct paths: from groups, and from CIDRs or prefix lists."""
+# Per direction: the standalone rule type, the group's inline rules, and the key naming the other group.
+_DIRECTIONS = {
+    "ingress": ("AWS::EC2::SecurityGroupIngress", "SecurityGroupIngress", "SourceSecurityGroupId"),
+    "egress": ("AWS::EC2::SecurityGroupEgress", "SecurityGroupEgress", "DestinationSecurityGroupId"),
+}
+
+
+def _rules(app: CheckedApp, direction: str) -> tuple[set[Rule], list[tuple[str, dict[str, Any]]]]:
+    """Every rule of one direction: (owner group path, other group path, ports, protocol) for rules to or from
+    groups, and (owner group path, rule) for rules to or from CIDRs or prefix lists."""
+    standalone, inline, other_key = _DIRECTIONS[direction]
     paths, group = _group_paths(app)
     group_rules: set[Rule] = set()
     cidr_rules: list[tuple[str, dict[str, Any]]] = []
     for name, stack in app.stacks():
         found = [
-            (group(name, r["Properties"]["GroupId"]), r["Properties"])
-            for r in stack.resources("AWS::EC2::SecurityGroupIngress").values()
+            (group(name, r["Properties"]["GroupId"]), r["Properties"]) for r in stack.resources(standalone).values()
         ]
         for logical_id, resource in stack.resources("AWS::EC2::SecurityGroup").items():
-            found.extend((paths[(name, logical_id)], r) for r in resource["Properties"].get("SecurityGroupIngress", []))
-        for target, rule in found:
-            if "SourceSecurityGroupId" in rule:
-                group_rules.add(
-                    (
-                        group(name, rule["SourceSecurityGroupId"]),
-                        target,
-                        rule["FromPort"],
-                        rule["ToPort"],
-                        rule["IpProtocol"],
-                    )
-                )
+            found.extend((paths[(name, logical_id)], r) for r in resource["Properties"].get(inline, []))
+        for owner, rule in found:
+            if other_key in rule:
+                other = group(name, rule[other_key])
+                group_rules.add((owner, other, rule["FromPort"], rule["ToPort"], rule["IpProtocol"]))
             else:
-                cidr_rules.append((target, rule))
+                cidr_rules.append((owner, rule))
     return group_rules, cidr_rules
+
+
+def ingress_rules(app: CheckedApp) -> tuple[set[Rule], list[tuple[str, dict[str, Any]]]]:
+    """Every ingress rule of ``app``'s stacks by construct paths: from groups, and from CIDRs or prefix lists."""
+    group_rules, cidr_rules = _rules(app, "ingress")
+    return {(source, target, low, high, protocol) for target, source, low, high, protocol in group_rules}, cidr_rules
 
 
 def service_ingress_problems(app: CheckedApp) -> list[str]:
@@ -96,23 +103,7 @@ def service_ingress_problems(app: CheckedApp) -> list[str]:
 def egress_rules(app: CheckedApp) -> tuple[set[Rule], list[tuple[str, dict[str, Any]]]]:
     """Every egress rule of ``app``'s stacks: (source group path, destination group path, ...) for rules to
     groups, and (source group path, rule) for rules to CIDRs or prefix lists."""
-    paths, group = _group_paths(app)
-    group_rules: set[Rule] = set()
-    cidr_rules: list[tuple[str, dict[str, Any]]] = []
-    for name, stack in app.stacks():
-        found = [
-            (group(name, r["Properties"]["GroupId"]), r["Properties"])
-            for r in stack.resources("AWS::EC2::SecurityGroupEgress").values()
-        ]
-        for logical_id, resource in stack.resources("AWS::EC2::SecurityGroup").items():
-            found.extend((paths[(name, logical_id)], r) for r in resource["Properties"].get("SecurityGroupEgress", []))
-        for source, rule in found:
-            if "DestinationSecurityGroupId" in rule:
-                destination = group(name, rule["DestinationSecurityGroupId"])
-                group_rules.add((source, destination, rule["FromPort"], rule["ToPort"], rule["IpProtocol"]))
-            else:
-                cidr_rules.append((source, rule))
-    return group_rules, cidr_rules
+    return _rules(app, "egress")
 
 
 def service_egress_problems(app: CheckedApp, opened_by_application: frozenset[Rule] = frozenset()) -> list[str]:
