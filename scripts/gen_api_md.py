@@ -66,12 +66,42 @@ def render() -> str:
         Callable[..., str],
         importlib.import_module("griffe2md").render_package_docs,
     )
-    body: str = render_package_docs(PACKAGE, griffe2md_config(), format_md=True)
+    body: str = hide_internals(render_package_docs(PACKAGE, griffe2md_config(), format_md=True))
     headings = set(re.findall(rf"^#+ `{PACKAGE}\.(\w+)`$", body, flags=re.MULTILINE))
     missing = [name for name in names if name not in headings]
     if missing:
         raise SystemExit("public names missing from the rendered API: " + ", ".join(missing))
     return HEADER + body.rstrip("\n") + "\n"
+
+
+# A class built only through its factories names its private base; it shows no constructor.
+_FACTORY_ONLY_BASES = re.compile(r"^Bases: .*\[FactoryOnly\]\(#[\w.]+\).*\n\n", flags=re.MULTILINE)
+_SECTION = re.compile(r"^(#{3,4} `[\w.]+`\n\n)((?:```python\n.*?\n```\n\n)?)", flags=re.MULTILINE | re.DOTALL)
+
+
+def hide_internals(body: str) -> str:
+    """Drops what users cannot call or read from the rendered API.
+
+    A factory-only class (a subclass of the private ``FactoryOnly``) loses its constructor
+    signature and its private base; an attribute whose value is computed from private names shows
+    its name and type only.
+    """
+    sections = re.split(r"(?=^#{3,4} `)", body, flags=re.MULTILINE)
+    return "".join(_hide_in_section(section) for section in sections)
+
+
+def _hide_in_section(section: str) -> str:
+    match = _SECTION.match(section)
+    if match is None:
+        return section
+    heading, signature = match.group(1), match.group(2)
+    rest = section[match.end() :]
+    if _FACTORY_ONLY_BASES.search(rest):
+        return heading + _FACTORY_ONLY_BASES.sub("", rest, count=1)
+    if signature and "._" in signature and " = " in signature:
+        declared = signature.split("\n")[1].split(" = ", 1)[0]
+        return f"{heading}```python\n{declared}\n```\n\n{rest}"
+    return section
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -40,6 +40,7 @@ from mesh_microservices.app_mesh.end_of_life import SHUTDOWN_RULE_ID
 from mesh_microservices.service import DEFAULT_HEALTH_CHECK_PATH
 from mesh_microservices.service_connect import ingress as connect_ingress
 from mesh_microservices.service_connect import ingress_rollout
+from refusals import assert_refused
 from synthesized import Synthesized
 
 ANYWHERE = "0.0.0.0/0"
@@ -1029,24 +1030,20 @@ def refusals() -> dict[str, Any]:
     }
 
 
-def assert_refused(refusals: dict[str, Any], error: type[Exception], fragments: list[str], **overrides: Any) -> None:
+def _refused_ingress(refusals: dict[str, Any], error: type[Exception], fragments: list[str], **overrides: Any) -> None:
+    """An ingress with ``overrides`` (default: a plain-HTTP route to the App Mesh web service) must be refused."""
     stack = refusals["stack"]
-    before = [c.node.path for c in stack.node.find_all()]
     arguments = {
         "cluster": refusals["cluster"],
         "routes": [IngressRoute(service=refusals["web"])],
         "allow_plain_http": True,
         **overrides,
     }
-    with pytest.raises(error) as raised:
-        MeshIngress(stack, "Ingress", **arguments)
-    for fragment in fragments:
-        assert fragment in str(raised.value)
-    assert [c.node.path for c in stack.node.find_all()] == before
+    assert_refused(lambda: MeshIngress(stack, "Ingress", **arguments), *fragments, error=error, within=stack)
 
 
 def test_a_path_prefix_must_start_with_a_slash(refusals: dict[str, Any]) -> None:
-    assert_refused(
+    _refused_ingress(
         refusals,
         ValueError,
         ["routes[0].path_prefix='api'", "must start with '/'", "e.g. '/api/'"],
@@ -1055,7 +1052,7 @@ def test_a_path_prefix_must_start_with_a_slash(refusals: dict[str, Any]) -> None
 
 
 def test_a_host_name_must_be_a_lower_case_dns_name(refusals: dict[str, Any]) -> None:
-    assert_refused(
+    _refused_ingress(
         refusals,
         ValueError,
         ["routes[0].hostname='Shop Example'", "e.g. 'shop.example.com'"],
@@ -1064,7 +1061,7 @@ def test_a_host_name_must_be_a_lower_case_dns_name(refusals: dict[str, Any]) -> 
 
 
 def test_a_route_to_a_service_of_another_cluster_is_refused(refusals: dict[str, Any]) -> None:
-    assert_refused(
+    _refused_ingress(
         refusals,
         ValueError,
         ["routes[0].service 'stranger'", "'Refusals/Other'", "'Refusals/Cluster'", "ingress of its own"],
@@ -1073,11 +1070,11 @@ def test_a_route_to_a_service_of_another_cluster_is_refused(refusals: dict[str, 
 
 
 def test_an_ingress_needs_a_route(refusals: dict[str, Any]) -> None:
-    assert_refused(refusals, ValueError, ["routes is empty", "[IngressRoute(service=web)]"], routes=[])
+    _refused_ingress(refusals, ValueError, ["routes is empty", "[IngressRoute(service=web)]"], routes=[])
 
 
 def test_a_route_needs_a_meshed_service(refusals: dict[str, Any]) -> None:
-    assert_refused(
+    _refused_ingress(
         refusals,
         TypeError,
         ["routes[0].service='web'", "is a str", "pass a MeshedService"],
@@ -1086,7 +1083,7 @@ def test_a_route_needs_a_meshed_service(refusals: dict[str, Any]) -> None:
 
 
 def test_routes_must_be_ingress_routes(refusals: dict[str, Any]) -> None:
-    assert_refused(refusals, TypeError, ["routes[0]=", "pass a IngressRoute"], routes=[refusals["web"]])
+    _refused_ingress(refusals, TypeError, ["routes[0]=", "pass a IngressRoute"], routes=[refusals["web"]])
 
 
 def test_gateway_validates_the_services_certificates_in_a_tls_mesh() -> None:
@@ -1113,7 +1110,7 @@ def test_gateway_validates_the_services_certificates_in_a_tls_mesh() -> None:
 
 
 def test_only_http_services_can_be_routed_to(refusals: dict[str, Any]) -> None:
-    assert_refused(
+    _refused_ingress(
         refusals,
         ValueError,
         ["routes[0].service 'db' listens with tcp", "expose_to(load_balancer)"],
@@ -1123,7 +1120,7 @@ def test_only_http_services_can_be_routed_to(refusals: dict[str, Any]) -> None:
 
 def test_route_names_are_unique(refusals: dict[str, Any]) -> None:
     web = refusals["web"]
-    assert_refused(
+    _refused_ingress(
         refusals,
         ValueError,
         ["routes[1] is named 'web' like routes[0]", "IngressRoute(name=...)"],
@@ -1133,7 +1130,7 @@ def test_route_names_are_unique(refusals: dict[str, Any]) -> None:
 
 def test_a_route_that_an_earlier_one_hides_is_refused(refusals: dict[str, Any]) -> None:
     web = refusals["web"]
-    assert_refused(
+    _refused_ingress(
         refusals,
         ValueError,
         ["routes[1] (shop.example.com/api) is never reached", "routes[0] (/)", "List the more specific route first"],
@@ -1145,11 +1142,11 @@ def test_a_route_that_an_earlier_one_hides_is_refused(refusals: dict[str, Any]) 
 
 
 def test_the_listener_port_must_not_be_one_envoy_uses(refusals: dict[str, Any]) -> None:
-    assert_refused(refusals, ValueError, [f"port={envoy.ENVOY_ADMIN_PORT} is reserved"], port=envoy.ENVOY_ADMIN_PORT)
+    _refused_ingress(refusals, ValueError, [f"port={envoy.ENVOY_ADMIN_PORT} is reserved"], port=envoy.ENVOY_ADMIN_PORT)
 
 
 def test_load_balancer_and_certificate_types_are_checked(refusals: dict[str, Any]) -> None:
-    assert_refused(
+    _refused_ingress(
         refusals,
         TypeError,
         ["load_balancer='alb'", "pass a IngressLoadBalancer", "certificate='arn:aws:acm:x'", "pass an ICertificate"],
@@ -1159,7 +1156,7 @@ def test_load_balancer_and_certificate_types_are_checked(refusals: dict[str, Any
 
 
 def test_every_problem_is_reported_at_once(refusals: dict[str, Any]) -> None:
-    assert_refused(
+    _refused_ingress(
         refusals,
         ValueError,
         ["routes[0].path_prefix='x'", "routes[1].hostname='-bad-'", "memory_mib=100", "desired_count=0"],
@@ -1200,7 +1197,7 @@ def test_without_a_certificate_plain_http_must_be_allowed_on_purpose(
         if plane == "app_mesh"
         else (refusals["connect_cluster"], refusals["connected"])
     )
-    assert_refused(
+    _refused_ingress(
         refusals,
         ValueError,
         [
@@ -1217,7 +1214,7 @@ def test_without_a_certificate_plain_http_must_be_allowed_on_purpose(
 
 def test_allow_plain_http_with_a_certificate_is_refused(refusals: dict[str, Any]) -> None:
     certificate = acm.Certificate.from_certificate_arn(refusals["stack"], "Certificate", CERTIFICATE_ARN)
-    assert_refused(
+    _refused_ingress(
         refusals,
         ValueError,
         ["allow_plain_http=True is given with a certificate", "drop allow_plain_http"],
@@ -1226,7 +1223,7 @@ def test_allow_plain_http_with_a_certificate_is_refused(refusals: dict[str, Any]
 
 
 def test_allow_plain_http_must_be_a_bool(refusals: dict[str, Any]) -> None:
-    assert_refused(refusals, TypeError, ["allow_plain_http='yes' is a str; pass a bool."], allow_plain_http="yes")
+    _refused_ingress(refusals, TypeError, ["allow_plain_http='yes' is a str; pass a bool."], allow_plain_http="yes")
 
 
 # What a load balancer forwarding straight to the services cannot do (Service Connect).
@@ -1240,7 +1237,7 @@ def _connect_route(refusals: dict[str, Any], **route: Any) -> dict[str, Any]:
 
 
 def test_connect_refuses_to_strip_the_prefix(refusals: dict[str, Any]) -> None:
-    assert_refused(
+    _refused_ingress(
         refusals,
         ValueError,
         [
@@ -1255,7 +1252,7 @@ def test_connect_refuses_to_strip_the_prefix(refusals: dict[str, Any]) -> None:
 
 
 def test_strip_prefix_must_be_a_bool(refusals: dict[str, Any]) -> None:
-    assert_refused(
+    _refused_ingress(
         refusals,
         TypeError,
         ["routes[0].strip_prefix='no' is a str; pass a bool."],
@@ -1272,7 +1269,7 @@ def test_connect_refuses_every_gateway_option_by_name(refusals: dict[str, Any]) 
         "log_retention": logs.RetentionDays.ONE_WEEK,
         "removal_policy": cdk.RemovalPolicy.DESTROY,
     }
-    assert_refused(
+    _refused_ingress(
         refusals,
         ValueError,
         [f"{name} is given, and on DataPlane.service_connect() no gateway stands" for name in options]
@@ -1283,7 +1280,7 @@ def test_connect_refuses_every_gateway_option_by_name(refusals: dict[str, Any]) 
 
 
 def test_connect_path_prefix_must_not_hold_a_wildcard(refusals: dict[str, Any]) -> None:
-    assert_refused(
+    _refused_ingress(
         refusals,
         ValueError,
         ["routes[0].path_prefix='/a*b'", "reads as a wildcard", "e.g. '/api/'"],
@@ -1293,7 +1290,7 @@ def test_connect_path_prefix_must_not_hold_a_wildcard(refusals: dict[str, Any]) 
 
 def test_connect_path_pattern_and_host_name_fit_an_alb_condition(refusals: dict[str, Any]) -> None:
     long_host = ".".join(["a" * 60, "b" * 60, "example"])  # 129 characters, a valid DNS name
-    assert_refused(
+    _refused_ingress(
         refusals,
         ValueError,
         [
@@ -1320,7 +1317,7 @@ def test_connect_nlb_takes_exactly_one_route_for_every_path_and_host(refusals: d
             "(got routes[0] (/a), routes[1] (/))",
         ),
     ):
-        assert_refused(
+        _refused_ingress(
             refusals,
             ValueError,
             [*fragments, got],
@@ -1382,13 +1379,10 @@ def placements() -> dict[str, Any]:
 
 
 def _assert_refused_in(stack: cdk.Stack, fragments: list[str], **arguments: Any) -> None:
-    dependencies = {s.stack_name for s in stack.dependencies}
-    with pytest.raises(ValueError) as raised:
-        MeshIngress(stack, "Ingress", allow_plain_http=True, **arguments)
-    for fragment in fragments:
-        assert fragment in str(raised.value)
+    build = lambda: MeshIngress(stack, "Ingress", allow_plain_http=True, **arguments)  # noqa: E731
+    dependencies = lambda: {s.stack_name for s in stack.dependencies}  # noqa: E731
+    assert_refused(build, *fragments, error=ValueError, within=stack, unchanged=dependencies)
     assert stack.node.try_find_child("Ingress") is None
-    assert {s.stack_name for s in stack.dependencies} == dependencies
 
 
 def test_connect_ingress_in_a_stack_deploying_after_its_services_is_refused(placements: dict[str, Any]) -> None:
@@ -1448,7 +1442,7 @@ def test_exports_are_public() -> None:
 
 
 def test_connect_refuses_a_test_phase_without_a_test_header_behind_the_ingress(refusals: dict[str, Any]) -> None:
-    assert_refused(
+    _refused_ingress(
         refusals,
         ValueError,
         [
@@ -1464,7 +1458,7 @@ def test_connect_refuses_a_test_phase_without_a_test_header_behind_the_ingress(r
 
 
 def test_connect_refuses_a_test_header_value_an_alb_reads_as_a_wildcard(refusals: dict[str, Any]) -> None:
-    assert_refused(
+    _refused_ingress(
         refusals,
         ValueError,
         [
@@ -1478,7 +1472,7 @@ def test_connect_refuses_a_test_header_value_an_alb_reads_as_a_wildcard(refusals
 
 def test_connect_refuses_two_routes_to_a_shifted_service(refusals: dict[str, Any]) -> None:
     released = refusals["released"]
-    assert_refused(
+    _refused_ingress(
         refusals,
         ValueError,
         [
@@ -1492,7 +1486,7 @@ def test_connect_refuses_two_routes_to_a_shifted_service(refusals: dict[str, Any
 
 
 def test_connect_refuses_a_shifted_service_behind_an_nlb(refusals: dict[str, Any]) -> None:
-    assert_refused(
+    _refused_ingress(
         refusals,
         ValueError,
         [
@@ -1512,7 +1506,7 @@ def test_the_alb_test_rule_takes_the_priority_just_before_its_route() -> None:
 
 def test_connect_refuses_a_test_header_longer_than_an_alb_condition_takes(refusals: dict[str, Any]) -> None:
     assert ingress_rollout.MAX_HEADER_NAME_LENGTH == 40  # ALB's HttpHeaderName limit
-    assert_refused(
+    _refused_ingress(
         refusals,
         ValueError,
         [

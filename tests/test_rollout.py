@@ -35,6 +35,7 @@ from mesh_microservices import (
     ServiceVersion,
 )
 from mesh_microservices.rollout import DEFAULT_BAKE
+from refusals import assert_refused
 from synthesized import Synthesized
 
 Variants = Callable[[str], Synthesized]
@@ -225,12 +226,10 @@ def _stack(data_plane: DataPlane) -> tuple[cdk.Stack, MeshedCluster]:
 def _refused(error: type[Exception], data_plane: DataPlane | None = None, **overrides: Any) -> str:
     """Build a service with ``overrides``; it must raise ``error`` and leave nothing behind."""
     stack, cluster = _stack(data_plane or DataPlane.service_connect())
-    before = [c.node.path for c in stack.node.find_all()]
-    with pytest.raises(error) as raised:
-        MeshedService(stack, "Api", cluster=cluster, name="api", image=IMAGE, **overrides)
-    assert [c.node.path for c in stack.node.find_all()] == before
+    build = lambda: MeshedService(stack, "Api", cluster=cluster, name="api", image=IMAGE, **overrides)  # noqa: E731
+    message = assert_refused(build, error=error, within=stack)
     assert cluster.services == []
-    return str(raised.value)
+    return message
 
 
 @pytest.mark.parametrize(

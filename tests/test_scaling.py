@@ -30,6 +30,7 @@ from production_stacks import (
     WORKER_DESIRED_COUNT,
     WORKER_SCALING,
 )
+from refusals import assert_refused
 from synthesized import Synthesized
 
 Variants = Callable[[str], Synthesized]
@@ -235,11 +236,8 @@ def clusters() -> dict[str, MeshedCluster]:
 
 def _refused(cluster: MeshedCluster, error: type[Exception], **options: Any) -> str:
     stack = cdk.Stack.of(cluster)
-    before = len(stack.node.find_all())
-    with pytest.raises(error) as raised:
-        MeshedService(stack, "Refused", cluster=cluster, name="refused", image=IMAGE, **options)
-    assert len(stack.node.find_all()) == before  # nothing half-built
-    return str(raised.value)
+    build = lambda: MeshedService(stack, "Refused", cluster=cluster, name="refused", image=IMAGE, **options)  # noqa: E731
+    return assert_refused(build, error=error, within=stack)
 
 
 def test_the_desired_count_must_lie_within_the_bounds(clusters: dict[str, MeshedCluster]) -> None:

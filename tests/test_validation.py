@@ -16,16 +16,20 @@ from aws_cdk.assertions import Template
 from conftest import ENV, NGINX
 from mesh_microservices import (
     DataPlane,
+    Discovery,
     IngressRoute,
     ListenerProtocol,
     MeshedCluster,
     MeshedService,
     MeshIngress,
     MeshTls,
+    Rollout,
     RoutePolicy,
+    RouteRule,
     ServiceRepository,
     ServiceVersion,
 )
+from refusals import assert_refused
 
 
 class World:
@@ -38,27 +42,13 @@ class World:
         self.image = ecs.ContainerImage.from_registry(NGINX)
         self.orders = MeshedService(self.stack, "Orders", cluster=self.cluster, name="orders", image=self.image)
 
-    def construct_paths(self) -> list[str]:
-        return sorted(c.node.path for c in self.stack.node.find_all())
+    def services(self) -> list[MeshedService]:
+        return list(self.cluster.services)
 
 
 @pytest.fixture
 def world() -> Iterator[World]:
     yield World()
-
-
-def assert_refused(world: World, build: Callable[[], object], error: type[Exception], *fragments: str) -> str:
-    """Run ``build``; it must raise ``error`` with every fragment in the message and create nothing."""
-    before = world.construct_paths()
-    services_before = list(world.cluster.services)
-    with pytest.raises(error) as raised:
-        build()
-    message = str(raised.value)
-    for fragment in fragments:
-        assert fragment in message, f"{fragment!r} not in {message!r}"
-    assert world.construct_paths() == before, "a construct was left half-created"
-    assert world.cluster.services == services_before
-    return message
 
 
 def _service(world: World, **overrides: Any) -> Callable[[], object]:
@@ -68,17 +58,38 @@ def _service(world: World, **overrides: Any) -> Callable[[], object]:
 
 @pytest.mark.parametrize("name", ["Orders", "1orders", "orders-", "or_ders", "", "a" * 64, "orders.v2"])
 def test_invalid_service_name(world: World, name: str) -> None:
-    assert_refused(world, _service(world, name=name), ValueError, f"name={name!r}", "DNS label")
+    assert_refused(
+        _service(world, name=name),
+        f"name={name!r}",
+        "DNS label",
+        error=ValueError,
+        within=world.app,
+        unchanged=world.services,
+    )
 
 
 @pytest.mark.parametrize("port", [0, 65536, -1])
 def test_port_out_of_range(world: World, port: int) -> None:
-    assert_refused(world, _service(world, port=port), ValueError, f"port={port}", "1 to 65535")
+    assert_refused(
+        _service(world, port=port),
+        f"port={port}",
+        "1 to 65535",
+        error=ValueError,
+        within=world.app,
+        unchanged=world.services,
+    )
 
 
 @pytest.mark.parametrize("port", [15000, 15001, 9901])
 def test_port_reserved_by_envoy(world: World, port: int) -> None:
-    assert_refused(world, _service(world, port=port), ValueError, f"port={port}", "reserved by the Envoy sidecar")
+    assert_refused(
+        _service(world, port=port),
+        f"port={port}",
+        "reserved by the Envoy sidecar",
+        error=ValueError,
+        within=world.app,
+        unchanged=world.services,
+    )
 
 
 @pytest.mark.parametrize(
@@ -90,12 +101,23 @@ def test_port_reserved_by_envoy(world: World, port: int) -> None:
     ],
 )
 def test_impossible_cpu_memory_pair(world: World, cpu: int, memory_mib: int, fragment: str) -> None:
-    assert_refused(world, _service(world, cpu=cpu, memory_mib=memory_mib), ValueError, fragment)
+    assert_refused(
+        _service(world, cpu=cpu, memory_mib=memory_mib),
+        fragment,
+        error=ValueError,
+        within=world.app,
+        unchanged=world.services,
+    )
 
 
 def test_duplicate_service_name_in_one_cluster(world: World) -> None:
     assert_refused(
-        world, _service(world, name="orders"), ValueError, "name='orders' is already a service", "Validation/Orders"
+        _service(world, name="orders"),
+        "name='orders' is already a service",
+        "Validation/Orders",
+        error=ValueError,
+        within=world.app,
+        unchanged=world.services,
     )
 
 
@@ -103,49 +125,72 @@ def test_connecting_services_of_different_clusters(world: World) -> None:
     other = MeshedCluster(world.stack, "Other", namespace="other.local", data_plane=DataPlane.app_mesh())
     stranger = MeshedService(world.stack, "Stranger", cluster=other, name="stranger", image=world.image)
     assert_refused(
-        world,
         lambda: world.orders.connect_to(stranger),
-        ValueError,
         "'stranger' runs in cluster 'Validation/Other'",
         "'Validation/Cluster'",
+        error=ValueError,
+        within=world.app,
+        unchanged=world.services,
     )
-    assert_refused(world, _service(world, backends=[stranger]), ValueError, "backends", "Validation/Other")
+    assert_refused(
+        _service(world, backends=[stranger]),
+        "backends",
+        "Validation/Other",
+        error=ValueError,
+        within=world.app,
+        unchanged=world.services,
+    )
 
 
 def test_connecting_a_service_to_itself(world: World) -> None:
-    assert_refused(world, lambda: world.orders.connect_to(world.orders), ValueError, "itself")
+    assert_refused(
+        lambda: world.orders.connect_to(world.orders),
+        "itself",
+        error=ValueError,
+        within=world.app,
+        unchanged=world.services,
+    )
 
 
 @pytest.mark.parametrize("tag", ["", " ", "-x", "a" * 129, "v1:2"])
 def test_invalid_image_tag(world: World, tag: str) -> None:
     repository = ServiceRepository(world.stack, "Repo")
-    assert_refused(world, lambda: repository.image(tag), ValueError, "tag")
+    assert_refused(lambda: repository.image(tag), "tag", error=ValueError, within=world.app, unchanged=world.services)
 
 
 def test_empty_image_tag_says_what_to_pass(world: World) -> None:
     repository = ServiceRepository(world.stack, "Repo")
-    assert_refused(world, lambda: repository.image(""), ValueError, "tag is empty", "'1.4.2'")
+    assert_refused(
+        lambda: repository.image(""),
+        "tag is empty",
+        "'1.4.2'",
+        error=ValueError,
+        within=world.app,
+        unchanged=world.services,
+    )
 
 
 def test_empty_envoy_tag(world: World) -> None:
     assert_refused(
-        world,
         lambda: MeshedCluster(
             world.stack, "C2", namespace="b.local", data_plane=DataPlane.app_mesh(envoy_image_tag="")
         ),
-        ValueError,
         "envoy_image_tag is empty",
+        error=ValueError,
+        within=world.app,
+        unchanged=world.services,
     )
 
 
 @pytest.mark.parametrize("namespace", ["shop", "Shop.Local", "shop..local", "-shop.local"])
 def test_invalid_namespace(world: World, namespace: str) -> None:
     assert_refused(
-        world,
         lambda: MeshedCluster(world.stack, "C2", namespace=namespace, data_plane=DataPlane.app_mesh()),
-        ValueError,
         f"namespace={namespace!r}",
         "shop.local",
+        error=ValueError,
+        within=world.app,
+        unchanged=world.services,
     )
 
 
@@ -164,11 +209,17 @@ def test_invalid_namespace(world: World, namespace: str) -> None:
 )
 def test_wrong_types_and_values_are_named(world: World, overrides: dict[str, Any], fragment: str) -> None:
     error = ValueError if "retry_attempts" in fragment else TypeError
-    assert_refused(world, _service(world, **overrides), error, fragment)
+    assert_refused(_service(world, **overrides), fragment, error=error, within=world.app, unchanged=world.services)
 
 
 def test_health_check_path_must_start_with_a_slash(world: World) -> None:
-    assert_refused(world, _service(world, health_check_path="health"), ValueError, "health_check_path='health'")
+    assert_refused(
+        _service(world, health_check_path="health"),
+        "health_check_path='health'",
+        error=ValueError,
+        within=world.app,
+        unchanged=world.services,
+    )
 
 
 @pytest.mark.parametrize("plane", [DataPlane.app_mesh, DataPlane.service_connect])
@@ -178,7 +229,6 @@ def test_health_check_path_is_refused_where_health_checks_have_no_path(
 ) -> None:
     cluster = MeshedCluster(world.stack, "Planed", namespace="planed.local", data_plane=plane())
     assert_refused(
-        world,
         lambda: MeshedService(
             world.stack,
             "Payments",
@@ -188,45 +238,62 @@ def test_health_check_path_is_refused_where_health_checks_have_no_path(
             protocol=protocol,
             health_check_path="/healthz",
         ),
-        ValueError,
         f"health_check_path='/healthz' is not used by protocol=ListenerProtocol.{protocol.name}: gRPC and TCP "
         "health checks have no path (App Mesh probes gRPC with the gRPC health protocol and TCP by connecting). "
         "Drop health_check_path; to probe the application from inside its task, pass "
         "container_health_check=ecs.HealthCheck(...).",
+        error=ValueError,
+        within=world.app,
+        unchanged=world.services,
     )
 
 
 def test_container_health_check_must_be_an_ecs_health_check(world: World) -> None:
     check = {"command": ["CMD-SHELL", "true"]}
     build = _service(world, container_health_check=check)
-    assert_refused(world, build, TypeError, "container_health_check={'command'", "pass a HealthCheck")
+    assert_refused(
+        build,
+        "container_health_check={'command'",
+        "pass a HealthCheck",
+        error=TypeError,
+        within=world.app,
+        unchanged=world.services,
+    )
 
 
 def test_all_problems_are_reported_at_once(world: World) -> None:
-    message = assert_refused(world, _service(world, name="Bad_Name", port=0, cpu=256, memory_mib=8192), ValueError)
+    message = assert_refused(
+        _service(world, name="Bad_Name", port=0, cpu=256, memory_mib=8192),
+        error=ValueError,
+        within=world.app,
+        unchanged=world.services,
+    )
     assert "name='Bad_Name'" in message and "port=0" in message and "memory_mib=8192" in message
 
 
 def test_wrong_vpc_type(world: World) -> None:
     assert_refused(
-        world,
-        lambda: MeshedCluster(world.stack, "C2", namespace="b.local", vpc="vpc-123", data_plane=DataPlane.app_mesh()),  # type: ignore[arg-type]
-        TypeError,
+        lambda: MeshedCluster(world.stack, "C2", namespace="b.local", vpc="vpc-123", data_plane=DataPlane.app_mesh()),
         "vpc='vpc-123' is a str; pass an IVpc",
+        # type: ignore[arg-type]
+        error=TypeError,
+        within=world.app,
+        unchanged=world.services,
     )
 
 
 def test_mesh_and_mesh_name_together(world: World) -> None:
     assert_refused(
-        world,
         lambda: MeshedCluster(
             world.stack,
             "C2",
             namespace="b.local",
             data_plane=DataPlane.app_mesh(mesh=world.cluster.mesh, mesh_name="x"),
         ),
-        ValueError,
         "mesh_name='x'",
+        error=ValueError,
+        within=world.app,
+        unchanged=world.services,
     )
 
 
@@ -239,7 +306,11 @@ def test_region_without_envoy_registry(world: World) -> None:
 
 def test_repository_bad_counts(world: World) -> None:
     assert_refused(
-        world, lambda: ServiceRepository(world.stack, "R", max_image_count=0), ValueError, "max_image_count=0"
+        lambda: ServiceRepository(world.stack, "R", max_image_count=0),
+        "max_image_count=0",
+        error=ValueError,
+        within=world.app,
+        unchanged=world.services,
     )
 
 
@@ -300,7 +371,14 @@ def test_number_tokens_are_refused_by_name_where_the_value_must_be_known(
     world: World, parameter: str, fragment: str
 ) -> None:
     token = _number_parameter(world, "Value")
-    assert_refused(world, _service(world, **{parameter: token}), ValueError, fragment, "pass a literal number")
+    assert_refused(
+        _service(world, **{parameter: token}),
+        fragment,
+        "pass a literal number",
+        error=ValueError,
+        within=world.app,
+        unchanged=world.services,
+    )
 
 
 @pytest.mark.parametrize("parameter", ["max_image_count", "untagged_image_expiry_days"])
@@ -308,23 +386,32 @@ def test_repository_counts_must_be_literal(world: World, parameter: str) -> None
     # The lifecycle policy is JSON text: CloudFormation would keep {"Ref": ...} in it verbatim.
     token = _number_parameter(world, "Count")
     assert_refused(
-        world,
         lambda: ServiceRepository(world.stack, "Repo", **{parameter: token}),
-        ValueError,
         f"{parameter} is a token",
         "ECR lifecycle policy's JSON text",
+        error=ValueError,
+        within=world.app,
+        unchanged=world.services,
     )
 
 
 def test_string_tokens_are_refused_by_name_for_service_and_namespace_names(world: World) -> None:
     token = cdk.CfnParameter(world.stack, "Name").value_as_string
-    assert_refused(world, _service(world, name=token), ValueError, "name is a token", "pass a literal string")
     assert_refused(
-        world,
+        _service(world, name=token),
+        "name is a token",
+        "pass a literal string",
+        error=ValueError,
+        within=world.app,
+        unchanged=world.services,
+    )
+    assert_refused(
         lambda: MeshedCluster(world.stack, "C2", namespace=token, data_plane=DataPlane.service_connect()),
-        ValueError,
         "namespace is a token",
         "services derive their DNS names from it",
+        error=ValueError,
+        within=world.app,
+        unchanged=world.services,
     )
 
 
@@ -343,7 +430,12 @@ def test_reserved_environment_names_are_refused(world: World, name: str, paramet
         },
     }[parameter]
     assert_refused(
-        world, _service(world, **overrides), ValueError, f"{parameter}[{name!r}] is reserved", f"e.g. 'APP_{name}'"
+        _service(world, **overrides),
+        f"{parameter}[{name!r}] is reserved",
+        f"e.g. 'APP_{name}'",
+        error=ValueError,
+        within=world.app,
+        unchanged=world.services,
     )
 
 
@@ -363,10 +455,11 @@ def test_a_name_in_both_environment_and_secrets_is_refused(world: World) -> None
         ssm.StringParameter.from_string_parameter_name(world.stack, "Secret", "/shop/db")
     )
     assert_refused(
-        world,
         _service(world, environment={"DB_PASSWORD": "x", "A": "1"}, secrets={"DB_PASSWORD": secret}),
-        ValueError,
         "environment and secrets both set 'DB_PASSWORD'; a container takes one value per name",
+        error=ValueError,
+        within=world.app,
+        unchanged=world.services,
     )
 
 
@@ -383,13 +476,14 @@ def test_a_name_in_both_environment_and_secrets_is_refused(world: World) -> None
 )
 def test_malformed_authority_arns_are_refused(world: World, arn: str) -> None:
     assert_refused(
-        world,
         lambda: MeshedCluster(
             world.stack, "C2", namespace="b.local", data_plane=DataPlane.service_connect(tls_authority_arn=arn)
         ),
-        ValueError,
         f"tls_authority_arn={arn!r}",
         "arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/",
+        error=ValueError,
+        within=world.app,
+        unchanged=world.services,
     )
 
 
@@ -397,12 +491,13 @@ def test_malformed_authority_arns_are_refused(world: World, arn: str) -> None:
 def test_an_imported_authority_with_a_malformed_arn_is_refused(world: World, plane: Callable[..., DataPlane]) -> None:
     authority = acmpca.CertificateAuthority.from_certificate_authority_arn(world.stack, "Ca", "my-ca")
     assert_refused(
-        world,
         lambda: MeshedCluster(
             world.stack, "C2", namespace="b.local", data_plane=plane(tls=MeshTls.private_ca(authority))
         ),
-        ValueError,
         "tls: the authority's certificate_authority_arn='my-ca' is not the ARN of an acm-pca certificate-authority",
+        error=ValueError,
+        within=world.app,
+        unchanged=world.services,
     )
 
 
@@ -419,7 +514,13 @@ def test_a_second_namespace_of_one_name_in_one_vpc_is_refused(world: World) -> N
     build = lambda: MeshedCluster(  # noqa: E731
         other_stack, "Twin", namespace="shop.local", vpc=world.cluster.vpc, data_plane=DataPlane.service_connect()
     )
-    message = assert_refused(world, build, ValueError, "namespace='shop.local': cluster 'Validation/Cluster'")
+    message = assert_refused(
+        build,
+        "namespace='shop.local': cluster 'Validation/Cluster'",
+        error=ValueError,
+        within=world.app,
+        unchanged=world.services,
+    )
     assert "namespace=<cluster 'Validation/Cluster'>.namespace" in message and "'shop-2.local'" in message
     assert other_stack.node.children == []
     # Another name in that VPC, or the same name in another VPC, is fine; so is sharing the namespace.
@@ -461,12 +562,13 @@ def test_a_service_outside_its_clusters_environment_is_refused(
     elsewhere = cdk.Stack(world.app, "Elsewhere", env=env)
     build = lambda: MeshedService(elsewhere, "Payments", cluster=world.cluster, name="payments", image=world.image)  # noqa: E731
     assert_refused(
-        world,
         build,
-        ValueError,
         f"scope: stack 'Elsewhere' deploys to {shown}, but cluster 'Validation/Cluster' is in stack 'Validation', "
         "which deploys to aws://123456789012/eu-west-1",
         "Give stack 'Elsewhere' the same env as 'Validation'",
+        error=ValueError,
+        within=world.app,
+        unchanged=world.services,
     )
     assert elsewhere.node.children == []
 
@@ -486,10 +588,116 @@ def test_an_ingress_outside_its_clusters_environment_is_refused(world: World) ->
         edge, "Ingress", cluster=world.cluster, routes=[IngressRoute(service=world.orders)], allow_plain_http=True
     )
     assert_refused(
-        world,
         build,
-        ValueError,
         "scope: stack 'Edge' deploys to aws://123456789012/us-east-1, but cluster 'Validation/Cluster' is in stack "
         "'Validation', which deploys to aws://123456789012/eu-west-1",
+        error=ValueError,
+        within=world.app,
+        unchanged=world.services,
     )
     assert edge.node.children == []
+
+
+# --- One set of checks: paths, host names, headers; unions built only through their factories -------------------
+
+# What an Application Load Balancer's path-pattern condition matches literally (Elastic Load Balancing API
+# reference, RuleCondition): A-Z, a-z, 0-9 and _ - . $ / ~ " ' @ : + &; '*' and '?' are wildcards.
+ALB_PATH_PATTERN_LITERALS = "/AZaz09_-.$/~\"'@:+&"
+
+
+def _routed(world: World, **route: Any) -> Callable[[], object]:
+    rules = [RouteRule(name="beta", **route)]
+    return _service(world, routes=rules)
+
+
+@pytest.mark.parametrize("path", ["/a b", "/caf\u00e9", "/a\tb"])
+def test_a_path_is_refused_alike_as_a_route_prefix_an_ingress_prefix_and_a_health_check_path(
+    world: World, path: str
+) -> None:
+    assert_refused(_routed(world, path_prefix=path), f"routes[0].path_prefix={path!r}", error=ValueError)
+    ingress = lambda: MeshIngress(  # noqa: E731
+        world.stack,
+        "Ingress",
+        cluster=world.cluster,
+        routes=[IngressRoute(service=world.orders, path_prefix=path)],
+        allow_plain_http=True,
+    )
+    assert_refused(ingress, f"routes[0].path_prefix={path!r}", error=ValueError, within=world.app)
+    assert_refused(
+        _service(world, health_check_path=path), f"health_check_path={path!r}", error=ValueError, within=world.app
+    )
+
+
+@pytest.mark.parametrize("path", ["/a%20b", "/a?b", "/a#b", "/a,b", "/a=b"])
+def test_a_prefix_holds_only_what_a_load_balancers_path_pattern_matches(world: World, path: str) -> None:
+    assert_refused(
+        _routed(world, path_prefix=path),
+        f"routes[0].path_prefix={path!r}",
+        "load balancer's path pattern",
+        "e.g. '/api/'",
+        error=ValueError,
+        within=world.app,
+    )
+
+
+def test_a_prefix_of_every_character_a_path_pattern_matches_literally_is_accepted(world: World) -> None:
+    service = _routed(world, path_prefix=ALB_PATH_PATTERN_LITERALS, headers={"x-beta": "1"})()
+    assert isinstance(service, MeshedService)
+
+
+def test_a_health_check_path_may_carry_a_percent_encoded_path_and_a_query(world: World) -> None:
+    service = _service(world, health_check_path="/caf%C3%A9?deep=1")()
+    assert isinstance(service, MeshedService) and service.health_check_path == "/caf%C3%A9?deep=1"
+
+
+def test_a_health_check_path_longer_than_a_target_group_takes_is_refused(world: World) -> None:
+    # Elastic Load Balancing API, CreateTargetGroup: HealthCheckPath is 1 to 1024 characters.
+    path = "/" + "h" * 1024
+    assert_refused(_service(world, health_check_path=path), "health_check_path has 1025 characters", "at most 1024")
+
+
+@pytest.mark.parametrize(("name", "value"), [("x canary", "1"), ("x-canary:", "1"), ("x-canary", " 1"), ("x", "")])
+def test_a_route_header_follows_the_rule_of_a_test_header(world: World, name: str, value: str) -> None:
+    assert_refused(
+        _routed(world, headers={name: value}), f"routes[0].headers[{name!r}]", error=ValueError, within=world.app
+    )
+
+
+def test_an_ingress_host_name_ends_in_a_label_a_load_balancer_takes(world: World) -> None:
+    # An ALB host-header condition: "You can include only alphabetical characters after the final '.'".
+    build = lambda: MeshIngress(  # noqa: E731
+        world.stack,
+        "Ingress",
+        cluster=world.cluster,
+        routes=[IngressRoute(service=world.orders, hostname="shop.example1")],
+        allow_plain_http=True,
+    )
+    assert_refused(build, "routes[0].hostname='shop.example1'", "host-header", error=ValueError, within=world.app)
+
+
+@pytest.mark.parametrize(
+    ("build", "public", "factories"),
+    [
+        (lambda: DataPlane("x", None, None), "DataPlane", "DataPlane.service_connect(...) or DataPlane.app_mesh(...)"),
+        (lambda: Discovery("bogus"), "Discovery", "Discovery.cloud_map(...) or Discovery.dns(...)"),
+        (lambda: MeshTls(), "MeshTls", "MeshTls.private_ca(...), MeshTls.files(...) or MeshTls.sds(...)"),
+        (lambda: Rollout(), "Rollout", "Rollout.rolling(...), Rollout.canary(...), Rollout.linear(...) or"),
+    ],
+)
+def test_a_choice_is_built_only_through_its_factories(build: Callable[[], object], public: str, factories: str) -> None:
+    assert_refused(build, f"{public} is created by its factories only: call {factories}", error=TypeError)
+
+
+def test_the_factories_still_build_each_choice() -> None:
+    assert repr(Discovery.dns()) == "Discovery.dns()" and repr(DataPlane.app_mesh()) == "DataPlane.app_mesh()"
+    assert isinstance(Discovery.cloud_map(), Discovery) and isinstance(Rollout.rolling(), Rollout)
+
+
+def test_discovery_mode_of_1_0_is_importable_but_deprecated() -> None:
+    import mesh_microservices
+
+    assert "DiscoveryMode" not in mesh_microservices.__all__
+    with pytest.warns(DeprecationWarning, match="DiscoveryMode is deprecated"):
+        mode = mesh_microservices.DiscoveryMode
+    with pytest.warns(DeprecationWarning, match="Discovery.mode is deprecated"):
+        assert Discovery.dns().mode is mode.DNS

@@ -13,7 +13,7 @@ from .data_plane import DataPlane
 from .estate import ServiceStacks
 from .ingress import IngressLoadBalancer, IngressRoute, MeshIngress
 from .observability import Observability, ServiceAlarms
-from .options import Discovery, DiscoveryMode, ListenerProtocol, RoutePolicy
+from .options import Discovery, ListenerProtocol, RoutePolicy
 from .repository import ServiceRepository
 from .rollout import Rollout, TrafficShift
 from .scaling import Scaling
@@ -31,7 +31,6 @@ __all__ = [
     "DataPlane",
     "Deployment",
     "Discovery",
-    "DiscoveryMode",
     "IngressLoadBalancer",
     "IngressRoute",
     "ListenerProtocol",
@@ -53,3 +52,20 @@ __all__ = [
     "mermaid_topology",
     "write_topology",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Names of 1.0 kept importable, with a DeprecationWarning, until 2.0."""
+    if name == "DiscoveryMode":
+        import warnings
+
+        from .options import DiscoveryMode
+
+        warnings.warn(
+            "mesh_microservices.DiscoveryMode is deprecated and will be removed in 2.0: choose with "
+            "Discovery.cloud_map() or Discovery.dns().",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return DiscoveryMode
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

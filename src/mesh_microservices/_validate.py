@@ -15,16 +15,28 @@ from aws_cdk import Token
 
 # A DNS label: service names become Cloud Map records and virtual service host names.
 _DNS_LABEL = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
-# A private DNS namespace: dot-separated DNS labels.
-_DNS_NAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$")
 # Encoded number tokens are doubles whose top bits are 0xFBFF: their magnitude is at least this.
 _NUMBER_TOKEN_MIN_MAGNITUDE = 2.0**960
 # ECR's rule for image tags.
 _IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 # ECR's rule for repository names (2-256 characters), as aws-cdk-lib checks it.
 _REPOSITORY_NAME = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
-# An HTTP path as it goes on the wire: visible ASCII, anything else percent-encoded.
+# An HTTP request path as it goes on the wire: visible ASCII, anything else percent-encoded. A target
+# group takes a health-check path of 1 to 1024 characters (Elastic Load Balancing API, HealthCheckPath).
 _HTTP_PATH = re.compile(r"/[!-~]*")
+MAX_REQUEST_PATH_LENGTH = 1024
+# A path prefix is matched by App Mesh routes and, on Service Connect, by an Application Load Balancer's
+# path-pattern condition, the stricter of the two: its literal characters are A-Z, a-z, 0-9 and
+# _ - . $ / ~ " ' @ : + & ('*' and '?' are wildcards there; Elastic Load Balancing API, RuleCondition).
+_PATH_PREFIX = re.compile(r"/[A-Za-z0-9_\-.$/~\"'@:+&]*")
+_PATH_WILDCARDS = "*?"
+# A host name: two or more lower-case DNS labels separated by dots, 253 characters at most.
+_HOST_NAME = re.compile(r"(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+")
+# A public host name, as an ALB's host-header condition takes it: letters only after the last dot.
+_PUBLIC_TOP_LABEL = re.compile(r".*\.[a-z]+")
+# An HTTP field name (RFC 9110 token) and a field value of visible characters, inner spaces allowed.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE = re.compile(r"[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?")
 # An ARN: arn:<partition>:<service>:<region>:<account>:<resource> (AWS General Reference, "ARN format").
 _ARN = re.compile(
     r"arn:(?P<partition>aws(-cn|-us-gov|-iso[a-z]?)?):(?P<service>[a-z0-9-]+):(?P<region>[a-z0-9-]*)"
@@ -136,17 +148,50 @@ def check_service_name(problems: ValidationProblems, parameter: str, name: objec
 
 
 def check_namespace_name(problems: ValidationProblems, parameter: str, name: object) -> None:
-    """A private DNS namespace name is a dotted DNS name such as 'shop.local'."""
+    """A private DNS namespace name is a host name such as 'shop.local'."""
+    check_host_name(problems, parameter, name, example="shop.local", literal="services derive their DNS names from it")
+
+
+def check_host_name(
+    problems: ValidationProblems,
+    parameter: str,
+    name: object,
+    *,
+    example: str,
+    literal: str | None = None,
+    public: bool = False,
+) -> bool:
+    """A host name: two or more lower-case DNS labels separated by dots; return whether it is one.
+
+    The one rule for every host name the library takes (a namespace, an ingress route's host).
+
+    Args:
+        problems: Where problems are recorded.
+        parameter: The parameter's name in messages.
+        name: What was given.
+        example: A valid name for the message, e.g. 'shop.example.com'.
+        literal: Why the name must be known at synthesis; None lets a token pass.
+        public: The name is matched by a public load balancer, whose host-header condition takes
+            letters only after the last dot.
+    """
     if not check_type(problems, parameter, name, str):
-        return
+        return False
     assert isinstance(name, str)
-    if refuse_token(problems, parameter, name, "services derive their DNS names from it"):
-        return
-    if not _DNS_NAME.fullmatch(name):
+    if is_token(name):
+        return literal is None or not refuse_token(problems, parameter, name, literal)
+    if not _HOST_NAME.fullmatch(name):
         problems.add(
-            f"{parameter}={name!r} is not a DNS name of two or more labels; use lower-case labels "
-            "separated by dots, e.g. 'shop.local'."
+            f"{parameter}={name!r} is not a host name; use two or more lower-case DNS labels (letters, digits and "
+            f"hyphens) separated by dots, e.g. {example!r}."
         )
+        return False
+    if public and not _PUBLIC_TOP_LABEL.fullmatch(name):
+        problems.add(
+            f"{parameter}={name!r} ends in a label that is not letters only, which a load balancer's host-header "
+            f"condition refuses; use a public host name, e.g. {example!r}."
+        )
+        return False
+    return True
 
 
 def check_port(problems: ValidationProblems, parameter: str, port: object, *, reserved: Iterable[int] = ()) -> None:
@@ -218,19 +263,95 @@ def check_positive(
     return True
 
 
-def check_http_path(problems: ValidationProblems, parameter: str, path: object) -> None:
-    """An HTTP path: starts with '/', visible ASCII only (percent-encode anything else)."""
+def check_path(
+    problems: ValidationProblems, parameter: str, path: object, *, prefix: bool = False, literal: str | None = None
+) -> bool:
+    """An HTTP path, or a path prefix a route matches; return whether it is one.
+
+    The one rule for every path the library takes. Every path starts with '/'. A request path
+    (a health check's) holds visible ASCII only, percent-encoding anything else, up to 1024
+    characters as a target group takes it. A prefix (a route's) holds only the characters an
+    Application Load Balancer's path pattern matches literally, the stricter of its consumers.
+
+    Args:
+        problems: Where problems are recorded.
+        parameter: The parameter's name in messages.
+        path: What was given.
+        prefix: Whether the path is a prefix that routes match, rather than a request path.
+        literal: Why the path must be known at synthesis; None lets a token pass.
+    """
     if not check_type(problems, parameter, path, str):
-        return
+        return False
     assert isinstance(path, str)
     if is_token(path):
-        return
+        return literal is None or not refuse_token(problems, parameter, path, literal)
+    example = "/api/" if prefix else "/health"
     if not path.startswith("/"):
-        problems.add(f"{parameter}={path!r} must start with '/', e.g. '/health'.")
-    elif not _HTTP_PATH.fullmatch(path):
+        problems.add(f"{parameter}={path!r} must start with '/', e.g. {example!r}.")
+        return False
+    wildcards = [c for c in _PATH_WILDCARDS if c in path]
+    if prefix and wildcards:
+        problems.add(
+            f"{parameter}={path!r} holds {' and '.join(map(repr, wildcards))}, which a load balancer's path pattern "
+            f"reads as a wildcard; use a literal prefix, e.g. {example!r}."
+        )
+    elif prefix and not _PATH_PREFIX.fullmatch(path):
+        problems.add(
+            f"{parameter}={path!r} holds characters a load balancer's path pattern cannot match; use letters, "
+            f"digits and _ - . $ / ~ \" ' @ : + & only (no spaces, '%', '#' or query), e.g. {example!r}."
+        )
+    elif not prefix and not _HTTP_PATH.fullmatch(path):
         problems.add(
             f"{parameter}={path!r} has spaces, control or non-ASCII characters; percent-encode them, e.g. '/caf%C3%A9'."
         )
+    elif not prefix and len(path) > MAX_REQUEST_PATH_LENGTH:
+        problems.add(
+            f"{parameter} has {len(path)} characters; a load balancer's health check takes at most "
+            f"{MAX_REQUEST_PATH_LENGTH}. Use a shorter path."
+        )
+    else:
+        return True
+    return False
+
+
+def check_header(problems: ValidationProblems, parameter: str, name: object, value: object) -> bool:
+    """An HTTP header a request carries to match a route: a field name and an exact value; return whether it is one.
+
+    The one rule for every header the library matches (route rules, a rollout's test header).
+    """
+    if not isinstance(name, str) or not isinstance(value, str):
+        problems.add(
+            f"{parameter}={(name, value)!r}: pass a header name and its exact value as strings, e.g. "
+            "('x-canary', 'true').",
+            kind=TypeError,
+        )
+        return False
+    ok = True
+    if not is_token(name) and not _HEADER_NAME.fullmatch(name):
+        problems.add(
+            f"{parameter}: {name!r} is not an HTTP header name; use letters, digits and - (no spaces or ':'), "
+            "e.g. 'x-canary'."
+        )
+        ok = False
+    if not is_token(value) and not _HEADER_VALUE.fullmatch(value):
+        problems.add(
+            f"{parameter}: value {value!r} is not an exact header value a request can carry; use visible ASCII "
+            "characters, e.g. 'true'."
+        )
+        ok = False
+    return ok
+
+
+def check_option(problems: ValidationProblems, parameter: str, value: object, option: type, **context: object) -> bool:
+    """Record what is wrong with an option object, by its own ``_check``; return whether its type is right.
+
+    Each option class (RouteRule, Scaling, Rollout, ...) checks its own fields in
+    ``_check(problems, where, **context)``, naming each as ``<where>.<field>``.
+    """
+    if not check_type(problems, parameter, value, option):
+        return False
+    value._check(problems, parameter, **context)  # type: ignore[attr-defined]
+    return True
 
 
 def check_repository_name(problems: ValidationProblems, parameter: str, name: object) -> None:
@@ -337,3 +458,21 @@ def check_interface(problems: ValidationProblems, parameter: str, value: object,
         return True
     problems.add(f"{parameter}={value!r} is a {type(value).__name__}; pass an {interface.__name__}.", kind=TypeError)
     return False
+
+
+class FactoryOnly:
+    """Base of a choice class that is built only through its factories (as aws-cdk-lib's ``ServiceDiscovery``).
+
+    The public class lists its factories in ``_factories``; calling it directly raises a TypeError
+    naming them. Its private implementation classes, which the factories return, construct normally.
+    """
+
+    _factories: tuple[str, ...] = ()
+
+    def __new__(cls, *args: object, **kwargs: object) -> FactoryOnly:
+        if "_factories" in cls.__dict__:
+            public = cls.__name__
+            calls = [f"{public}.{name}(...)" for name in cls._factories]
+            factories = f"{', '.join(calls[:-1])} or {calls[-1]}" if len(calls) > 1 else calls[0]
+            raise TypeError(f"{public} is created by its factories only: call {factories}, not {public}(...).")
+        return super().__new__(cls)

@@ -11,6 +11,7 @@ from constructs import Construct
 
 from ._contract import DataPlaneBinding
 from ._validate import (
+    FactoryOnly,
     ValidationProblems,
     check_arn,
     check_image_tag,
@@ -27,7 +28,7 @@ from .service_connect import ServiceConnectPlane
 from .service_connect.observability import check_service_connect_observability
 
 
-class DataPlane:
+class DataPlane(FactoryOnly):
     """Which data plane carries the traffic between a cluster's services.
 
     Create one with a factory: ``DataPlane.service_connect()`` (the default) or
@@ -38,15 +39,10 @@ class DataPlane:
     rollouts on App Mesh, whose traffic ECS does not shift.
     """
 
-    def __init__(
-        self,
-        description: str,
-        bind: Callable[[Construct, RemovalPolicy], DataPlaneBinding],
-        check: Callable[[ValidationProblems, Construct], None],
-    ) -> None:
-        self._description = description
-        self._bind = bind
-        self._check = check
+    _factories = ("service_connect", "app_mesh")
+    _description: str
+    _bind: Callable[[Construct, RemovalPolicy], DataPlaneBinding]
+    _check: Callable[[ValidationProblems, Construct], None]
 
     @classmethod
     def app_mesh(
@@ -112,7 +108,7 @@ class DataPlane:
                 observability=AppMeshObservability.of(observability if observability is not None else Observability()),
             )
 
-        return cls("DataPlane.app_mesh()", bind, check)
+        return _DataPlane("DataPlane.app_mesh()", bind, check)
 
     @classmethod
     def service_connect(
@@ -166,10 +162,22 @@ class DataPlane:
             authority_arn = tls_authority_arn if tls is None else tls.authority_arn
             return ServiceConnectPlane(scope, tls_authority_arn=authority_arn, observability=observability)
 
-        return cls("DataPlane.service_connect()", bind, check)
+        return _DataPlane("DataPlane.service_connect()", bind, check)
 
     def __repr__(self) -> str:
         return self._description
+
+
+class _DataPlane(DataPlane):
+    def __init__(
+        self,
+        description: str,
+        bind: Callable[[Construct, RemovalPolicy], DataPlaneBinding],
+        check: Callable[[ValidationProblems, Construct], None],
+    ) -> None:
+        self._description = description
+        self._bind = bind
+        self._check = check
 
 
 # What an AWS Private CA's ARN looks like, for messages.

@@ -9,7 +9,6 @@ forwards to each service's own target group, picked by listener rules that match
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -28,7 +27,14 @@ from ._acknowledgments import (
 )
 from ._contract import IngressProxyOptions, IngressRouteSpec, IngressSite, IngressSpec, IngressTargets, RoutedService
 from ._placement import begin_round, check_same_environment, depends_on, deploy_after, stack_of
-from ._validate import ValidationProblems, check_interface, check_service_name, check_type, is_token, refuse_token
+from ._validate import (
+    ValidationProblems,
+    check_host_name,
+    check_interface,
+    check_path,
+    check_service_name,
+    check_type,
+)
 from .cluster import MeshedCluster
 from .options import IngressLoadBalancer, ListenerProtocol
 from .service import APP_CONTAINER_NAME, MeshedService
@@ -46,9 +52,6 @@ HTTPS_PORT = 443
 # How long the ingress's own access-log bucket keeps a log, and a replaced or deleted version of one.
 ACCESS_LOGS_EXPIRATION = Duration.days(365)
 ACCESS_LOGS_NONCURRENT_EXPIRATION = Duration.days(30)
-# A public host name: dot-separated lower-case DNS labels, two or more.
-_HOSTNAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$")
-_PATH_PREFIX = re.compile(r"^/[^\s?#]*$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -85,6 +88,23 @@ class IngressRoute:
     def describe(self) -> str:
         """What the route matches, e.g. ``shop.example.com/api``."""
         return f"{self.hostname or ''}{self.path_prefix}"
+
+    def _check(self, problems: ValidationProblems, where: str) -> bool:
+        """Record what is wrong with the fields but ``service`` (the ingress checks it); return whether all are."""
+        ordered = "the ingress matches it, in the order given, e.g. '/api/'"
+        exact = "the ingress matches it exactly, e.g. 'shop.example.com'"
+        host = self.hostname
+        checks = [
+            check_path(problems, f"{where}.path_prefix", self.path_prefix, prefix=True, literal=ordered),
+            host is None
+            or check_host_name(
+                problems, f"{where}.hostname", host, example="shop.example.com", literal=exact, public=True
+            ),
+            self.strip_prefix is None or check_type(problems, f"{where}.strip_prefix", self.strip_prefix, bool),
+        ]
+        if self.name is not None:
+            check_service_name(problems, f"{where}.name", self.name)
+        return all(checks)
 
 
 @jsii.implements(ec2.IConnectable)
@@ -589,14 +609,7 @@ def _check_routes(problems: ValidationProblems, routes: object, cluster: object)
         if not check_type(problems, where, route, IngressRoute):
             continue
         assert isinstance(route, IngressRoute)
-        checks = [
-            _check_route_service(problems, where, route.service, cluster),
-            _check_path_prefix(problems, f"{where}.path_prefix", route.path_prefix),
-            route.hostname is None or _check_hostname(problems, f"{where}.hostname", route.hostname),
-            route.strip_prefix is None or check_type(problems, f"{where}.strip_prefix", route.strip_prefix, bool),
-        ]
-        if route.name is not None:
-            check_service_name(problems, f"{where}.name", route.name)
+        checks = [_check_route_service(problems, where, route.service, cluster), route._check(problems, where)]
         if not all(checks):
             continue
         name = route.route_name
@@ -631,35 +644,6 @@ def _check_route_service(problems: ValidationProblems, where: str, service: obje
             f"{where}.service {service.name!r} listens with {service.protocol.value}; the ingress routes "
             "HTTP requests to HTTP services only. Give that service a load balancer of its own "
             "(service.expose_to(load_balancer))."
-        )
-        return False
-    return True
-
-
-def _check_path_prefix(problems: ValidationProblems, parameter: str, prefix: object) -> bool:
-    if not check_type(problems, parameter, prefix, str):
-        return False
-    assert isinstance(prefix, str)
-    if is_token(prefix):
-        refuse_token(problems, parameter, prefix, "the ingress matches it, in the order given, e.g. '/api/'")
-        return False
-    if not _PATH_PREFIX.match(prefix):
-        problems.add(f"{parameter}={prefix!r} must start with '/' and hold no spaces, '?' or '#', e.g. '/api/'.")
-        return False
-    return True
-
-
-def _check_hostname(problems: ValidationProblems, parameter: str, hostname: object) -> bool:
-    if not check_type(problems, parameter, hostname, str):
-        return False
-    assert isinstance(hostname, str)
-    if is_token(hostname):
-        refuse_token(problems, parameter, hostname, "the ingress matches it exactly, e.g. 'shop.example.com'")
-        return False
-    if not _HOSTNAME.match(hostname):
-        problems.add(
-            f"{parameter}={hostname!r} is not a host name; use lower-case DNS labels separated by dots, "
-            "e.g. 'shop.example.com'."
         )
         return False
     return True

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from aws_cdk import Duration
 from aws_cdk import aws_ecs as ecs
 
-from ._validate import ValidationProblems, check_type, is_token, refuse_token
+from ._validate import ValidationProblems, check_option, check_type, is_token, refuse_token
 
 if TYPE_CHECKING:
     from aws_cdk import aws_cloudwatch as cloudwatch
@@ -101,6 +101,27 @@ class Observability:
     xray_daemon_image: ecs.ContainerImage | None = None
     cloudwatch_agent_image: ecs.ContainerImage | None = None
 
+    def _check(self, problems: ValidationProblems, where: str) -> None:
+        """Record what is wrong with the values, naming each as ``<where>.<field>`` (not whether a plane takes them)."""
+        for name in ("access_logs", "alarms"):
+            check_type(problems, f"{where}.{name}", getattr(self, name), bool)
+        for name in ("tracing", "envoy_metrics"):
+            if getattr(self, name) is not None:
+                check_type(problems, f"{where}.{name}", getattr(self, name), bool)
+        if self.metrics_namespace is not None:
+            _check_namespace(problems, f"{where}.metrics_namespace", self.metrics_namespace)
+        _check_percent(problems, f"{where}.server_error_percent_threshold", self.server_error_percent_threshold)
+        if self.unhealthy_hosts_threshold is not None:
+            _check_count(problems, f"{where}.unhealthy_hosts_threshold", self.unhealthy_hosts_threshold)
+        if self.response_time_threshold is not None:
+            _check_response_time(problems, f"{where}.response_time_threshold", self.response_time_threshold)
+        _check_count(problems, f"{where}.alarm_evaluation_periods", self.alarm_evaluation_periods)
+        _check_period(problems, where, self)
+        for name in ("xray_daemon_image", "cloudwatch_agent_image"):
+            image = getattr(self, name)
+            if image is not None:
+                check_type(problems, f"{where}.{name}", image, ecs.ContainerImage)
+
 
 @dataclass(frozen=True)
 class ServiceAlarms:
@@ -130,27 +151,7 @@ def check_observability(problems: ValidationProblems, parameter: str, value: obj
 
     Whether a field may be set on a plane at all is each plane's check.
     """
-    if not check_type(problems, parameter, value, Observability):
-        return
-    assert isinstance(value, Observability)
-    for name in ("access_logs", "alarms"):
-        check_type(problems, f"{parameter}.{name}", getattr(value, name), bool)
-    for name in ("tracing", "envoy_metrics"):
-        if getattr(value, name) is not None:
-            check_type(problems, f"{parameter}.{name}", getattr(value, name), bool)
-    if value.metrics_namespace is not None:
-        _check_namespace(problems, f"{parameter}.metrics_namespace", value.metrics_namespace)
-    _check_percent(problems, f"{parameter}.server_error_percent_threshold", value.server_error_percent_threshold)
-    if value.unhealthy_hosts_threshold is not None:
-        _check_count(problems, f"{parameter}.unhealthy_hosts_threshold", value.unhealthy_hosts_threshold)
-    if value.response_time_threshold is not None:
-        _check_response_time(problems, f"{parameter}.response_time_threshold", value.response_time_threshold)
-    _check_count(problems, f"{parameter}.alarm_evaluation_periods", value.alarm_evaluation_periods)
-    _check_period(problems, parameter, value)
-    for name in ("xray_daemon_image", "cloudwatch_agent_image"):
-        image = getattr(value, name)
-        if image is not None:
-            check_type(problems, f"{parameter}.{name}", image, ecs.ContainerImage)
+    check_option(problems, parameter, value, Observability)
 
 
 def shown(value: object) -> str:

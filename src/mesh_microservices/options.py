@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import enum
 import functools
+import warnings
 from dataclasses import dataclass
 from typing import cast
 
 from aws_cdk import Duration
 from aws_cdk import aws_ecs as ecs
+
+from ._validate import FactoryOnly, ValidationProblems, check_positive, check_type
 
 
 class ListenerProtocol(enum.Enum):
@@ -43,34 +46,54 @@ PATH_PROTOCOLS = frozenset({ListenerProtocol.HTTP, ListenerProtocol.HTTP2})
 
 
 class DiscoveryMode(enum.Enum):
-    """How the data plane finds a service's tasks."""
+    """How the data plane finds a service's tasks.
+
+    Deprecated: an internal detail of ``Discovery``, no longer exported by ``mesh_microservices``
+    and removed from this module in 2.0; choose with ``Discovery.cloud_map()`` or ``Discovery.dns()``.
+    """
 
     CLOUD_MAP = "cloud_map"
     DNS = "dns"
 
 
-class Discovery:
+class Discovery(FactoryOnly):
     """How callers' proxies find this service's tasks.
 
+    Create one with a factory: ``Discovery.cloud_map()`` (the default) or ``Discovery.dns()``.
     Either way the ECS service registers its tasks in the cluster's Cloud Map namespace, so the
     name callers dial always resolves; the choice only changes what the virtual node points at.
     """
 
-    def __init__(self, mode: DiscoveryMode) -> None:
-        self.mode = mode
+    _factories = ("cloud_map", "dns")
+    _mode: DiscoveryMode
 
     @classmethod
     def cloud_map(cls) -> Discovery:
         """Discover tasks through the Cloud Map service the ECS service registers in (default)."""
-        return cls(DiscoveryMode.CLOUD_MAP)
+        return _Discovery(DiscoveryMode.CLOUD_MAP)
 
     @classmethod
     def dns(cls) -> Discovery:
         """Discover tasks by resolving ``<name>.<namespace>`` in DNS (the Cloud Map A records)."""
-        return cls(DiscoveryMode.DNS)
+        return _Discovery(DiscoveryMode.DNS)
+
+    @property
+    def mode(self) -> DiscoveryMode:
+        """Deprecated (removed in 2.0): which factory made this discovery."""
+        warnings.warn(
+            "Discovery.mode is deprecated and will be removed in 2.0; keep the factory's result, or compare repr().",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self._mode
 
     def __repr__(self) -> str:
-        return f"Discovery.{self.mode.value}()"
+        return f"Discovery.{self._mode.value}()"
+
+
+class _Discovery(Discovery):
+    def __init__(self, mode: DiscoveryMode) -> None:
+        self._mode = mode
 
 
 # AWS's idle timeouts when none is set (Service Connect's documented defaults; on App Mesh, Envoy's
@@ -108,6 +131,57 @@ class RoutePolicy:
     request_timeout: Duration = Duration.seconds(15)
     idle_timeout: Duration | None = None
 
+    def _check(self, problems: ValidationProblems, where: str, *, protocol: object = None) -> None:
+        """Record what is wrong: retries from 0, literal durations, and only what ``protocol`` has."""
+        retries_ok = check_positive(problems, f"{where}.retry_attempts", self.retry_attempts, minimum=0)
+        durations = {
+            "per_retry_timeout": self.per_retry_timeout,
+            "request_timeout": self.request_timeout,
+            **({"idle_timeout": self.idle_timeout} if self.idle_timeout is not None else {}),
+        }
+        durations_ok = True
+        for field_name, value in durations.items():
+            if not check_type(problems, f"{where}.{field_name}", value, Duration):
+                durations_ok = False
+            elif value.is_unresolved():
+                problems.add(
+                    f"{where}.{field_name} must be a literal Duration, not a token: the listener and idle "
+                    "timeouts are derived from it at synthesis. Pass e.g. Duration.seconds(15)."
+                )
+                durations_ok = False
+        if not (retries_ok and durations_ok):
+            return
+        if protocol is ListenerProtocol.TCP:
+            self._check_tcp(problems, where)
+        elif self.idle_timeout is not None and _millis(self.idle_timeout) < _millis(self.request_timeout):
+            idle, request = self.idle_timeout.to_human_string(), self.request_timeout.to_human_string()
+            problems.add(
+                f"{where}.idle_timeout={idle} is shorter than {where}.request_timeout={request}: the proxy "
+                f"would close the connection when idle_timeout is reached, before the request may end. Make "
+                f"idle_timeout at least {request}, or leave it out (default: 5 minutes, or request_timeout when "
+                "that is longer)."
+            )
+
+    def _check_tcp(self, problems: ValidationProblems, where: str) -> None:
+        """TCP carries no requests: only the idle timeout applies."""
+        default = RoutePolicy()
+        given = [
+            f"{field_name}={_describe(value)}"
+            for field_name, value, default_value in (
+                ("retry_attempts", self.retry_attempts, default.retry_attempts),
+                ("per_retry_timeout", self.per_retry_timeout, default.per_retry_timeout),
+                ("request_timeout", self.request_timeout, default.request_timeout),
+            )
+            if _describe(value) != _describe(default_value)
+        ]
+        if given:
+            problems.add(
+                f"{where}: {', '.join(given)} cannot apply to protocol=TCP, which carries no requests: TCP routes "
+                "have no retry policy and no per-request timeout. Leave retry_attempts, per_retry_timeout and "
+                "request_timeout at their defaults, and bound idle connections with idle_timeout instead "
+                "(default: 1 hour)."
+            )
+
     def effective_idle_timeout(self, protocol: ListenerProtocol) -> Duration:
         """The idle timeout in force for ``protocol``: ``idle_timeout``, or AWS's default for it."""
         if self.idle_timeout is not None:
@@ -117,6 +191,14 @@ class RoutePolicy:
         if self.request_timeout.to_milliseconds() > DEFAULT_IDLE_TIMEOUT.to_milliseconds():
             return self.request_timeout
         return DEFAULT_IDLE_TIMEOUT
+
+
+def _millis(duration: Duration) -> float:
+    return duration.to_milliseconds()
+
+
+def _describe(value: object) -> str:
+    return value.to_human_string() if isinstance(value, Duration) else repr(value)
 
 
 class IngressLoadBalancer(enum.Enum):

@@ -14,7 +14,6 @@ deployment it waits for.
 
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,7 +22,16 @@ from typing import TYPE_CHECKING, cast
 from aws_cdk import Duration
 from aws_cdk import aws_ecs as ecs
 
-from ._validate import ValidationProblems, check_interface, check_type, implements, is_token
+from ._validate import (
+    FactoryOnly,
+    ValidationProblems,
+    check_header,
+    check_interface,
+    check_option,
+    check_type,
+    implements,
+    is_token,
+)
 from .options import ListenerProtocol
 
 if TYPE_CHECKING:
@@ -44,9 +52,6 @@ DEFAULT_CANARY_BAKE = Duration.minutes(10)
 DEFAULT_LINEAR_PERCENT = 10.0
 DEFAULT_LINEAR_INTERVAL = Duration.minutes(6)
 DEFAULT_BAKE = Duration.minutes(15)
-# An HTTP field name (RFC 9110 token) and a field value of visible characters, inner spaces allowed.
-_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_HEADER_VALUE = re.compile(r"[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?")
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,7 @@ class TrafficShift:
     step_bake: Duration
 
 
-class Rollout(ABC):
+class Rollout(FactoryOnly, ABC):
     """How ECS releases a new revision of a service; pass it as ``MeshedService(rollout=...)``.
 
     Create one with a factory: ``Rollout.rolling()`` (the default), ``Rollout.canary(...)``,
@@ -84,6 +89,8 @@ class Rollout(ABC):
         rollback_on_alarm: Whether a firing alarm rolls the deployment back (else it only fails).
         lifecycle_hooks: Targets ECS invokes at the deployment's lifecycle stages.
     """
+
+    _factories = ("rolling", "canary", "linear", "blue_green")
 
     def __init__(
         self,
@@ -322,6 +329,18 @@ class Rollout(ABC):
             arguments.append(f"lifecycle_hooks=<{len(self.lifecycle_hooks) or '?'} hooks>")
         return f"Rollout.{self._factory()}({', '.join(arguments)})"
 
+    def _check(self, problems: ValidationProblems, where: str, *, protocol: object = None) -> None:
+        """Record what is wrong with the rollout, naming each field as ``<where>.<field>``."""
+        self._check_timings(problems, where)
+        _check_test_header(problems, f"{where}.test_header", self, protocol)
+        _check_alarms(problems, f"{where}.alarms", self._alarms)
+        check_type(problems, f"{where}.rollback_on_alarm", self._rollback_on_alarm, bool)
+        hooks = self._lifecycle_hooks
+        if _check_sequence(problems, f"{where}.lifecycle_hooks", hooks, "ecs.IDeploymentLifecycleHookTarget"):
+            assert isinstance(hooks, (list, tuple))
+            for index, hook in enumerate(hooks):
+                check_interface(problems, f"{where}.lifecycle_hooks[{index}]", hook, ecs.IDeploymentLifecycleHookTarget)
+
     @abstractmethod
     def _factory(self) -> str:
         """The name of the factory that made this rollout."""
@@ -533,18 +552,7 @@ def check_rollout(problems: ValidationProblems, parameter: str, value: object, *
         value: What was given.
         protocol: The service's listener protocol: a test header needs HTTP headers.
     """
-    if not check_type(problems, parameter, value, Rollout):
-        return
-    assert isinstance(value, Rollout)
-    value._check_timings(problems, parameter)
-    _check_test_header(problems, f"{parameter}.test_header", value, protocol)
-    _check_alarms(problems, f"{parameter}.alarms", value._alarms)
-    check_type(problems, f"{parameter}.rollback_on_alarm", value._rollback_on_alarm, bool)
-    hooks = value._lifecycle_hooks
-    if _check_sequence(problems, f"{parameter}.lifecycle_hooks", hooks, "ecs.IDeploymentLifecycleHookTarget"):
-        assert isinstance(hooks, (list, tuple))
-        for index, hook in enumerate(hooks):
-            check_interface(problems, f"{parameter}.lifecycle_hooks[{index}]", hook, ecs.IDeploymentLifecycleHookTarget)
+    check_option(problems, parameter, value, Rollout, protocol=protocol)
 
 
 def _check_minutes(problems: ValidationProblems, parameter: str, duration: object) -> int | None:
@@ -576,17 +584,7 @@ def _check_test_header(problems: ValidationProblems, parameter: str, rollout: Ro
             kind=TypeError,
         )
         return
-    name, value = header
-    if not _HEADER_NAME.fullmatch(name):
-        problems.add(
-            f"{parameter}: {name!r} is not an HTTP header name; use letters, digits and - (no spaces or ':'), "
-            "e.g. 'x-canary'."
-        )
-    if not _HEADER_VALUE.fullmatch(value):
-        problems.add(
-            f"{parameter}: value {value!r} is not an exact header value a request can carry; use visible ASCII "
-            "characters, e.g. 'true'."
-        )
+    check_header(problems, parameter, *header)
     if not rollout.has_test_phase:
         problems.add(
             f"{parameter}={header!r}: a rolling update has no test phase, so the header would route no request. "

@@ -52,24 +52,29 @@ class Scaling:
 
     def __post_init__(self) -> None:
         problems = ValidationProblems("Scaling")
-        min_ok = _check_count(problems, "min_tasks", self.min_tasks)
-        max_ok = _check_count(problems, "max_tasks", self.max_tasks)
+        self._check(problems, "")
+        problems.raise_if_any()
+
+    def _check(self, problems: ValidationProblems, where: str) -> None:
+        """Record what is wrong with the fields, named ``<where>.<field>`` (bare when ``where`` is empty)."""
+        at = f"{where}." if where else ""
+        min_ok = _check_count(problems, f"{at}min_tasks", self.min_tasks)
+        max_ok = _check_count(problems, f"{at}max_tasks", self.max_tasks)
         known = min_ok and max_ok and not is_token(self.min_tasks) and not is_token(self.max_tasks)
         if known and self.min_tasks > self.max_tasks:
             problems.add(
-                f"min_tasks={self.min_tasks} exceeds max_tasks={self.max_tasks}; raise max_tasks to "
+                f"{at}min_tasks={self.min_tasks} exceeds {at}max_tasks={self.max_tasks}; raise max_tasks to "
                 f"{self.min_tasks} or more, or lower min_tasks."
             )
         for parameter in ("cpu_percent", "memory_percent"):
-            _check_percent(problems, parameter, getattr(self, parameter))
+            _check_percent(problems, f"{at}{parameter}", getattr(self, parameter))
         if self.requests_per_target is not None:
-            _check_count(problems, "requests_per_target", self.requests_per_target)
+            _check_count(problems, f"{at}requests_per_target", self.requests_per_target)
         if self.targets == ():
             problems.add(
-                "no target is given, so nothing would ever change the task count: give cpu_percent, "
-                "memory_percent or requests_per_target, e.g. Scaling(max_tasks=10, cpu_percent=60)."
+                f"{where + ': ' if where else ''}no target is given, so nothing would ever change the task count: give "
+                "cpu_percent, memory_percent or requests_per_target, e.g. Scaling(max_tasks=10, cpu_percent=60)."
             )
-        problems.raise_if_any()
 
     @property
     def targets(self) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ from typing import Any
 from aws_cdk import aws_ecs as ecs
 from constructs import Construct
 
-from ._validate import ValidationProblems, check_type, is_token
+from ._validate import ValidationProblems, check_option, check_type, is_token
 
 # Capabilities a container keeps only if it must: raw sockets (forging packets inside the VPC,
 # ping), device nodes, chroot, file capabilities and capability hand-over, audit records. Images
@@ -73,36 +73,39 @@ class ContainerSecurity:
     user: str | None = None
     drop_capabilities: Sequence[ecs.Capability] = field(default=DEFAULT_DROPPED_CAPABILITIES)
 
+    def _check(self, problems: ValidationProblems, where: str) -> None:
+        """Record what is wrong with the fields, naming each as ``<where>.<field>``."""
+        check_type(problems, f"{where}.readonly_root_filesystem", self.readonly_root_filesystem, bool)
+        _check_paths(problems, f"{where}.writable_paths", self.writable_paths, self.readonly_root_filesystem)
+        user = self.user
+        checked = user is None or not check_type(problems, f"{where}.user", user, str) or is_token(user)
+        if not checked and isinstance(user, str) and not _USER.match(user):
+            problems.add(
+                f"{where}.user={user!r} is not a user ECS can run as; pass a uid, 'uid:gid', a user name or "
+                "'user:group', e.g. '1000'."
+            )
+        _check_capabilities(problems, f"{where}.drop_capabilities", self.drop_capabilities)
 
-def check_container_security(problems: ValidationProblems, parameter: str, value: object) -> None:
-    """Record what is wrong with a ``ContainerSecurity``, naming each field."""
-    if not check_type(problems, parameter, value, ContainerSecurity):
-        return
-    assert isinstance(value, ContainerSecurity)
-    check_type(problems, f"{parameter}.readonly_root_filesystem", value.readonly_root_filesystem, bool)
-    _check_paths(problems, f"{parameter}.writable_paths", value.writable_paths, value.readonly_root_filesystem)
-    user = value.user
-    checked = user is None or not check_type(problems, f"{parameter}.user", user, str) or is_token(user)
-    if not checked and isinstance(user, str) and not _USER.match(user):
-        problems.add(
-            f"{parameter}.user={user!r} is not a user ECS can run as; pass a uid, 'uid:gid', a user name or "
-            "'user:group', e.g. '1000'."
-        )
-    capabilities: object = value.drop_capabilities
+
+def _check_capabilities(problems: ValidationProblems, parameter: str, capabilities: object) -> None:
     if isinstance(capabilities, (str, bytes)) or not isinstance(capabilities, Sequence):
         problems.add(
-            f"{parameter}.drop_capabilities={capabilities!r} is not a list; pass a list of ecs.Capability, "
-            "e.g. [ecs.Capability.ALL].",
+            f"{parameter}={capabilities!r} is not a list; pass a list of ecs.Capability, e.g. [ecs.Capability.ALL].",
             kind=TypeError,
         )
         return
     for index, capability in enumerate(capabilities):
         if not isinstance(capability, ecs.Capability):
             problems.add(
-                f"{parameter}.drop_capabilities[{index}]={capability!r} is a {type(capability).__name__}; "
+                f"{parameter}[{index}]={capability!r} is a {type(capability).__name__}; "
                 "pass an ecs.Capability, e.g. ecs.Capability.NET_RAW.",
                 kind=TypeError,
             )
+
+
+def check_container_security(problems: ValidationProblems, parameter: str, value: object) -> None:
+    """Record what is wrong with a ``ContainerSecurity``, naming each field."""
+    check_option(problems, parameter, value, ContainerSecurity)
 
 
 def _check_paths(problems: ValidationProblems, parameter: str, paths: object, readonly: object) -> None:

@@ -26,8 +26,8 @@ from ._traffic_checks import check_route_policy, check_traffic
 from ._validate import (
     ValidationProblems,
     check_environment_names,
-    check_http_path,
     check_interface,
+    check_path,
     check_port,
     check_positive,
     check_service_name,
@@ -620,7 +620,7 @@ def _outbound(needs: Sequence[Egress]) -> dict[int, str]:
 def _check_health_check_path(problems: ValidationProblems, path: object, protocol: object) -> None:
     if path is None:
         return
-    check_http_path(problems, "health_check_path", path)
+    check_path(problems, "health_check_path", path)
     if isinstance(protocol, ListenerProtocol) and protocol not in PATH_PROTOCOLS:
         problems.add(
             f"health_check_path={path!r} is not used by protocol=ListenerProtocol.{protocol.name}: gRPC and TCP "

@@ -9,7 +9,19 @@ from aws_cdk import Duration
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_servicediscovery as servicediscovery
 
+from ._validate import (
+    ValidationProblems,
+    check_header,
+    check_option,
+    check_path,
+    check_positive,
+    check_service_name,
+    check_type,
+    refuse_token,
+)
 from .options import RoutePolicy
+
+MAX_WEIGHT = 100  # App Mesh's largest weighted-target weight
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,6 +44,14 @@ class ServiceVersion:
     weight: int
     desired_count: int | None = None
     environment: Mapping[str, str] | None = None
+
+    def _check(self, problems: ValidationProblems, where: str) -> None:
+        """Record what is wrong with the fields (the environment is checked with the service's)."""
+        check_service_name(problems, f"{where}.name", self.name)
+        check_type(problems, f"{where}.image", self.image, ecs.ContainerImage)
+        check_weight(problems, f"{where}.weight", self.weight)
+        if self.desired_count is not None:
+            check_positive(problems, f"{where}.desired_count", self.desired_count, minimum=0)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,6 +77,30 @@ class RouteRule:
     weights: Mapping[str, int] | None = None
     policy: RoutePolicy | None = None
 
+    def _check(self, problems: ValidationProblems, where: str, *, protocol: object = None) -> None:
+        """Record what is wrong with the fields; which versions ``weights`` may name is the service's check."""
+        check_service_name(problems, f"{where}.name", self.name)
+        check_path(
+            problems, f"{where}.path_prefix", self.path_prefix, prefix=True, literal="routes are matched in order"
+        )
+        headers: object = self.headers
+        if not isinstance(headers, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
+        ):
+            problems.add(f"{where}.headers={headers!r}: pass a dict of header name to exact value.", kind=TypeError)
+        else:
+            assert isinstance(headers, Mapping)
+            for name, value in headers.items():
+                check_header(problems, f"{where}.headers[{name!r}]", name, value)
+        weights: object = self.weights
+        if weights is not None and not isinstance(weights, Mapping):
+            problems.add(f"{where}.weights={weights!r}: pass a dict of version name to weight.", kind=TypeError)
+        elif isinstance(weights, Mapping):
+            for target, weight in weights.items():
+                check_weight(problems, f"{where}.weights[{target!r}]", weight)
+        if self.policy is not None:
+            check_option(problems, f"{where}.policy", self.policy, RoutePolicy, protocol=protocol)
+
 
 @dataclass(frozen=True, kw_only=True)
 class OutlierDetection:
@@ -74,6 +118,17 @@ class OutlierDetection:
     base_ejection_duration: Duration = Duration.seconds(30)
     max_ejection_percent: int = 50
 
+    def _check(self, problems: ValidationProblems, where: str) -> None:
+        """Record what is wrong with the fields."""
+        check_positive(problems, f"{where}.max_server_errors", self.max_server_errors)
+        check_type(problems, f"{where}.interval", self.interval, Duration)
+        check_type(problems, f"{where}.base_ejection_duration", self.base_ejection_duration, Duration)
+        percent = self.max_ejection_percent
+        if check_type(problems, f"{where}.max_ejection_percent", percent, int) and not 0 <= percent <= 100:
+            problems.add(
+                f"{where}.max_ejection_percent={percent} is not from 0 to 100; pass a share of the tasks, e.g. 50."
+            )
+
 
 @dataclass(frozen=True, kw_only=True)
 class ConnectionPool:
@@ -88,6 +143,11 @@ class ConnectionPool:
     max_connections: int = 1024
     max_pending_requests: int = 1024
     max_requests: int = 1024
+
+    def _check(self, problems: ValidationProblems, where: str) -> None:
+        """Record what is wrong with the fields."""
+        for field_name in ("max_connections", "max_pending_requests", "max_requests"):
+            check_positive(problems, f"{where}.{field_name}", getattr(self, field_name))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,3 +174,20 @@ class Deployment:
     service: ecs.FargateService
     cloud_map_service: servicediscovery.IService | None
     task_count: ecs.ScalableTaskCount | None = None
+
+
+def is_weight(weight: object) -> bool:
+    """Whether ``weight`` is a literal weight from 0 to ``MAX_WEIGHT``."""
+    return isinstance(weight, int) and not isinstance(weight, bool) and 0 <= weight <= MAX_WEIGHT
+
+
+def check_weight(problems: ValidationProblems, parameter: str, weight: object) -> bool:
+    """A version's share of the traffic: a literal integer from 0 to ``MAX_WEIGHT``; return whether it is one."""
+    if not check_type(problems, parameter, weight, int):
+        return False
+    if refuse_token(problems, parameter, weight, "the versions' shares of traffic are checked and split at synthesis"):
+        return False
+    if not is_weight(weight):
+        problems.add(f"{parameter}={weight} is not from 0 to {MAX_WEIGHT}; pass a share of the traffic, e.g. 10.")
+        return False
+    return True

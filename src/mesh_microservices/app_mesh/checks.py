@@ -21,7 +21,7 @@ _POOL_FIELDS: dict[ListenerProtocol, tuple[str, ...]] = {
 def check_unused_options(problems: ValidationProblems, spec: ServiceSpec) -> None:
     """Record every option of ``spec`` that App Mesh would not apply."""
     _check_connection_pool(problems, spec)
-    if spec.outlier_detection is not None and spec.discovery.mode is DiscoveryMode.DNS:
+    if spec.outlier_detection is not None and spec.discovery._mode is DiscoveryMode.DNS:
         problems.add(
             "outlier_detection is not applied with discovery=Discovery.dns(): App Mesh ejects hosts only when it "
             "discovers them through Cloud Map. Drop discovery= (Cloud Map is the default), or drop "

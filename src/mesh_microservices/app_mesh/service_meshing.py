@@ -189,7 +189,7 @@ def _grant_envoy_access(
 
 
 def _service_discovery(spec: ServiceSpec, deployment: Deployment) -> appmesh.ServiceDiscovery:
-    if spec.discovery.mode is DiscoveryMode.DNS:
+    if spec.discovery._mode is DiscoveryMode.DNS:
         return appmesh.ServiceDiscovery.dns(f"{spec.registration_name(deployment.version)}.{spec.namespace_name}")
     if deployment.cloud_map_service is None:  # MeshedService always registers; this guards the contract
         raise RuntimeError("the ECS service has no Cloud Map service to discover")

@@ -10,6 +10,8 @@ from aws_cdk import aws_appmesh as appmesh
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from .._validate import FactoryOnly
+
 if TYPE_CHECKING:
     from aws_cdk import aws_acmpca as acmpca
 
@@ -40,28 +42,31 @@ class ServiceTls:
         return ClientTls(client_policy=self.client_policy, grant=self.grant)
 
 
-class MeshTls:
+class MeshTls(FactoryOnly):
     """How the services of an App Mesh cluster encrypt the traffic between them.
 
-    Create one with a factory and pass it to ``DataPlane.app_mesh(tls=...)``. Every service
-    then serves TLS on its listener and its callers' proxies validate the certificate. Strict
-    mode (the default) refuses plaintext; permissive mode accepts both, for a rollout.
+    Create one with a factory, ``MeshTls.private_ca(...)``, ``MeshTls.files(...)`` or
+    ``MeshTls.sds(...)``, and pass it to ``DataPlane.app_mesh(tls=...)``. Every service then
+    serves TLS on its listener and its callers' proxies validate the certificate. Strict mode
+    (the default) refuses plaintext; permissive mode accepts both, for a rollout.
     """
 
-    def __init__(
-        self,
-        description: str,
-        build: Callable[[Construct, str], ServiceTls],
-        build_client: Callable[[], ClientTls],
-        *,
-        mutual: bool,
-        authority_arn: str | None = None,
-    ) -> None:
-        self._description = description
-        self._build = build
-        self._build_client = build_client
-        self.mutual = mutual
-        self.authority_arn = authority_arn  # the private CA, for MeshTls.private_ca only
+    _factories = ("private_ca", "files", "sds")
+    _description: str
+    _build: Callable[[Construct, str], ServiceTls]
+    _build_client: Callable[[], ClientTls]
+    _mutual: bool
+    _authority_arn: str | None
+
+    @property
+    def mutual(self) -> bool:
+        """Whether callers present a certificate that servers validate (mutual TLS)."""
+        return self._mutual
+
+    @property
+    def authority_arn(self) -> str | None:
+        """The ARN of the AWS Private CA of ``MeshTls.private_ca``; None for the other sources."""
+        return self._authority_arn
 
     @classmethod
     def private_ca(cls, authority: acmpca.ICertificateAuthority, *, strict: bool = True) -> MeshTls:
@@ -116,7 +121,7 @@ class MeshTls:
                 grant=grant,
             )
 
-        return cls(
+        return _MeshTls(
             "MeshTls.private_ca()",
             build,
             build_client,
@@ -154,7 +159,7 @@ class MeshTls:
         def trust() -> appmesh.MutualTlsValidationTrust:
             return appmesh.TlsValidationTrust.file(trusted_chain)
 
-        return cls("MeshTls.files()", build, lambda: _local_client(certificate(), trust(), mutual), mutual=mutual)
+        return _MeshTls("MeshTls.files()", build, lambda: _local_client(certificate(), trust(), mutual), mutual=mutual)
 
     @classmethod
     def sds(cls, *, secret_name: str, trusted_secret_name: str, mutual: bool = False, strict: bool = True) -> MeshTls:
@@ -177,7 +182,7 @@ class MeshTls:
         def trust() -> appmesh.MutualTlsValidationTrust:
             return appmesh.TlsValidationTrust.sds(trusted_secret_name)
 
-        return cls("MeshTls.sds()", build, lambda: _local_client(certificate(), trust(), mutual), mutual=mutual)
+        return _MeshTls("MeshTls.sds()", build, lambda: _local_client(certificate(), trust(), mutual), mutual=mutual)
 
     def _for_service(self, scope: Construct, dns_name: str) -> ServiceTls:
         return self._build(scope, dns_name)
@@ -188,6 +193,23 @@ class MeshTls:
 
     def __repr__(self) -> str:
         return self._description
+
+
+class _MeshTls(MeshTls):
+    def __init__(
+        self,
+        description: str,
+        build: Callable[[Construct, str], ServiceTls],
+        build_client: Callable[[], ClientTls],
+        *,
+        mutual: bool,
+        authority_arn: str | None = None,
+    ) -> None:
+        self._description = description
+        self._build = build
+        self._build_client = build_client
+        self._mutual = mutual
+        self._authority_arn = authority_arn
 
 
 def _require_text(**sources: object) -> None:

@@ -104,7 +104,7 @@ class ServiceConnectPlane(DataPlaneBinding):
         for parameter, (asked, feature) in refused.items():
             if asked:
                 problems.add(f"{parameter}: Service Connect has no {feature} (or stay on DataPlane.app_mesh()).")
-        if spec.discovery.mode is DiscoveryMode.DNS:
+        if spec.discovery._mode is DiscoveryMode.DNS:
             problems.add(
                 "discovery=Discovery.dns() is an App Mesh option; Service Connect always discovers tasks "
                 "through Cloud Map. Remove discovery= (callers keep the same DNS name)."
