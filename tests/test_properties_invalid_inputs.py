@@ -32,6 +32,7 @@ from mesh_microservices import (
     MeshedService,
     Rollout,
     RoutePolicy,
+    RouteRule,
     Scaling,
     ServiceRepository,
     ServiceStacks,
@@ -144,6 +145,26 @@ def bad_path() -> st.SearchStrategy[Bad]:
     return st.one_of(
         st.one_of(no_slash, invisible).map(lambda v: Bad("health_check_path", v, ValueError)),
         wrong_type("health_check_path", b"/health"),  # None is the default
+    )
+
+
+# What an ALB path-pattern condition matches literally (Elastic Load Balancing API, RuleCondition), the
+# stricter of a route prefix's consumers: A-Z, a-z, 0-9 and _ - . $ / ~ " ' @ : + &.
+ALB_LITERAL_PREFIX = re.compile(r"/[A-Za-z0-9_\-.$/~\"'@:+&]*")
+
+
+def bad_prefix() -> st.SearchStrategy[Bad]:
+    """A route rule whose path prefix a load balancer's path pattern or App Mesh would not match literally."""
+    text = st.one_of(st.text(max_size=20), st.text(max_size=10).map(lambda s: "/" + s)).filter(
+        lambda s: not ALB_LITERAL_PREFIX.fullmatch(s)
+    )
+    return st.one_of(
+        text.map(
+            lambda v: Bad("routes", [RouteRule(name="beta", path_prefix=v)], ValueError, ("routes[0].path_prefix",))
+        ),
+        st.sampled_from([7, b"/api", None]).map(
+            lambda v: Bad("routes", [RouteRule(name="beta", path_prefix=v)], TypeError, ("routes[0].path_prefix",))
+        ),
     )
 
 
@@ -290,6 +311,7 @@ def service_arguments() -> st.SearchStrategy[Bad]:
         bad_task_size(),
         bad_count("desired_count", minimum=0),  # 0: created without tasks, for a first deploy
         bad_path(),
+        bad_prefix(),
         wrong_type("image", "nginx:latest", NGINX, none=True),
         wrong_type("protocol", "http", "grpc", none=True),
         wrong_type("environment", "A=1", [("A", "1")]),

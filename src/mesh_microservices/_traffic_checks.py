@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ._validate import ValidationProblems, check_option, check_service_name
-from .options import PATH_PROTOCOLS, RoutePolicy
+from .options import PATH_PROTOCOLS, ListenerProtocol, RoutePolicy
 from .traffic import MAX_WEIGHT, ConnectionPool, OutlierDetection, RouteRule, ServiceVersion, check_weight, is_weight
 
 # What each list parameter holds, for messages.
@@ -67,7 +67,8 @@ def check_route_policy(problems: ValidationProblems, parameter: str, policy: obj
 
 
 def _check_routes(problems: ValidationProblems, routes: list[object], protocol: object, versions: set[str]) -> None:
-    if routes and protocol not in PATH_PROTOCOLS:
+    # A protocol of the wrong type is reported by its own check; the rules' fields are checked still.
+    if routes and isinstance(protocol, ListenerProtocol) and protocol not in PATH_PROTOCOLS:
         problems.add(f"routes match HTTP paths and headers; protocol={protocol!r} has none. Drop routes= or use HTTP.")
         return
     names: set[str] = set()
