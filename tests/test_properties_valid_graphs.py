@@ -27,9 +27,10 @@ from cfn_lint_check import lint_problems
 from checked_apps import CheckedApp, check_app
 from conftest import ACCOUNT, NGINX
 from gate_counts import count
-from mesh_microservices import DataPlane, Discovery, DiscoveryMode, ListenerProtocol, MeshedCluster, MeshedService
+from mesh_microservices import DataPlane, Discovery, ListenerProtocol, MeshedCluster, MeshedService
 from mesh_microservices._validate import FARGATE_TASK_SIZES
 from mesh_microservices.app_mesh import envoy
+from mesh_microservices.options import DiscoveryMode  # the internal enum of the two factories
 from service_ingress import service_ingress_problems
 
 GRAPH_EXAMPLES = 10
