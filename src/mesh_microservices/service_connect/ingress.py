@@ -99,11 +99,6 @@ def _check_route(problems: ValidationProblems, route: IngressRouteSpec) -> None:
             f"on Service Connect) and let service {route.service.name!r} answer under {route.path_prefix!r}, "
             "or stay on DataPlane.app_mesh()."
         )
-    if "*" in route.path_prefix:
-        problems.add(
-            f"{route.where}.path_prefix={route.path_prefix!r} holds '*', which a load balancer's path pattern "
-            "reads as a wildcard; use a literal prefix, e.g. '/api/'."
-        )
     if len(_path_pattern(route)) > MAX_CONDITION_LENGTH:
         problems.add(
             f"{route.where}.path_prefix is {len(route.path_prefix)} characters long; a load balancer's path "
