@@ -28,10 +28,16 @@ MODULE = "mesh_microservices"
 REPOSITORY = "https://github.com/mesh-microservices/mesh-microservices"
 PROJEN_VERSION = "0.104.17"
 
-# Runtime dependencies of the library (jsii comes with aws-cdk-lib).
+# Runtime dependencies of the library (jsii comes with aws-cdk-lib). The floors are the
+# oldest releases the library works with, found by trying (scripts/consumer_test.sh installs
+# the wheel with exactly these and synthesizes every example): aws-cdk-lib 2.269.0 is the first
+# that accepts a cdk-nag rule id holding "::" (AwsSolutions-IAM5[Resource::*]) in
+# Validations.acknowledge; 2.262.0 added Stack.add_stack_dependency, 2.252.0 Acknowledgment,
+# 2.236.0 ECS's canary and linear deployments. constructs 10.5.0 is what aws-cdk-lib 2.269.0
+# requires.
 DEPENDENCIES = [
-    "aws-cdk-lib>=2.275.0,<3",
-    "constructs>=10.8.1,<11",
+    "aws-cdk-lib>=2.269.0,<3",
+    "constructs>=10.5.0,<11",
     "typing-extensions>=4.6",  # typing.override before Python 3.12
 ]
 
@@ -57,6 +63,9 @@ DEV_DEPENDENCIES = [
     "pytest-xdist>=3.6",
     "ruff==0.17.6",
     "twine>=6.1",
+    # twine check renders README.md as PyPI does only with the Markdown extra; without it,
+    # it passes any Markdown unread.
+    "readme-renderer[md]>=46",
 ]
 
 project = PythonProject(
@@ -144,9 +153,11 @@ pyproject.add_deletion_override("project.version")
 pyproject.add_override("tool.hatch.version.path", f"src/{MODULE}/__init__.py")
 # src layout; hatchling ships every file of the package (py.typed included).
 pyproject.add_override("tool.hatch.build.targets.wheel.packages", [f"src/{MODULE}"])
+# The sdist is the source of the wheel, not of the test suite: the tests need the examples,
+# the Node tooling and the dev tools of the repository, so they stay there.
 pyproject.add_override(
     "tool.hatch.build.targets.sdist.include",
-    [f"/src/{MODULE}", "/tests", "/*.md", "/LICENSE"],
+    [f"/src/{MODULE}", "/README.md", "/CHANGELOG.md", "/API.md", "/MIGRATION.md", "/LICENSE"],
 )
 
 pyproject.add_override(
