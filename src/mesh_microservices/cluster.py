@@ -16,7 +16,6 @@ from constructs import Construct, IConstruct
 from ._contract import DataPlaneBinding
 from ._log_groups import allow_cloudwatch_logs, new_log_group
 from ._validate import ValidationProblems, check_interface, check_namespace_name, check_type, implements, is_token
-from .app_mesh import AppMeshPlane
 from .data_plane import DataPlane
 
 if TYPE_CHECKING:
@@ -135,18 +134,39 @@ class MeshedCluster(Construct):
 
     @property
     def mesh(self) -> appmesh.IMesh:
-        """The App Mesh mesh of this cluster (App Mesh data plane only)."""
-        if not isinstance(self._plane, AppMeshPlane):
-            raise AttributeError(
-                f"MeshedCluster {self.node.id!r} uses {self.data_plane!r}, which has no App Mesh mesh; create the "
-                "cluster with data_plane=DataPlane.app_mesh() to have one."
-            )
-        return self._plane.mesh
+        """The App Mesh mesh of this cluster (App Mesh data plane only).
+
+        Raises:
+            AttributeError: The cluster's data plane is not App Mesh; the message names it.
+        """
+        try:
+            return cast(appmesh.IMesh, self._plane.part("mesh"))
+        except AttributeError as error:
+            raise AttributeError(f"MeshedCluster {self.node.id!r}: {error}") from None
 
     @property
     def services(self) -> list[MeshedService]:
         """The services of this cluster, in the order they were declared."""
         return list(self._services.values())
+
+    def service_named(self, name: str) -> MeshedService | None:
+        """The service of this cluster named ``name``, or None when none is (yet).
+
+        Args:
+            name: The service's ``name``, e.g. ``"orders"``.
+        """
+        return self._services.get(name)
+
+    # The registration API of the library's constructs: they reach the cluster only through these.
+
+    @property
+    def _binding(self) -> DataPlaneBinding:
+        """The data plane bound to this cluster: MeshedService and MeshIngress ask it for the plane's parts."""
+        return self._plane
+
+    def _register_service(self, service: MeshedService) -> None:
+        """Record ``service``, once it is built, under its name (checked unique by ``service_named``)."""
+        self._services[service.name] = service
 
     def _create_vpc(
         self, removal_policy: RemovalPolicy, retention: logs.RetentionDays

@@ -30,7 +30,7 @@ from .._contract import (
     IngressSpec,
     IngressTargets,
 )
-from .._deployment import MIN_HEALTHY_PERCENT, max_healthy_percent
+from .._fargate import TASK_DEFINITION_ID, fargate_service, fargate_task_definition
 from .._log_groups import new_log_group
 from .._placement import depends_on, deploy_after, stack_of
 from .._validate import ValidationProblems, check_port, check_positive, check_task_size, check_type
@@ -168,9 +168,7 @@ class AppMeshIngress(IngressTargets):
             "AWS APIs: App Mesh configuration, image pulls, logs, metrics and traces",
         )
         self._connections = ec2.Connections(security_groups=[self.security_group])
-        self.task_definition = ecs.FargateTaskDefinition(
-            scope, "TaskDefinition", cpu=options.cpu, memory_limit_mib=options.memory_mib
-        )
+        self.task_definition = fargate_task_definition(scope, cpu=options.cpu, memory_limit_mib=options.memory_mib)
         self.gateway = AppMeshGateway(
             scope,
             "AppMesh",
@@ -196,8 +194,16 @@ class AppMeshIngress(IngressTargets):
         self.virtual_gateway: appmesh.VirtualGateway = self.gateway.virtual_gateway
         self.gateway_routes: dict[str, appmesh.GatewayRoute] = self.gateway.gateway_routes
         self.envoy_container: ecs.ContainerDefinition = self.gateway.envoy_container
-        acknowledge_task_findings(self.task_definition, stack=stack, parent=scope, path="TaskDefinition")
-        self.service = self._service(site, options.desired_count)
+        acknowledge_task_findings(self.task_definition, stack=stack, parent=scope, path=TASK_DEFINITION_ID)
+        self.service = fargate_service(
+            scope,
+            "Service",
+            cluster=site.cluster,
+            task_definition=self.task_definition,
+            desired_count=options.desired_count,
+            security_group=self.security_group,
+            health_check_grace_period=HEALTH_CHECK_GRACE_PERIOD,
+        )
         self.target_group: elbv2.ApplicationTargetGroup | elbv2.NetworkTargetGroup
         if spec.load_balancer is IngressLoadBalancer.ALB:
             self.target_group = self._behind_application_load_balancer(site)
@@ -223,22 +229,6 @@ class AppMeshIngress(IngressTargets):
                 "(gateway_routes)."
             )
         return getattr(self, name)
-
-    def _service(self, site: IngressSite, desired_count: int) -> ecs.FargateService:
-        return ecs.FargateService(
-            site.scope,
-            "Service",
-            cluster=site.cluster,
-            task_definition=self.task_definition,
-            desired_count=desired_count,
-            assign_public_ip=False,
-            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
-            security_groups=[self.security_group],
-            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
-            min_healthy_percent=MIN_HEALTHY_PERCENT,
-            max_healthy_percent=max_healthy_percent(desired_count),
-            health_check_grace_period=HEALTH_CHECK_GRACE_PERIOD,
-        )
 
     def _gateway_target(self) -> ecs.IEcsLoadBalancerTarget:
         return self.service.load_balancer_target(container_name=envoy.ENVOY_CONTAINER_NAME, container_port=self.port)
