@@ -228,7 +228,7 @@ class IngressProxyOptions:
 
     port: int | None = None
     cpu: int | None = None
-    memory_mib: int | None = None
+    memory_limit_mib: int | None = None
     desired_count: int | None = None
     log_retention: logs.RetentionDays | None = None
     removal_policy: RemovalPolicy | None = None

@@ -78,7 +78,7 @@ class GatewayOptions:
 
     port: int
     cpu: int
-    memory_mib: int
+    memory_limit_mib: int
     desired_count: int
     log_retention: logs.RetentionDays
     removal_policy: RemovalPolicy
@@ -89,7 +89,7 @@ class GatewayOptions:
         return cls(
             port=proxy.port if proxy.port is not None else GATEWAY_PORT,
             cpu=proxy.cpu if proxy.cpu is not None else GATEWAY_CPU,
-            memory_mib=proxy.memory_mib if proxy.memory_mib is not None else GATEWAY_MEMORY_MIB,
+            memory_limit_mib=proxy.memory_limit_mib if proxy.memory_limit_mib is not None else GATEWAY_MEMORY_MIB,
             desired_count=proxy.desired_count if proxy.desired_count is not None else GATEWAY_DESIRED_COUNT,
             log_retention=proxy.log_retention if proxy.log_retention is not None else GATEWAY_LOG_RETENTION,
             removal_policy=proxy.removal_policy if proxy.removal_policy is not None else GATEWAY_REMOVAL_POLICY,
@@ -100,7 +100,7 @@ def check_gateway(problems: ValidationProblems, spec: IngressSpec) -> None:
     """Record what is wrong with the gateway's options, and with where the routed services live."""
     options = GatewayOptions.of(spec.proxy)
     check_port(problems, "port", options.port, reserved=envoy.reserved_ports())
-    check_task_size(problems, options.cpu, options.memory_mib)
+    check_task_size(problems, options.cpu, options.memory_limit_mib, memory_parameter="memory_limit_mib")
     check_positive(problems, "desired_count", options.desired_count)
     check_type(problems, "log_retention", options.log_retention, logs.RetentionDays)
     check_type(problems, "removal_policy", options.removal_policy, RemovalPolicy)
@@ -168,7 +168,9 @@ class AppMeshIngress(IngressTargets):
             "AWS APIs: App Mesh configuration, image pulls, logs, metrics and traces",
         )
         self._connections = ec2.Connections(security_groups=[self.security_group])
-        self.task_definition = fargate_task_definition(scope, cpu=options.cpu, memory_limit_mib=options.memory_mib)
+        self.task_definition = fargate_task_definition(
+            scope, cpu=options.cpu, memory_limit_mib=options.memory_limit_mib
+        )
         self.gateway = AppMeshGateway(
             scope,
             "AppMesh",
