@@ -1,7 +1,8 @@
 """What a MeshedService is given, checked into a spec before any of its constructs exist.
 
 Every problem of a declaration is reported at once, the data plane's included; the service then
-builds from the checked inputs only.
+builds from the checked inputs only. What only the whole app can tell (whether something probes
+the health-check path, whether a load balancer counts the requests) is checked at synthesis.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import jsii
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_logs as logs
-from constructs import Construct
+from constructs import Construct, IValidation
 
 from ._contract import ServiceSpec
 from ._deprecation import renamed
@@ -152,6 +154,53 @@ def _spec(owner: Construct, inputs: ServiceInputs, weights: Mapping[str, int]) -
         rollout=inputs.rollout,
         scaling=inputs.scaling,
     )
+
+
+@jsii.implements(IValidation)
+class HealthCheckPathProbed:
+    """Fails synthesis when a service's explicit health_check_path is probed by nothing.
+
+    Only a load balancer probes the path when the data plane does not, and load balancers reach a
+    service through ``expose_to`` (MeshIngress calls it too), which may come after the service.
+    """
+
+    def __init__(self, service: MeshedService) -> None:
+        self._service = service
+
+    def validate(self) -> list[str]:
+        service = self._service
+        if service.exposed_to:
+            return []
+        return [
+            f"MeshedService {service.name!r}: health_check_path={service.health_check_path!r} is probed by "
+            f"nothing. On {service.cluster.data_plane!r} only a load balancer's target group probes a path, and "
+            "the service is exposed to no load balancer. Give the application container_health_check="
+            "ecs.HealthCheck(...) instead, or route the service through a MeshIngress or expose_to() a load "
+            "balancer whose target group probes the path; or drop health_check_path."
+        ]
+
+
+@jsii.implements(IValidation)
+class RequestsCounted:
+    """Fails synthesis when ``scaling.requests_per_target`` is set and no ALB target group forwards to the service.
+
+    A MeshIngress attaches its target group after the service exists, so this is checked at synthesis.
+    """
+
+    def __init__(self, service: MeshedService) -> None:
+        self._service = service
+
+    def validate(self) -> list[str]:
+        service = self._service
+        if service.load_balancer_target_groups:
+            return []
+        assert service.scaling is not None
+        return [
+            f"MeshedService {service.name!r}: scaling.requests_per_target={service.scaling.requests_per_target} "
+            "counts the requests an Application Load Balancer forwards to the service's tasks, and no ALB target "
+            "group forwards to them. Route the service through a MeshIngress with load_balancer="
+            "IngressLoadBalancer.ALB (the default), or scale on cpu_percent or memory_percent instead."
+        ]
 
 
 def _check_placement(problems: ValidationProblems, scope: Construct, inputs: ServiceInputs) -> None:

@@ -84,26 +84,10 @@ class MeshedCluster(Construct):
                 ``kms:EncryptionContext:aws:logs:arn`` condition); an imported key's policy must
                 already allow it. Default: none: CloudWatch Logs' own server-side encryption.
         """
-        problems = ValidationProblems(f"MeshedCluster {id!r}")
-        _check_namespace(problems, namespace)
-        if vpc is not None:
-            check_interface(problems, "vpc", vpc, ec2.IVpc)
         chosen = data_plane if data_plane is not None else DataPlane.service_connect()
-        if check_type(problems, "data_plane", chosen, DataPlane):
-            chosen._check(problems, scope)
-        if service_domain is not None:
-            check_namespace_name(problems, "service_domain", service_domain)
-        check_type(problems, "removal_policy", removal_policy, RemovalPolicy)
-        check_type(problems, "flow_log_retention", flow_log_retention, logs.RetentionDays)
-        namespace_key = _namespace_key(scope, namespace, vpc)
-        _check_namespace_unique(problems, namespace_key, namespace)
-        if log_encryption_key is not None:
-            # Imported when used: every aws_cdk module loaded delays each synth's start.
-            from aws_cdk import aws_kms as kms
-
-            if check_interface(problems, "log_encryption_key", log_encryption_key, kms.IKey):
-                _check_key_region(problems, scope, log_encryption_key)
-        problems.raise_if_any()
+        _check_cluster(  # raises with every problem, before any construct exists
+            id, scope, namespace, vpc, chosen, service_domain, removal_policy, flow_log_retention, log_encryption_key
+        )
 
         super().__init__(scope, id)
         self.data_plane = chosen
@@ -115,14 +99,7 @@ class MeshedCluster(Construct):
             vpc, self.flow_logs = self._create_vpc(removal_policy, flow_log_retention)
         self.vpc: ec2.IVpc = vpc
         self.cluster = ecs.Cluster(self, "Resource", vpc=vpc, container_insights_v2=ecs.ContainerInsights.ENABLED)
-        if isinstance(namespace, str):
-            created = servicediscovery.PrivateDnsNamespace(self, "Namespace", name=namespace, vpc=vpc)
-            created.apply_removal_policy(removal_policy)
-            self.namespace: servicediscovery.IPrivateDnsNamespace = created
-            self.namespace_name = namespace
-        else:
-            self.namespace = namespace
-            self.namespace_name = namespace.namespace_name
+        self._join_namespace(namespace, removal_policy)
         self.service_domain: str = service_domain or self.namespace_name
         self._plane: DataPlaneBinding = chosen._bind(self, removal_policy)
         self._services: dict[str, MeshedService] = {}
@@ -131,6 +108,19 @@ class MeshedCluster(Construct):
         if registered is not None:
             root, key = registered
             _NAMESPACES.setdefault(root, {}).setdefault(key, self)
+
+    def _join_namespace(
+        self, namespace: str | servicediscovery.IPrivateDnsNamespace, removal_policy: RemovalPolicy
+    ) -> None:
+        """The Cloud Map namespace: a new one of the name given, or the one given."""
+        if isinstance(namespace, str):
+            created = servicediscovery.PrivateDnsNamespace(self, "Namespace", name=namespace, vpc=self.vpc)
+            created.apply_removal_policy(removal_policy)
+            self.namespace: servicediscovery.IPrivateDnsNamespace = created
+            self.namespace_name = namespace
+        else:
+            self.namespace = namespace
+            self.namespace_name = namespace.namespace_name
 
     @property
     def mesh(self) -> appmesh.IMesh:
@@ -187,6 +177,39 @@ class MeshedCluster(Construct):
         )
         vpc.add_flow_log("FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs))
         return vpc, flow_logs
+
+
+def _check_cluster(
+    id: str,
+    scope: Construct,
+    namespace: object,
+    vpc: object,
+    data_plane: object,
+    service_domain: object,
+    removal_policy: object,
+    flow_log_retention: object,
+    log_encryption_key: object,
+) -> None:
+    """Raise with every problem of a cluster's inputs, the data plane's included."""
+    problems = ValidationProblems(f"MeshedCluster {id!r}")
+    _check_namespace(problems, namespace)
+    if vpc is not None:
+        check_interface(problems, "vpc", vpc, ec2.IVpc)
+    if check_type(problems, "data_plane", data_plane, DataPlane):
+        assert isinstance(data_plane, DataPlane)
+        data_plane._check(problems, scope)
+    if service_domain is not None:
+        check_namespace_name(problems, "service_domain", service_domain)
+    check_type(problems, "removal_policy", removal_policy, RemovalPolicy)
+    check_type(problems, "flow_log_retention", flow_log_retention, logs.RetentionDays)
+    _check_namespace_unique(problems, _namespace_key(scope, namespace, vpc), namespace)
+    if log_encryption_key is not None:
+        # Imported when used: every aws_cdk module loaded delays each synth's start.
+        from aws_cdk import aws_kms as kms
+
+        if check_interface(problems, "log_encryption_key", log_encryption_key, kms.IKey):
+            _check_key_region(problems, scope, cast(kms.IKey, log_encryption_key))
+    problems.raise_if_any()
 
 
 # The namespaces of each app's clusters, by VPC and name: Cloud Map refuses a second private DNS

@@ -14,14 +14,21 @@ from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_servicediscovery as servicediscovery
-from constructs import Construct, IValidation
+from constructs import Construct
 
 from ._acknowledgments import acknowledge_task_findings
 from ._contract import AWS_API_EGRESS, Egress, ServiceMeshing, ServiceSpec, Workload
 from ._fargate import TASK_DEFINITION_ID, fargate_service, fargate_task_definition
 from ._log_groups import new_log_group
 from ._placement import begin_round, depends_on, deploy_after, rule_owner, stack_of
-from ._service_spec import DEFAULT_HEALTH_CHECK_PATH, ServiceInputs, check_service, resolve_backends
+from ._service_spec import (
+    DEFAULT_HEALTH_CHECK_PATH,
+    HealthCheckPathProbed,
+    RequestsCounted,
+    ServiceInputs,
+    check_service,
+    resolve_backends,
+)
 from ._validate import ValidationProblems, check_interface
 from .cluster import MeshedCluster
 from .observability import ServiceAlarms
@@ -228,13 +235,7 @@ class MeshedService(Construct):
 
         super().__init__(scope, id)
         self._keep(id, scope, inputs, spec)
-        self.log_group = new_log_group(
-            self,
-            "Logs",
-            retention=log_retention,
-            removal_policy=removal_policy,
-            encryption_key=cluster.log_encryption_key,
-        )
+        self.log_group = self._log_group(inputs)
         self.security_group = self._security_group(spec)
         self._deploy_versions(inputs, spec)
         self.meshing: ServiceMeshing = cluster._binding.attach(
@@ -266,6 +267,16 @@ class MeshedService(Construct):
         self.route_rules: tuple[RouteRule, ...] = tuple(inputs.routes)
         self._callees: list[MeshedService] = []
         self._exposed_to: list[str] = []
+
+    def _log_group(self, inputs: ServiceInputs) -> logs.LogGroup:
+        """The log group of every version's containers, encrypted with the cluster's key when it has one."""
+        return new_log_group(
+            self,
+            "Logs",
+            retention=inputs.log_retention,
+            removal_policy=inputs.removal_policy,
+            encryption_key=inputs.cluster.log_encryption_key,
+        )
 
     def _deploy_versions(self, inputs: ServiceInputs, spec: ServiceSpec) -> None:
         """The primary version's deployment in the service itself, each further one in a construct of its own."""
@@ -378,9 +389,9 @@ class MeshedService(Construct):
     def _add_synthesis_checks(self, spec: ServiceSpec, *, path_given: bool) -> None:
         """What only the whole app can tell: whether something probes the path, or counts the requests."""
         if path_given and not self.cluster._binding.probes_health_check_path(spec):
-            self.node.add_validation(_HealthCheckPathProbed(self))
+            self.node.add_validation(HealthCheckPathProbed(self))
         if self.scaling is not None and self.scaling.requests_per_target is not None:
-            self.node.add_validation(_RequestsCounted(self))
+            self.node.add_validation(RequestsCounted(self))
 
     def _scale(self, service: ecs.FargateService) -> ecs.ScalableTaskCount | None:
         """The version's scalable task count with the CPU and memory policies (requests come with a target group)."""
@@ -588,53 +599,6 @@ def _outbound(needs: Sequence[Egress]) -> dict[int, str]:
         if need.reason not in listed:
             listed.append(need.reason)
     return {port: "; ".join(listed) for port, listed in reasons.items()}
-
-
-@jsii.implements(IValidation)
-class _HealthCheckPathProbed:
-    """Fails synthesis when a service's explicit health_check_path is probed by nothing.
-
-    Only a load balancer probes the path when the data plane does not, and load balancers reach a
-    service through ``expose_to`` (MeshIngress calls it too), which may come after the service.
-    """
-
-    def __init__(self, service: MeshedService) -> None:
-        self._service = service
-
-    def validate(self) -> list[str]:
-        service = self._service
-        if service.exposed_to:
-            return []
-        return [
-            f"MeshedService {service.name!r}: health_check_path={service.health_check_path!r} is probed by "
-            f"nothing. On {service.cluster.data_plane!r} only a load balancer's target group probes a path, and "
-            "the service is exposed to no load balancer. Give the application container_health_check="
-            "ecs.HealthCheck(...) instead, or route the service through a MeshIngress or expose_to() a load "
-            "balancer whose target group probes the path; or drop health_check_path."
-        ]
-
-
-@jsii.implements(IValidation)
-class _RequestsCounted:
-    """Fails synthesis when ``scaling.requests_per_target`` is set and no ALB target group forwards to the service.
-
-    A MeshIngress attaches its target group after the service exists, so this is checked at synthesis.
-    """
-
-    def __init__(self, service: MeshedService) -> None:
-        self._service = service
-
-    def validate(self) -> list[str]:
-        service = self._service
-        if service.load_balancer_target_groups:
-            return []
-        assert service.scaling is not None
-        return [
-            f"MeshedService {service.name!r}: scaling.requests_per_target={service.scaling.requests_per_target} "
-            "counts the requests an Application Load Balancer forwards to the service's tasks, and no ALB target "
-            "group forwards to them. Route the service through a MeshIngress with load_balancer="
-            "IngressLoadBalancer.ALB (the default), or scale on cpu_percent or memory_percent instead."
-        ]
 
 
 def _version_scope_id(version: str) -> str:

@@ -26,6 +26,7 @@ from .._contract import (
     TARGET_CHECK_THRESHOLD,
     TARGET_CHECK_TIMEOUT_SECONDS,
     IngressProxyOptions,
+    IngressRouteSpec,
     IngressSite,
     IngressSpec,
     IngressTargets,
@@ -155,18 +156,7 @@ class AppMeshIngress(IngressTargets):
             removal_policy=options.removal_policy,
             encryption_key=site.log_encryption_key,
         )
-        self.security_group = ec2.SecurityGroup(
-            scope,
-            "SecurityGroup",
-            vpc=site.vpc,
-            description=f"{scope.node.path}: the gateway, reachable from its load balancer only",
-            allow_all_outbound=False,
-        )
-        self.security_group.add_egress_rule(
-            ec2.Peer.any_ipv4(),
-            ec2.Port.tcp(AWS_API_PORT),
-            "AWS APIs: App Mesh configuration, image pulls, logs, metrics and traces",
-        )
+        self.security_group = _gateway_security_group(site)
         self._connections = ec2.Connections(security_groups=[self.security_group])
         self.task_definition = fargate_task_definition(
             scope, cpu=options.cpu, memory_limit_mib=options.memory_limit_mib
@@ -176,17 +166,7 @@ class AppMeshIngress(IngressTargets):
             "AppMesh",
             mesh=mesh,
             port=options.port,
-            routes=[
-                GatewayRouteTarget(
-                    name=route.name,
-                    path_prefix=route.path_prefix,
-                    hostname=route.hostname,
-                    strip_prefix=STRIP_PREFIX if route.strip_prefix is None else route.strip_prefix,
-                    virtual_service_name=route.service.dns_name,
-                    virtual_service=cast(AppMeshService, route.service.meshing).virtual_service,
-                )
-                for route in spec.routes
-            ],
+            routes=[_gateway_route(route) for route in spec.routes],
             task_definition=self.task_definition,
             envoy_image=envoy_image,
             log_group=self.log_group,
@@ -288,3 +268,33 @@ class AppMeshIngress(IngressTargets):
             site.load_balancer, ec2.Port.tcp(self.port), "load balancer to the gateway"
         )
         return target_group
+
+
+def _gateway_security_group(site: IngressSite) -> ec2.SecurityGroup:
+    """The gateway's group: no rule in yet (the load balancer's comes with it), out to the AWS APIs only."""
+    scope = site.scope
+    group = ec2.SecurityGroup(
+        scope,
+        "SecurityGroup",
+        vpc=site.vpc,
+        description=f"{scope.node.path}: the gateway, reachable from its load balancer only",
+        allow_all_outbound=False,
+    )
+    group.add_egress_rule(
+        ec2.Peer.any_ipv4(),
+        ec2.Port.tcp(AWS_API_PORT),
+        "AWS APIs: App Mesh configuration, image pulls, logs, metrics and traces",
+    )
+    return group
+
+
+def _gateway_route(route: IngressRouteSpec) -> GatewayRouteTarget:
+    """The gateway route of an ingress route: to the routed service's virtual service."""
+    return GatewayRouteTarget(
+        name=route.name,
+        path_prefix=route.path_prefix,
+        hostname=route.hostname,
+        strip_prefix=STRIP_PREFIX if route.strip_prefix is None else route.strip_prefix,
+        virtual_service_name=route.service.dns_name,
+        virtual_service=cast(AppMeshService, route.service.meshing).virtual_service,
+    )
