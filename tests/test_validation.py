@@ -202,6 +202,21 @@ def test_container_health_check_must_be_an_ecs_health_check(world: World) -> Non
     assert_refused(world, build, TypeError, "container_health_check={'command'", "pass a HealthCheck")
 
 
+def test_a_cluster_finds_its_services_by_name(world: World) -> None:
+    assert world.cluster.service_named("orders") is world.orders
+    assert world.cluster.service_named("payments") is None
+    payments = _service(world)()
+    assert world.cluster.service_named("payments") is payments
+    assert world.cluster.services == [world.orders, payments]
+
+
+def test_app_mesh_parts_of_a_service_come_from_its_data_plane(world: World) -> None:
+    meshing = world.orders.meshing
+    assert world.orders.app_mesh is meshing
+    for part in ("virtual_node", "virtual_router", "virtual_service", "envoy_container"):
+        assert getattr(world.orders, part) is getattr(meshing, part)
+
+
 def test_memory_under_both_names_is_refused(world: World) -> None:
     build = _service(world, memory_mib=1024, memory_limit_mib=2048)
     assert_refused(
