@@ -6,6 +6,7 @@ routed service's own target group, picked by listener rules.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ from aws_cdk import aws_acmpca as acmpca
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_logs as logs
-from aws_cdk.assertions import Template
+from aws_cdk.assertions import Match, Template
 
 from checked_apps import CheckedApp, check_app
 from conftest import BLUE_GREEN_HEADER, CERTIFICATE_ARN, ENV, NGINX, REGION, TEST_HEADER
@@ -1159,14 +1160,44 @@ def test_every_problem_is_reported_at_once(refusals: dict[str, Any]) -> None:
     _refused_ingress(
         refusals,
         ValueError,
-        ["routes[0].path_prefix='x'", "routes[1].hostname='-bad-'", "memory_mib=100", "desired_count=0"],
+        ["routes[0].path_prefix='x'", "routes[1].hostname='-bad-'", "memory_limit_mib=100", "desired_count=0"],
         routes=[
             IngressRoute(service=refusals["web"], path_prefix="x"),
             IngressRoute(service=refusals["web"], hostname="-bad-", name="other"),
         ],
-        memory_mib=100,
+        memory_limit_mib=100,
         desired_count=0,
     )
+
+
+def test_gateway_memory_under_both_names_is_refused(refusals: dict[str, Any]) -> None:
+    _refused_ingress(
+        refusals,
+        ValueError,
+        ["memory_mib=1024 and memory_limit_mib=2048 are both given", "Pass memory_limit_mib only."],
+        memory_mib=1024,
+        memory_limit_mib=2048,
+    )
+
+
+def test_gateway_memory_limit_mib_sizes_the_task_and_memory_mib_is_its_deprecated_alias() -> None:
+    stack = cdk.Stack(cdk.App(), "GatewayMemory", env=ENV)
+    cluster = MeshedCluster(stack, "Cluster", namespace="memory.local", data_plane=DataPlane.app_mesh())
+    web = MeshedService(stack, "Web", cluster=cluster, name="web", image=ecs.ContainerImage.from_registry(NGINX))
+    routes = [IngressRoute(service=web)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)  # the new name warns of nothing
+        MeshIngress(stack, "Sized", cluster=cluster, routes=routes, allow_plain_http=True, memory_limit_mib=1024)
+    deprecated = r"memory_mib is deprecated: use memory_limit_mib.*removed in 2\.0"
+    with pytest.warns(DeprecationWarning, match=deprecated) as w:
+        MeshIngress(stack, "Aliased", cluster=cluster, routes=routes, allow_plain_http=True, memory_mib=2048)
+    assert [warning.filename for warning in w] == [__file__]  # the warning points at the application's call
+    template = Template.from_stack(stack)
+    for path, memory in (("Sized", "1024"), ("Aliased", "2048")):
+        (definition,) = template.find_resources(
+            "AWS::ECS::TaskDefinition", {"Properties": {"Family": Match.string_like_regexp(f"GatewayMemory{path}")}}
+        ).values()
+        assert definition["Properties"]["Memory"] == memory
 
 
 def test_a_stack_without_a_region_is_refused() -> None:
@@ -1264,7 +1295,7 @@ def test_connect_refuses_every_gateway_option_by_name(refusals: dict[str, Any]) 
     options: dict[str, Any] = {
         "port": 9000,
         "cpu": 512,
-        "memory_mib": 1024,
+        "memory_limit_mib": 1024,
         "desired_count": 3,
         "log_retention": logs.RetentionDays.ONE_WEEK,
         "removal_policy": cdk.RemovalPolicy.DESTROY,

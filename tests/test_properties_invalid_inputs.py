@@ -73,7 +73,7 @@ class Bad:
     value: Any
     error: type[Exception]
     names: tuple[str, ...] = ()  # what the message must name; default: the parameter
-    extra: tuple[tuple[str, Any], ...] = ()  # arguments that go with it (memory_mib with cpu)
+    extra: tuple[tuple[str, Any], ...] = ()  # arguments that go with it (memory_limit_mib with cpu)
 
     @property
     def named(self) -> tuple[str, ...]:
@@ -126,12 +126,13 @@ def bad_port() -> st.SearchStrategy[Bad]:
 
 
 def bad_task_size() -> st.SearchStrategy[Bad]:
-    # A pair Fargate does not offer: the message names cpu, and memory_mib when cpu itself is valid.
+    # A pair Fargate does not offer: the message names cpu, and memory_limit_mib when cpu itself is valid.
     pairs = st.tuples(st.integers(), st.integers()).filter(lambda p: p[1] not in FARGATE_TASK_SIZES.get(p[0], ()))
     return st.one_of(
-        pairs.map(lambda p: Bad("cpu", p[0], ValueError, extra=(("memory_mib", p[1]),))),
+        pairs.map(lambda p: Bad("cpu", p[0], ValueError, extra=(("memory_limit_mib", p[1]),))),
         wrong_type("cpu", "256", none=True, integer=True),
-        wrong_type("memory_mib", "512", 512.0, none=True, integer=True),
+        # None is memory_limit_mib's default: the task gets 512 MiB.
+        wrong_type("memory_limit_mib", "512", 512.0, integer=True),
     )
 
 
@@ -356,7 +357,7 @@ def bad_scaling() -> st.SearchStrategy[Bad]:
 
 
 def distinct(bad: list[Bad]) -> bool:
-    """No parameter is given twice (cpu brings memory_mib along)."""
+    """No parameter is given twice (cpu brings memory_limit_mib along)."""
     names = [name for b in bad for name in b.arguments()]
     return len(names) == len(set(names))
 
@@ -508,7 +509,8 @@ def repository_arguments() -> st.SearchStrategy[Bad]:
         bad_count("untagged_image_expiry_days"),
         st.just(Bad("max_image_count", NUMBER_TOKEN, ValueError)),  # lifecycle policy text resolves no token
         st.just(Bad("untagged_image_expiry_days", NUMBER_TOKEN, ValueError)),
-        wrong_type("destroy_on_delete", "yes", 1, 0, none=True),
+        wrong_type("removal_policy", "DESTROY", "retain", True),
+        st.just(Bad("removal_policy", cdk.RemovalPolicy.SNAPSHOT, ValueError)),  # ECR keeps no snapshots
     )
 
 

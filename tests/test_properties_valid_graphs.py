@@ -115,7 +115,7 @@ def build(graph: Graph, app: cdk.App) -> list[MeshedService]:
                 health_check_path=spec.health_check_path,
                 discovery=Discovery.dns() if spec.discovery is DiscoveryMode.DNS else Discovery.cloud_map(),
                 cpu=spec.size[0],
-                memory_mib=spec.size[1],
+                memory_limit_mib=spec.size[1],
                 desired_count=spec.desired_count,
                 backends=[graph.services[c].name if graph.services[c].by_name else built[c] for c in callees],
             )

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import warnings
 from typing import Any
 
-from aws_cdk.assertions import Match
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Match, Template
 
+from mesh_microservices import ServiceRepository
 from synthesized import Synthesized
 
 
@@ -67,3 +71,50 @@ def test_image_grants_pull_to_the_task_that_uses_it(shop: Synthesized) -> None:
         "AWS::ECS::TaskDefinition",
         {"ContainerDefinitions": Match.array_with([Match.object_like({"Name": "app", "Image": Match.any_value()})])},
     )
+
+
+# removal_policy, as aws-cdk-lib's ecr.Repository names it; destroy_on_delete until 2.0.
+
+
+def test_removal_policy_decides_and_destroy_on_delete_is_its_deprecated_alias() -> None:
+    stack = cdk.Stack(cdk.App(), "Removal")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)  # the new name warns of nothing
+        ServiceRepository(stack, "Destroyed", removal_policy=cdk.RemovalPolicy.DESTROY)
+        ServiceRepository(stack, "Kept", removal_policy=cdk.RemovalPolicy.RETAIN)
+    with pytest.warns(DeprecationWarning, match=r"destroy_on_delete is deprecated: use removal_policy.*2\.0") as w:
+        ServiceRepository(stack, "Aliased", destroy_on_delete=True)
+        ServiceRepository(stack, "AliasKept", destroy_on_delete=False)
+    assert {warning.filename for warning in w} == {__file__}  # the warnings point at the application's calls
+    resources = Template.from_stack(stack).find_resources("AWS::ECR::Repository")
+    policies = {
+        path: (resource["DeletionPolicy"], resource["Properties"].get("EmptyOnDelete", False))
+        for path in ("Destroyed", "Kept", "Aliased", "AliasKept")
+        for logical_id, resource in resources.items()
+        if logical_id.startswith(path)
+    }
+    assert policies == {
+        "Destroyed": ("Delete", True),
+        "Kept": ("Retain", False),
+        "Aliased": ("Delete", True),
+        "AliasKept": ("Retain", False),
+    }
+
+
+@pytest.mark.parametrize(
+    ("arguments", "fragments"),
+    [
+        (
+            {"destroy_on_delete": True, "removal_policy": cdk.RemovalPolicy.DESTROY},
+            ["destroy_on_delete=True and removal_policy=", "are both given", "Pass removal_policy only."],
+        ),
+        ({"removal_policy": cdk.RemovalPolicy.SNAPSHOT}, ["removal_policy=RemovalPolicy.SNAPSHOT", "no snapshots"]),
+    ],
+)
+def test_removal_policy_refusals(arguments: dict[str, Any], fragments: list[str]) -> None:
+    stack = cdk.Stack(cdk.App(), "Refused")
+    with pytest.raises(ValueError) as raised:
+        ServiceRepository(stack, "Repo", **arguments)
+    for fragment in fragments:
+        assert fragment in str(raised.value)
+    assert stack.node.try_find_child("Repo") is None

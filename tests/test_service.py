@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
-from conftest import CONTAINER_HEALTH_CHECK
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_ecs as ecs
+from aws_cdk.assertions import Match, Template
+
+from conftest import CONTAINER_HEALTH_CHECK, ENV, NGINX
+from mesh_microservices import DataPlane, MeshedCluster, MeshedService
 from mesh_microservices._deployment import max_healthy_percent
 from synthesized import Synthesized
 
@@ -101,3 +108,25 @@ def test_container_health_check_is_set_on_every_versions_app_container_on_both_p
     for task in ("/MeshSlow/TaskDefinition/", "/MeshSlow/Version-v2/TaskDefinition/", "/ConnectSlow/TaskDefinition/"):
         assert _app_container(synth, task)["HealthCheck"] == expected, task
     assert "HealthCheck" not in _app_container(synth, "/ConnectCache/TaskDefinition/")
+
+
+# memory_limit_mib, as aws-cdk-lib's FargateTaskDefinition names it; memory_mib until 2.0.
+
+
+def test_memory_limit_mib_sizes_the_task_and_memory_mib_is_its_deprecated_alias() -> None:
+    stack = cdk.Stack(cdk.App(), "Memory", env=ENV)
+    cluster = MeshedCluster(stack, "Cluster", namespace="memory.local", data_plane=DataPlane.service_connect())
+    image = ecs.ContainerImage.from_registry(NGINX)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)  # the new name warns of nothing
+        MeshedService(stack, "Sized", cluster=cluster, name="sized", image=image, cpu=512, memory_limit_mib=2048)
+    deprecated = r"memory_mib is deprecated: use memory_limit_mib.*removed in 2\.0"
+    with pytest.warns(DeprecationWarning, match=deprecated) as w:
+        MeshedService(stack, "Aliased", cluster=cluster, name="aliased", image=image, cpu=512, memory_mib=3072)
+    assert [warning.filename for warning in w] == [__file__]  # the warning points at the application's call
+    template = Template.from_stack(stack)
+    for path, memory in (("Sized", "2048"), ("Aliased", "3072")):
+        (definition,) = template.find_resources(
+            "AWS::ECS::TaskDefinition", {"Properties": {"Family": Match.string_like_regexp(f"Memory{path}")}}
+        ).values()
+        assert definition["Properties"]["Memory"] == memory

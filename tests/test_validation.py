@@ -93,16 +93,16 @@ def test_port_reserved_by_envoy(world: World, port: int) -> None:
 
 
 @pytest.mark.parametrize(
-    ("cpu", "memory_mib", "fragment"),
+    ("cpu", "memory_limit_mib", "fragment"),
     [
-        (256, 4096, "memory_mib=4096 is not available with cpu=256"),
+        (256, 4096, "memory_limit_mib=4096 is not available with cpu=256"),
         (300, 512, "cpu=300 is not a Fargate size"),
         (1024, 1024, "use one of 2048 to 8192 in steps of 1024"),
     ],
 )
-def test_impossible_cpu_memory_pair(world: World, cpu: int, memory_mib: int, fragment: str) -> None:
+def test_impossible_cpu_memory_pair(world: World, cpu: int, memory_limit_mib: int, fragment: str) -> None:
     assert_refused(
-        _service(world, cpu=cpu, memory_mib=memory_mib),
+        _service(world, cpu=cpu, memory_limit_mib=memory_limit_mib),
         fragment,
         error=ValueError,
         within=world.app,
@@ -261,14 +261,40 @@ def test_container_health_check_must_be_an_ecs_health_check(world: World) -> Non
     )
 
 
-def test_all_problems_are_reported_at_once(world: World) -> None:
-    message = assert_refused(
-        _service(world, name="Bad_Name", port=0, cpu=256, memory_mib=8192),
+def test_a_cluster_finds_its_services_by_name(world: World) -> None:
+    assert world.cluster.service_named("orders") is world.orders
+    assert world.cluster.service_named("payments") is None
+    payments = _service(world)()
+    assert world.cluster.service_named("payments") is payments
+    assert world.cluster.services == [world.orders, payments]
+
+
+def test_app_mesh_parts_of_a_service_come_from_its_data_plane(world: World) -> None:
+    meshing = world.orders.meshing
+    assert world.orders.app_mesh is meshing
+    for part in ("virtual_node", "virtual_router", "virtual_service", "envoy_container"):
+        assert getattr(world.orders, part) is getattr(meshing, part)
+
+
+def test_memory_under_both_names_is_refused(world: World) -> None:
+    assert_refused(
+        _service(world, memory_mib=1024, memory_limit_mib=2048),
+        "memory_mib=1024 and memory_limit_mib=2048 are both given",
+        "memory_mib is the deprecated name of memory_limit_mib. Pass memory_limit_mib only.",
         error=ValueError,
         within=world.app,
         unchanged=world.services,
     )
-    assert "name='Bad_Name'" in message and "port=0" in message and "memory_mib=8192" in message
+
+
+def test_all_problems_are_reported_at_once(world: World) -> None:
+    message = assert_refused(
+        _service(world, name="Bad_Name", port=0, cpu=256, memory_limit_mib=8192),
+        error=ValueError,
+        within=world.app,
+        unchanged=world.services,
+    )
+    assert "name='Bad_Name'" in message and "port=0" in message and "memory_limit_mib=8192" in message
 
 
 def test_wrong_vpc_type(world: World) -> None:
@@ -350,7 +376,7 @@ def test_number_tokens_are_accepted_where_cloudformation_takes_them(world: World
         image=world.image,
         desired_count=count,  # type: ignore[arg-type]  # a number token is a float to Python
         cpu=cpu,  # type: ignore[arg-type]
-        memory_mib=memory,  # type: ignore[arg-type]
+        memory_limit_mib=memory,  # type: ignore[arg-type]
     )
     template = Template.from_stack(world.stack)
     services = template.find_resources("AWS::ECS::Service", {"Properties": {"DesiredCount": {"Ref": "Count"}}})

@@ -150,6 +150,14 @@ class ServiceMeshing(ABC):
     def add_backend(self, callee: ServiceMeshing) -> None:
         """Let this service call ``callee`` through the data plane."""
 
+    @abstractmethod
+    def part(self, name: str) -> object:
+        """A part of the service only this data plane has, by the MeshedService attribute name.
+
+        Raises:
+            AttributeError: The data plane has no such part; the message names the data plane.
+        """
+
 
 @dataclass(frozen=True, kw_only=True)
 class RoutedService:
@@ -220,7 +228,7 @@ class IngressProxyOptions:
 
     port: int | None = None
     cpu: int | None = None
-    memory_mib: int | None = None
+    memory_limit_mib: int | None = None
     desired_count: int | None = None
     log_retention: logs.RetentionDays | None = None
     removal_policy: RemovalPolicy | None = None
@@ -306,6 +314,14 @@ class IngressTargets(ABC):
 
 class DataPlaneBinding(ABC):
     """A data plane bound to one cluster: adds its parts to each service of the cluster."""
+
+    @abstractmethod
+    def part(self, name: str) -> object:
+        """A part of the cluster only this data plane has, by the MeshedCluster attribute name.
+
+        Raises:
+            AttributeError: The data plane has no such part; the message names the data plane.
+        """
 
     @abstractmethod
     def reserved_ports(self) -> frozenset[int]:

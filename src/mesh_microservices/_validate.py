@@ -215,13 +215,15 @@ def check_port(problems: ValidationProblems, parameter: str, port: object, *, re
         )
 
 
-def check_task_size(problems: ValidationProblems, cpu: object, memory_mib: object) -> None:
-    """Cpu and memory_mib must be a pair that Fargate supports.
+def check_task_size(
+    problems: ValidationProblems, cpu: object, memory_mib: object, *, memory_parameter: str = "memory_mib"
+) -> None:
+    """Cpu and memory (given as ``memory_parameter``) must be a pair that Fargate supports.
 
     Tokens pass (CloudFormation takes the task size as parameters); Fargate checks the pair then.
     """
     cpu_ok = check_type(problems, "cpu", cpu, int)
-    memory_ok = check_type(problems, "memory_mib", memory_mib, int)
+    memory_ok = check_type(problems, memory_parameter, memory_mib, int)
     if not (cpu_ok and memory_ok) or is_token(cpu) or is_token(memory_mib):
         return
     assert isinstance(cpu, int) and isinstance(memory_mib, int)
@@ -230,7 +232,7 @@ def check_task_size(problems: ValidationProblems, cpu: object, memory_mib: objec
         problems.add(f"cpu={cpu} is not a Fargate size; use one of {sorted(FARGATE_TASK_SIZES)}.")
     elif memory_mib not in allowed:
         problems.add(
-            f"memory_mib={memory_mib} is not available with cpu={cpu}; use one of "
+            f"{memory_parameter}={memory_mib} is not available with cpu={cpu}; use one of "
             f"{_describe_sizes(allowed)} MiB, or change cpu."
         )
 

@@ -16,7 +16,6 @@ from constructs import Construct, IConstruct
 from ._contract import DataPlaneBinding
 from ._log_groups import allow_cloudwatch_logs, new_log_group
 from ._validate import ValidationProblems, check_interface, check_namespace_name, check_type, implements, is_token
-from .app_mesh import AppMeshPlane
 from .data_plane import DataPlane
 
 if TYPE_CHECKING:
@@ -85,26 +84,10 @@ class MeshedCluster(Construct):
                 ``kms:EncryptionContext:aws:logs:arn`` condition); an imported key's policy must
                 already allow it. Default: none: CloudWatch Logs' own server-side encryption.
         """
-        problems = ValidationProblems(f"MeshedCluster {id!r}")
-        _check_namespace(problems, namespace)
-        if vpc is not None:
-            check_interface(problems, "vpc", vpc, ec2.IVpc)
         chosen = data_plane if data_plane is not None else DataPlane.service_connect()
-        if check_type(problems, "data_plane", chosen, DataPlane):
-            chosen._check(problems, scope)
-        if service_domain is not None:
-            check_namespace_name(problems, "service_domain", service_domain)
-        check_type(problems, "removal_policy", removal_policy, RemovalPolicy)
-        check_type(problems, "flow_log_retention", flow_log_retention, logs.RetentionDays)
-        namespace_key = _namespace_key(scope, namespace, vpc)
-        _check_namespace_unique(problems, namespace_key, namespace)
-        if log_encryption_key is not None:
-            # Imported when used: every aws_cdk module loaded delays each synth's start.
-            from aws_cdk import aws_kms as kms
-
-            if check_interface(problems, "log_encryption_key", log_encryption_key, kms.IKey):
-                _check_key_region(problems, scope, log_encryption_key)
-        problems.raise_if_any()
+        _check_cluster(  # raises with every problem, before any construct exists
+            id, scope, namespace, vpc, chosen, service_domain, removal_policy, flow_log_retention, log_encryption_key
+        )
 
         super().__init__(scope, id)
         self.data_plane = chosen
@@ -116,14 +99,7 @@ class MeshedCluster(Construct):
             vpc, self.flow_logs = self._create_vpc(removal_policy, flow_log_retention)
         self.vpc: ec2.IVpc = vpc
         self.cluster = ecs.Cluster(self, "Resource", vpc=vpc, container_insights_v2=ecs.ContainerInsights.ENABLED)
-        if isinstance(namespace, str):
-            created = servicediscovery.PrivateDnsNamespace(self, "Namespace", name=namespace, vpc=vpc)
-            created.apply_removal_policy(removal_policy)
-            self.namespace: servicediscovery.IPrivateDnsNamespace = created
-            self.namespace_name = namespace
-        else:
-            self.namespace = namespace
-            self.namespace_name = namespace.namespace_name
+        self._join_namespace(namespace, removal_policy)
         self.service_domain: str = service_domain or self.namespace_name
         self._plane: DataPlaneBinding = chosen._bind(self, removal_policy)
         self._services: dict[str, MeshedService] = {}
@@ -133,20 +109,54 @@ class MeshedCluster(Construct):
             root, key = registered
             _NAMESPACES.setdefault(root, {}).setdefault(key, self)
 
+    def _join_namespace(
+        self, namespace: str | servicediscovery.IPrivateDnsNamespace, removal_policy: RemovalPolicy
+    ) -> None:
+        """The Cloud Map namespace: a new one of the name given, or the one given."""
+        if isinstance(namespace, str):
+            created = servicediscovery.PrivateDnsNamespace(self, "Namespace", name=namespace, vpc=self.vpc)
+            created.apply_removal_policy(removal_policy)
+            self.namespace: servicediscovery.IPrivateDnsNamespace = created
+            self.namespace_name = namespace
+        else:
+            self.namespace = namespace
+            self.namespace_name = namespace.namespace_name
+
     @property
     def mesh(self) -> appmesh.IMesh:
-        """The App Mesh mesh of this cluster (App Mesh data plane only)."""
-        if not isinstance(self._plane, AppMeshPlane):
-            raise AttributeError(
-                f"MeshedCluster {self.node.id!r} uses {self.data_plane!r}, which has no App Mesh mesh; create the "
-                "cluster with data_plane=DataPlane.app_mesh() to have one."
-            )
-        return self._plane.mesh
+        """The App Mesh mesh of this cluster (App Mesh data plane only).
+
+        Raises:
+            AttributeError: The cluster's data plane is not App Mesh; the message names it.
+        """
+        try:
+            return cast(appmesh.IMesh, self._plane.part("mesh"))
+        except AttributeError as error:
+            raise AttributeError(f"MeshedCluster {self.node.id!r}: {error}") from None
 
     @property
     def services(self) -> list[MeshedService]:
         """The services of this cluster, in the order they were declared."""
         return list(self._services.values())
+
+    def service_named(self, name: str) -> MeshedService | None:
+        """The service of this cluster named ``name``, or None when none is (yet).
+
+        Args:
+            name: The service's ``name``, e.g. ``"orders"``.
+        """
+        return self._services.get(name)
+
+    # The registration API of the library's constructs: they reach the cluster only through these.
+
+    @property
+    def _binding(self) -> DataPlaneBinding:
+        """The data plane bound to this cluster: MeshedService and MeshIngress ask it for the plane's parts."""
+        return self._plane
+
+    def _register_service(self, service: MeshedService) -> None:
+        """Record ``service``, once it is built, under its name (checked unique by ``service_named``)."""
+        self._services[service.name] = service
 
     def _create_vpc(
         self, removal_policy: RemovalPolicy, retention: logs.RetentionDays
@@ -167,6 +177,39 @@ class MeshedCluster(Construct):
         )
         vpc.add_flow_log("FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs))
         return vpc, flow_logs
+
+
+def _check_cluster(
+    id: str,
+    scope: Construct,
+    namespace: object,
+    vpc: object,
+    data_plane: object,
+    service_domain: object,
+    removal_policy: object,
+    flow_log_retention: object,
+    log_encryption_key: object,
+) -> None:
+    """Raise with every problem of a cluster's inputs, the data plane's included."""
+    problems = ValidationProblems(f"MeshedCluster {id!r}")
+    _check_namespace(problems, namespace)
+    if vpc is not None:
+        check_interface(problems, "vpc", vpc, ec2.IVpc)
+    if check_type(problems, "data_plane", data_plane, DataPlane):
+        assert isinstance(data_plane, DataPlane)
+        data_plane._check(problems, scope)
+    if service_domain is not None:
+        check_namespace_name(problems, "service_domain", service_domain)
+    check_type(problems, "removal_policy", removal_policy, RemovalPolicy)
+    check_type(problems, "flow_log_retention", flow_log_retention, logs.RetentionDays)
+    _check_namespace_unique(problems, _namespace_key(scope, namespace, vpc), namespace)
+    if log_encryption_key is not None:
+        # Imported when used: every aws_cdk module loaded delays each synth's start.
+        from aws_cdk import aws_kms as kms
+
+        if check_interface(problems, "log_encryption_key", log_encryption_key, kms.IKey):
+            _check_key_region(problems, scope, cast(kms.IKey, log_encryption_key))
+    problems.raise_if_any()
 
 
 # The namespaces of each app's clusters, by VPC and name: Cloud Map refuses a second private DNS

@@ -10,6 +10,7 @@ from aws_cdk import aws_ecs as ecs
 from constructs import Construct
 
 from ._acknowledgments import acknowledge_default_image_encryption
+from ._deprecation import renamed
 from ._validate import (
     ValidationProblems,
     check_image_tag,
@@ -39,7 +40,8 @@ class ServiceRepository(Construct):
         encryption_key: kms.IKey | None = None,
         max_image_count: int = 100,
         untagged_image_expiry_days: int = 14,
-        destroy_on_delete: bool = False,
+        removal_policy: RemovalPolicy | None = None,
+        destroy_on_delete: bool | None = None,
     ) -> None:
         """Create the repository.
 
@@ -50,9 +52,13 @@ class ServiceRepository(Construct):
             encryption_key: A KMS key to encrypt images with. Default: AES-256 (ECR-managed).
             max_image_count: How many images the lifecycle policy keeps at most. Default: 100.
             untagged_image_expiry_days: After how many days untagged images are removed. Default: 14.
-            destroy_on_delete: For throw-away environments only: delete the repository and its
-                images with the stack (removal DESTROY with ``empty_on_delete``). Default: False,
-                the repository and its images are retained.
+            removal_policy: What happens to the repository when it leaves the stack, as
+                aws-cdk-lib's ``ecr.Repository`` names it. ``RemovalPolicy.DESTROY``, for throw-away
+                environments only, deletes the repository and its images (``empty_on_delete``);
+                SNAPSHOT is refused (ECR keeps no snapshots). Default: ``RemovalPolicy.RETAIN``, the
+                repository and its images are retained.
+            destroy_on_delete: Deprecated: use ``removal_policy``; removed in 2.0. True is
+                ``removal_policy=RemovalPolicy.DESTROY``, False is RETAIN. Passing both is refused.
         """
         problems = ValidationProblems(f"ServiceRepository {id!r}")
         if repository_name is not None:
@@ -66,7 +72,7 @@ class ServiceRepository(Construct):
         literal = "it is written into the ECR lifecycle policy's JSON text, where CloudFormation resolves nothing"
         check_positive(problems, "max_image_count", max_image_count, literal=literal)
         check_positive(problems, "untagged_image_expiry_days", untagged_image_expiry_days, literal=literal)
-        check_type(problems, "destroy_on_delete", destroy_on_delete, bool)
+        policy = _removal_policy(problems, removal_policy, destroy_on_delete)
         problems.raise_if_any()
 
         super().__init__(scope, id)
@@ -92,8 +98,8 @@ class ServiceRepository(Construct):
                     max_image_count=max_image_count,
                 ),
             ],
-            removal_policy=RemovalPolicy.DESTROY if destroy_on_delete else RemovalPolicy.RETAIN,
-            empty_on_delete=destroy_on_delete,
+            removal_policy=policy,
+            empty_on_delete=policy is RemovalPolicy.DESTROY,
         )
         if encryption_key is None:
             acknowledge_default_image_encryption(self.repository)
@@ -108,3 +114,28 @@ class ServiceRepository(Construct):
         check_image_tag(problems, "tag", tag)
         problems.raise_if_any()
         return ecs.ContainerImage.from_ecr_repository(self.repository, tag)
+
+
+def _removal_policy(problems: ValidationProblems, removal_policy: object, destroy_on_delete: object) -> RemovalPolicy:
+    """The repository's removal policy, given as ``removal_policy`` or as the deprecated ``destroy_on_delete``."""
+    if destroy_on_delete is not None and check_type(problems, "destroy_on_delete", destroy_on_delete, bool):
+        parameter, _ = renamed(
+            problems,
+            old="destroy_on_delete",
+            old_value=destroy_on_delete,
+            new="removal_policy",
+            new_value=removal_policy,
+        )
+        if parameter == "destroy_on_delete":
+            return RemovalPolicy.DESTROY if destroy_on_delete else RemovalPolicy.RETAIN
+    if removal_policy is None or not check_type(problems, "removal_policy", removal_policy, RemovalPolicy):
+        return RemovalPolicy.RETAIN
+    if removal_policy is RemovalPolicy.SNAPSHOT:
+        problems.add(
+            "removal_policy=RemovalPolicy.SNAPSHOT: an ECR repository has no snapshots, and CloudFormation refuses a "
+            "Snapshot deletion policy on it. Pass RemovalPolicy.RETAIN to keep the repository and its images, or "
+            "RemovalPolicy.DESTROY to delete them with the stack."
+        )
+        return RemovalPolicy.RETAIN
+    assert isinstance(removal_policy, RemovalPolicy)
+    return removal_policy

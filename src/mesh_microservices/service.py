@@ -4,49 +4,48 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 import jsii
 from aws_cdk import RemovalPolicy
-from aws_cdk import aws_appmesh as appmesh
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_servicediscovery as servicediscovery
-from constructs import Construct, IValidation
+from constructs import Construct
 
 from ._acknowledgments import acknowledge_task_findings
-from ._contract import AWS_API_EGRESS, DeploymentOptions, Egress, ServiceMeshing, ServiceSpec, Workload
-from ._deployment import MIN_HEALTHY_PERCENT, max_healthy_percent
+from ._contract import AWS_API_EGRESS, Egress, ServiceMeshing, ServiceSpec, Workload
+from ._fargate import TASK_DEFINITION_ID, fargate_service, fargate_task_definition
 from ._log_groups import new_log_group
-from ._placement import begin_round, check_same_environment, depends_on, deploy_after, rule_owner, stack_of
-from ._traffic_checks import check_route_policy, check_traffic
-from ._validate import (
-    ValidationProblems,
-    check_environment_names,
-    check_interface,
-    check_path,
-    check_port,
-    check_positive,
-    check_service_name,
-    check_task_size,
-    check_type,
-    is_token,
+from ._placement import begin_round, depends_on, deploy_after, rule_owner, stack_of
+from ._service_spec import (
+    DEFAULT_HEALTH_CHECK_PATH,
+    HealthCheckPathProbed,
+    RequestsCounted,
+    ServiceInputs,
+    check_service,
+    resolve_backends,
 )
-from .app_mesh import AppMeshService
+from ._validate import ValidationProblems, check_interface
 from .cluster import MeshedCluster
 from .observability import ServiceAlarms
-from .options import PATH_PROTOCOLS, Discovery, ListenerProtocol, RoutePolicy
-from .rollout import Rollout, check_rollout
+from .options import Discovery, ListenerProtocol, RoutePolicy
+from .rollout import Rollout
 from .scaling import Scaling
-from .security import ContainerSecurity, add_scratch_volumes, check_container_security, container_options
+from .security import ContainerSecurity, add_scratch_volumes, container_options
 from .traffic import ConnectionPool, Deployment, OutlierDetection, RouteRule, ServiceVersion
 
+if TYPE_CHECKING:
+    from aws_cdk import aws_appmesh as appmesh
+
+    from .app_mesh import AppMeshService
+
+__all__ = ["APP_CONTAINER_NAME", "DEFAULT_HEALTH_CHECK_PATH", "MeshedService"]
+
 APP_CONTAINER_NAME = "app"
-# The path probed when a service names none: the root, which every HTTP application serves.
-DEFAULT_HEALTH_CHECK_PATH = "/"
 
 
 @jsii.implements(iam.IGrantable, ec2.IConnectable)
@@ -104,7 +103,7 @@ class MeshedService(Construct):
         health_check_path: str | None = None,
         container_health_check: ecs.HealthCheck | None = None,
         cpu: int = 256,
-        memory_mib: int = 512,
+        memory_limit_mib: int | None = None,
         desired_count: int = 2,
         environment: Mapping[str, str] | None = None,
         secrets: Mapping[str, ecs.Secret] | None = None,
@@ -123,6 +122,7 @@ class MeshedService(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         container_security: ContainerSecurity | None = None,
         allow_all_outbound: bool = False,
+        memory_mib: int | None = None,
     ) -> None:
         """Create the service.
 
@@ -150,8 +150,8 @@ class MeshedService(Construct):
                 failing task, it does not replace it. Default: none.
             cpu: Task CPU units; a number token (e.g. a ``CfnParameter``'s ``value_as_number``) is
                 passed to CloudFormation unchecked. Default: 256.
-            memory_mib: Task memory in MiB; must suit ``cpu`` on Fargate (checked unless either is a
-                token). Default: 512.
+            memory_limit_mib: Task memory in MiB, as aws-cdk-lib's ``FargateTaskDefinition`` names it;
+                must suit ``cpu`` on Fargate (checked unless either is a token). Default: 512.
             desired_count: How many tasks run; 0 creates the service without starting a task, e.g.
                 to deploy a new repository before its first image is pushed. With ``scaling``, the
                 count the service starts with, within the scaling bounds. A number token is
@@ -199,135 +199,107 @@ class MeshedService(Construct):
                 need without VPC endpoints. DNS to the VPC resolver is never filtered by security
                 groups. A service that calls anything else (a database, a third-party API on another
                 port) opens it with ``service.security_group.add_egress_rule(...)``, or passes True.
+            memory_mib: Deprecated: use ``memory_limit_mib``; removed in 2.0. Passing both is refused.
         """
-        discovery = discovery if discovery is not None else Discovery.cloud_map()
-        rollout = rollout if rollout is not None else Rollout.rolling()
-        route_policy = route_policy if route_policy is not None else RoutePolicy()
-        problems = ValidationProblems(f"MeshedService {id!r}")
-        if check_type(problems, "cluster", cluster, MeshedCluster):
-            check_service_name(problems, "name", name)
-            if isinstance(name, str) and name in cluster._services:
-                problems.add(
-                    f"name={name!r} is already a service of cluster {cluster.node.path!r} "
-                    f"(construct {cluster._services[name].node.path!r}); give each service its own name."
-                )
-            check_port(problems, "port", port, reserved=cluster._plane.reserved_ports())
-            check_same_environment(
-                problems, "scope", stack_of(scope), stack_of(cluster), what=f"cluster {cluster.node.path!r}"
-            )
-        check_type(problems, "image", image, ecs.ContainerImage)
-        check_type(problems, "protocol", protocol, ListenerProtocol)
-        _check_health_check_path(problems, health_check_path, protocol)
-        if container_health_check is not None:
-            check_type(problems, "container_health_check", container_health_check, ecs.HealthCheck)
-        check_task_size(problems, cpu, memory_mib)
-        check_positive(problems, "desired_count", desired_count, minimum=0)
-        _check_environment(problems, environment, secrets, versions)
-        check_type(problems, "discovery", discovery, Discovery)
-        check_route_policy(problems, "route_policy", route_policy, protocol)
-        _resolve_backends(problems, backends, cluster)
-        _check_scaling(problems, scaling, protocol, desired_count, versions)
-        weights = check_traffic(
-            problems,
+        inputs = ServiceInputs(
+            cluster=cluster,
+            name=name,
+            image=image,
+            port=port,
             protocol=protocol,
+            health_check_path=health_check_path,
+            container_health_check=container_health_check,
+            cpu=cpu,
+            memory_limit_mib=memory_limit_mib,
+            memory_mib=memory_mib,
+            desired_count=desired_count,
+            environment=environment,
+            secrets=secrets,
+            discovery=discovery if discovery is not None else Discovery.cloud_map(),
+            route_policy=route_policy if route_policy is not None else RoutePolicy(),
             version=version,
             weight=weight,
             versions=versions,
             routes=routes,
+            rollout=rollout if rollout is not None else Rollout.rolling(),
             outlier_detection=outlier_detection,
             connection_pool=connection_pool,
-        )
-        check_rollout(problems, "rollout", rollout, protocol=protocol)
-        check_type(problems, "log_retention", log_retention, logs.RetentionDays)
-        check_type(problems, "removal_policy", removal_policy, RemovalPolicy)
-        container_security = container_security if container_security is not None else ContainerSecurity()
-        check_container_security(problems, "container_security", container_security)
-        check_type(problems, "allow_all_outbound", allow_all_outbound, bool)
-        problems.raise_if_any()
-        spec = ServiceSpec(
-            scope=self,
-            name=name,
-            namespace=cluster.namespace,
-            namespace_name=cluster.namespace_name,
-            domain=cluster.service_domain,
-            port=port,
-            protocol=protocol,
-            health_check_path=health_check_path if health_check_path is not None else DEFAULT_HEALTH_CHECK_PATH,
-            discovery=discovery,
-            route_policy=route_policy,
-            primary_version=version,
-            weights=weights,
-            routes=tuple(routes),
-            outlier_detection=outlier_detection,
-            connection_pool=connection_pool,
-            rollout=rollout,
+            backends=backends,
             scaling=scaling,
+            log_retention=log_retention,
+            removal_policy=removal_policy,
+            container_security=container_security if container_security is not None else ContainerSecurity(),
+            allow_all_outbound=allow_all_outbound,
         )
-        cluster._plane.check(problems, spec)
-        problems.raise_if_any()
+        spec = check_service(self, id, scope, inputs)  # raises with every problem, before any construct exists
 
         super().__init__(scope, id)
+        self._keep(id, scope, inputs, spec)
+        self.log_group = self._log_group(inputs)
+        self.security_group = self._security_group(spec)
+        self._deploy_versions(inputs, spec)
+        self.meshing: ServiceMeshing = cluster._binding.attach(
+            Workload(spec=spec, deployments=tuple(self.deployments.values()), log_group=self.log_group)
+        )
+        self._acknowledge_task_findings(id, scope)
+        begin_round()
+        deploy_after(self._stack, stack_of(cluster))
+        self._add_synthesis_checks(spec, path_given=health_check_path is not None)
+        cluster._register_service(self)
+        for callee in backends:
+            self.connect_to(callee)
+
+    def _keep(self, id: str, scope: Construct, inputs: ServiceInputs, spec: ServiceSpec) -> None:
+        """The declaration's attributes, and what the build steps read."""
         self._construct_id = id
         self._stack = stack_of(self, parent=scope)
-        self.cluster = cluster
-        self.name = name
-        self.port = port
-        self.protocol = protocol
+        self._inputs = inputs
+        self.cluster = inputs.cluster
+        self.name = inputs.name
+        self.port = inputs.port
+        self.protocol = inputs.protocol
         self.health_check_path: str = spec.health_check_path
-        self._container_health_check = container_health_check
-        self._rollout = rollout
-        self.scaling = scaling
+        self._rollout = inputs.rollout
+        self.scaling = inputs.scaling
         self._target_groups: list[elbv2.ApplicationTargetGroup] = []
-        self.container_security = container_security
-        self.allow_all_outbound = allow_all_outbound
-        self.log_group = new_log_group(
+        self.container_security = inputs.container_security
+        self.allow_all_outbound = inputs.allow_all_outbound
+        self.route_rules: tuple[RouteRule, ...] = tuple(inputs.routes)
+        self._callees: list[MeshedService] = []
+        self._exposed_to: list[str] = []
+
+    def _log_group(self, inputs: ServiceInputs) -> logs.LogGroup:
+        """The log group of every version's containers, encrypted with the cluster's key when it has one."""
+        return new_log_group(
             self,
             "Logs",
-            retention=log_retention,
-            removal_policy=removal_policy,
-            encryption_key=cluster.log_encryption_key,
+            retention=inputs.log_retention,
+            removal_policy=inputs.removal_policy,
+            encryption_key=inputs.cluster.log_encryption_key,
         )
-        self.security_group = self._security_group(spec)
-        primary = self._deploy(self, spec, version, weight, image, cpu, memory_mib, desired_count, environment, secrets)
+
+    def _deploy_versions(self, inputs: ServiceInputs, spec: ServiceSpec) -> None:
+        """The primary version's deployment in the service itself, each further one in a construct of its own."""
+        primary = self._deploy(
+            self, spec, inputs.version, inputs.weight, inputs.image, inputs.desired_count, inputs.environment
+        )
         self.task_definition = primary.task_definition
         self.task_role: iam.IRole = primary.task_definition.task_role
         self.app_container = primary.app_container
         self.service = primary.service
         self.cloud_map_service: servicediscovery.IService | None = primary.cloud_map_service
-        self.deployments: dict[str, Deployment] = {version: primary}
-        self.route_rules: tuple[RouteRule, ...] = tuple(routes)
-        for extra in versions:
+        self.deployments: dict[str, Deployment] = {inputs.version: primary}
+        for extra in inputs.versions:
             self.deployments[extra.name] = self._deploy(
                 Construct(self, _version_scope_id(extra.name)),
                 spec,
                 extra.name,
                 extra.weight,
                 extra.image,
-                cpu,
-                memory_mib,
-                extra.desired_count if extra.desired_count is not None else desired_count,
-                extra.environment if extra.environment is not None else environment,
-                secrets,
+                extra.desired_count if extra.desired_count is not None else inputs.desired_count,
+                extra.environment if extra.environment is not None else inputs.environment,
                 task_role=self.task_role,
             )
-        self.meshing: ServiceMeshing = cluster._plane.attach(
-            Workload(spec=spec, deployments=tuple(self.deployments.values()), log_group=self.log_group)
-        )
-        for deployed, deployment in self.deployments.items():
-            holder = id if deployed == version else f"{id}/{_version_scope_id(deployed)}"
-            below = f"{holder}/TaskDefinition"
-            acknowledge_task_findings(deployment.task_definition, stack=self._stack, parent=scope, path=below)
-        begin_round()
-        deploy_after(self._stack, stack_of(cluster))
-        self._callees: list[MeshedService] = []
-        self._exposed_to: list[str] = []
-        if health_check_path is not None and not cluster._plane.probes_health_check_path(spec):
-            self.node.add_validation(_HealthCheckPathProbed(self))
-        if scaling is not None and scaling.requests_per_target is not None:
-            self.node.add_validation(_RequestsCounted(self))
-        cluster._services[name] = self
-        for callee in backends:
-            self.connect_to(callee)
 
     def _deploy(
         self,
@@ -336,11 +308,8 @@ class MeshedService(Construct):
         version: str,
         weight: int,
         image: ecs.ContainerImage,
-        cpu: int,
-        memory_mib: int,
         desired_count: int,
         environment: Mapping[str, str] | None,
-        secrets: Mapping[str, ecs.Secret] | None,
         *,
         task_role: iam.IRole | None = None,
     ) -> Deployment:
@@ -349,56 +318,25 @@ class MeshedService(Construct):
         Extra versions run with the primary version's ``task_role``, so that a grant to the
         service reaches every version; the primary's task definition creates it.
         """
-        plane = self.cluster._plane
-        task_definition = ecs.FargateTaskDefinition(
+        plane = self.cluster._binding
+        task_definition = fargate_task_definition(
             scope,
-            "TaskDefinition",
-            cpu=cpu,
-            memory_limit_mib=memory_mib,
+            cpu=self._inputs.cpu,
+            memory_limit_mib=self._inputs.task_memory_mib,
             proxy_configuration=plane.proxy_configuration(spec),
             task_role=task_role,
         )
-        app_container = task_definition.add_container(
-            "App",
-            container_name=APP_CONTAINER_NAME,
-            image=image,
-            essential=True,
-            environment=dict(environment or {}),
-            secrets=dict(secrets or {}),
-            **container_options(scope, self.container_security, id="AppLinuxParameters"),
-            port_mappings=[
-                ecs.PortMapping(container_port=spec.port, name=spec.name, app_protocol=spec.protocol.ecs_app_protocol)
-            ],
-            health_check=self._container_health_check,
-            logging=ecs.LogDrivers.aws_logs(
-                stream_prefix=APP_CONTAINER_NAME if scope is self else f"{APP_CONTAINER_NAME}-{version}",
-                log_group=self.log_group,
-            ),
-        )
-        add_scratch_volumes(task_definition, app_container, self.container_security.writable_paths)
-        registration = plane.registration(spec, version, task_definition, self.log_group)
-        # The rollout releases the primary version; App Mesh's further versions roll as before.
-        release = plane.deployment_options(spec) if scope is self else DeploymentOptions()
-        service = ecs.FargateService(
+        app_container = self._app_container(scope, spec, version, task_definition, image, environment)
+        service = fargate_service(
             scope,
             "Resource",
             cluster=self.cluster.cluster,
             task_definition=task_definition,
             desired_count=desired_count,
-            assign_public_ip=False,
-            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
-            security_groups=[self.security_group],
-            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
-            min_healthy_percent=MIN_HEALTHY_PERCENT,
-            max_healthy_percent=max_healthy_percent(desired_count),
-            cloud_map_options=registration.cloud_map_options,
-            service_connect_configuration=registration.service_connect,
-            deployment_strategy=release.deployment_strategy,
-            canary_configuration=release.canary_configuration,
-            linear_configuration=release.linear_configuration,
-            bake_time=release.bake_time,
-            deployment_alarms=release.deployment_alarms,
-            lifecycle_hooks=list(release.lifecycle_hooks) or None,
+            security_group=self.security_group,
+            registration=plane.registration(spec, version, task_definition, self.log_group),
+            # The rollout releases the primary version; App Mesh's further versions roll as before.
+            release=plane.deployment_options(spec) if scope is self else None,
         )
         return Deployment(
             version=version,
@@ -410,6 +348,50 @@ class MeshedService(Construct):
             cloud_map_service=service.cloud_map_service,
             task_count=self._scale(service),
         )
+
+    def _app_container(
+        self,
+        scope: Construct,
+        spec: ServiceSpec,
+        version: str,
+        task_definition: ecs.FargateTaskDefinition,
+        image: ecs.ContainerImage,
+        environment: Mapping[str, str] | None,
+    ) -> ecs.ContainerDefinition:
+        """The version's application container, listening on ``spec.port``, logging to the service's log group."""
+        app_container = task_definition.add_container(
+            "App",
+            container_name=APP_CONTAINER_NAME,
+            image=image,
+            essential=True,
+            environment=dict(environment or {}),
+            secrets=dict(self._inputs.secrets or {}),
+            **container_options(scope, self.container_security, id="AppLinuxParameters"),
+            port_mappings=[
+                ecs.PortMapping(container_port=spec.port, name=spec.name, app_protocol=spec.protocol.ecs_app_protocol)
+            ],
+            health_check=self._inputs.container_health_check,
+            logging=ecs.LogDrivers.aws_logs(
+                stream_prefix=APP_CONTAINER_NAME if scope is self else f"{APP_CONTAINER_NAME}-{version}",
+                log_group=self.log_group,
+            ),
+        )
+        add_scratch_volumes(task_definition, app_container, self.container_security.writable_paths)
+        return app_container
+
+    def _acknowledge_task_findings(self, id: str, scope: Construct) -> None:
+        """The findings every version's task definition raises by the library's design, each with its reason."""
+        for deployed, deployment in self.deployments.items():
+            holder = id if deployment.primary else f"{id}/{_version_scope_id(deployed)}"
+            below = f"{holder}/{TASK_DEFINITION_ID}"
+            acknowledge_task_findings(deployment.task_definition, stack=self._stack, parent=scope, path=below)
+
+    def _add_synthesis_checks(self, spec: ServiceSpec, *, path_given: bool) -> None:
+        """What only the whole app can tell: whether something probes the path, or counts the requests."""
+        if path_given and not self.cluster._binding.probes_health_check_path(spec):
+            self.node.add_validation(HealthCheckPathProbed(self))
+        if self.scaling is not None and self.scaling.requests_per_target is not None:
+            self.node.add_validation(RequestsCounted(self))
 
     def _scale(self, service: ecs.FargateService) -> ecs.ScalableTaskCount | None:
         """The version's scalable task count with the CPU and memory policies (requests come with a target group)."""
@@ -470,7 +452,7 @@ class MeshedService(Construct):
             allow_all_outbound=self.allow_all_outbound,
         )
         if not self.allow_all_outbound:
-            for port, reason in _outbound((AWS_API_EGRESS, *self.cluster._plane.egress(spec))).items():
+            for port, reason in _outbound((AWS_API_EGRESS, *self.cluster._binding.egress(spec))).items():
                 group.add_egress_rule(ec2.Peer.any_ipv4(), _tcp_port(port), reason)
         return group
 
@@ -502,32 +484,34 @@ class MeshedService(Construct):
     @property
     def app_mesh(self) -> AppMeshService:
         """The App Mesh resources and Envoy sidecar of this service (App Mesh data plane only)."""
-        if not isinstance(self.meshing, AppMeshService):
-            raise AttributeError(
-                f"service {self.name!r} runs on {self.cluster.data_plane!r}, not App Mesh; its data plane's parts are "
-                "service.meshing, or create its cluster with data_plane=DataPlane.app_mesh()."
-            )
-        return self.meshing
+        return cast("AppMeshService", self._part("app_mesh"))
 
     @property
     def virtual_node(self) -> appmesh.VirtualNode:
-        """The App Mesh virtual node of this service."""
-        return self.app_mesh.virtual_node
+        """The App Mesh virtual node of this service (App Mesh data plane only)."""
+        return cast("appmesh.VirtualNode", self._part("virtual_node"))
 
     @property
     def virtual_router(self) -> appmesh.VirtualRouter:
-        """The App Mesh virtual router in front of this service."""
-        return self.app_mesh.virtual_router
+        """The App Mesh virtual router in front of this service (App Mesh data plane only)."""
+        return cast("appmesh.VirtualRouter", self._part("virtual_router"))
 
     @property
     def virtual_service(self) -> appmesh.VirtualService:
-        """The App Mesh virtual service callers dial, named ``dns_name``."""
-        return self.app_mesh.virtual_service
+        """The App Mesh virtual service callers dial, named ``dns_name`` (App Mesh data plane only)."""
+        return cast("appmesh.VirtualService", self._part("virtual_service"))
 
     @property
     def envoy_container(self) -> ecs.ContainerDefinition:
-        """The Envoy sidecar container of this service's task definition."""
-        return self.app_mesh.envoy_container
+        """The Envoy sidecar container of this service's task definition (App Mesh data plane only)."""
+        return cast(ecs.ContainerDefinition, self._part("envoy_container"))
+
+    def _part(self, name: str) -> object:
+        """A part only the data plane has: raises AttributeError naming the plane when it has none."""
+        try:
+            return self.meshing.part(name)
+        except AttributeError as error:
+            raise AttributeError(f"MeshedService {self.name!r}: {error}") from None
 
     @property
     def exposed_to(self) -> list[str]:
@@ -547,7 +531,7 @@ class MeshedService(Construct):
             callee: The service this one calls, or its name in this service's cluster.
         """
         problems = ValidationProblems(f"MeshedService {self._construct_id!r}.connect_to")
-        found = _resolve_backends(problems, [callee], self.cluster, parameter="callee")
+        found = resolve_backends(problems, [callee], self.cluster, parameter="callee")
         if found and found[0] is self:
             problems.add(
                 f"callee is {self.name!r} itself; a service reaches itself without the mesh. Drop this connect_to call."
@@ -615,179 +599,6 @@ def _outbound(needs: Sequence[Egress]) -> dict[int, str]:
         if need.reason not in listed:
             listed.append(need.reason)
     return {port: "; ".join(listed) for port, listed in reasons.items()}
-
-
-def _check_health_check_path(problems: ValidationProblems, path: object, protocol: object) -> None:
-    if path is None:
-        return
-    check_path(problems, "health_check_path", path)
-    if isinstance(protocol, ListenerProtocol) and protocol not in PATH_PROTOCOLS:
-        problems.add(
-            f"health_check_path={path!r} is not used by protocol=ListenerProtocol.{protocol.name}: gRPC and TCP "
-            "health checks have no path (App Mesh probes gRPC with the gRPC health protocol and TCP by "
-            "connecting). Drop health_check_path; to probe the application from inside its task, pass "
-            "container_health_check=ecs.HealthCheck(...)."
-        )
-
-
-@jsii.implements(IValidation)
-class _HealthCheckPathProbed:
-    """Fails synthesis when a service's explicit health_check_path is probed by nothing.
-
-    Only a load balancer probes the path when the data plane does not, and load balancers reach a
-    service through ``expose_to`` (MeshIngress calls it too), which may come after the service.
-    """
-
-    def __init__(self, service: MeshedService) -> None:
-        self._service = service
-
-    def validate(self) -> list[str]:
-        service = self._service
-        if service.exposed_to:
-            return []
-        return [
-            f"MeshedService {service.name!r}: health_check_path={service.health_check_path!r} is probed by "
-            f"nothing. On {service.cluster.data_plane!r} only a load balancer's target group probes a path, and "
-            "the service is exposed to no load balancer. Give the application container_health_check="
-            "ecs.HealthCheck(...) instead, or route the service through a MeshIngress or expose_to() a load "
-            "balancer whose target group probes the path; or drop health_check_path."
-        ]
-
-
-def _check_scaling(
-    problems: ValidationProblems,
-    scaling: object,
-    protocol: object,
-    desired_count: object,
-    versions: object,
-) -> None:
-    """A Scaling (its fields checked itself), whose bounds hold every version's starting count."""
-    if scaling is None or not check_type(problems, "scaling", scaling, Scaling):
-        return
-    assert isinstance(scaling, Scaling)
-    counts: list[tuple[str, object]] = [("desired_count", desired_count)]
-    if isinstance(versions, Sequence):
-        counts += [
-            (f"versions[{index}].desired_count", extra.desired_count)
-            for index, extra in enumerate(versions)
-            if isinstance(extra, ServiceVersion) and extra.desired_count is not None
-        ]
-    for parameter, count in counts:
-        problem = scaling._bounds_problem(parameter, count)
-        if problem is not None:
-            problems.add(problem)
-    http = not isinstance(protocol, ListenerProtocol) or protocol is ListenerProtocol.HTTP
-    if scaling.requests_per_target is not None and not http:
-        assert isinstance(protocol, ListenerProtocol)
-        problems.add(
-            f"scaling.requests_per_target={scaling.requests_per_target} with protocol=ListenerProtocol."
-            f"{protocol.name}: requests per task are counted by an Application Load Balancer, and a MeshIngress "
-            "routes HTTP services only. Scale on cpu_percent or memory_percent instead."
-        )
-
-
-@jsii.implements(IValidation)
-class _RequestsCounted:
-    """Fails synthesis when ``scaling.requests_per_target`` is set and no ALB target group forwards to the service.
-
-    A MeshIngress attaches its target group after the service exists, so this is checked at synthesis.
-    """
-
-    def __init__(self, service: MeshedService) -> None:
-        self._service = service
-
-    def validate(self) -> list[str]:
-        service = self._service
-        if service.load_balancer_target_groups:
-            return []
-        assert service.scaling is not None
-        return [
-            f"MeshedService {service.name!r}: scaling.requests_per_target={service.scaling.requests_per_target} "
-            "counts the requests an Application Load Balancer forwards to the service's tasks, and no ALB target "
-            "group forwards to them. Route the service through a MeshIngress with load_balancer="
-            "IngressLoadBalancer.ALB (the default), or scale on cpu_percent or memory_percent instead."
-        ]
-
-
-def _check_environment(problems: ValidationProblems, environment: object, secrets: object, versions: object) -> None:
-    """Plain and secret variables: well typed, not reserved by ECS, each name in one of the two."""
-    _check_string_map(problems, "environment", environment)
-    _check_string_map(problems, "secrets", secrets, value_type=ecs.Secret)
-    plain = environment if isinstance(environment, Mapping) else {}
-    secret = secrets if isinstance(secrets, Mapping) else {}
-    check_environment_names(problems, "environment", plain)
-    check_environment_names(problems, "secrets", secret)
-    for index, version in enumerate(versions if isinstance(versions, (list, tuple)) else ()):
-        if isinstance(version, ServiceVersion) and version.environment is not None:
-            where = f"versions[{index}].environment"
-            _check_string_map(problems, where, version.environment)
-            if isinstance(version.environment, Mapping):
-                check_environment_names(problems, where, version.environment)
-                _check_disjoint(problems, where, version.environment, secret)
-    _check_disjoint(problems, "environment", plain, secret)
-
-
-def _check_disjoint(
-    problems: ValidationProblems, parameter: str, plain: Mapping[Any, object], secret: Mapping[Any, object]
-) -> None:
-    both = sorted(name for name in plain if isinstance(name, str) and not is_token(name) and name in secret)
-    if both:
-        names = ", ".join(map(repr, both))
-        problems.add(
-            f"{parameter} and secrets both set {names}; a container takes one value per name. Keep each name in "
-            "one of them: in secrets if its value is sensitive, in environment otherwise."
-        )
-
-
-def _check_string_map(problems: ValidationProblems, parameter: str, values: object, value_type: type = str) -> None:
-    if values is None:
-        return
-    wanted = f"dict of str to {value_type.__name__}"
-    if not isinstance(values, Mapping):
-        problems.add(f"{parameter}={values!r} is a {type(values).__name__}; pass a {wanted}.", kind=TypeError)
-        return
-    for key, value in values.items():
-        if not isinstance(key, str) or not isinstance(value, value_type):
-            problems.add(f"{parameter}[{key!r}]={value!r}: pass a {wanted}.", kind=TypeError)
-
-
-def _resolve_backends(
-    problems: ValidationProblems, backends: object, cluster: object, *, parameter: str = "backends"
-) -> list[MeshedService]:
-    """The services ``backends`` names (objects or names in ``cluster``); records what is wrong."""
-    if isinstance(backends, (str, bytes)) or not isinstance(backends, Sequence):
-        problems.add(f"{parameter}={backends!r} is not a list; pass a list of MeshedService or names.", kind=TypeError)
-        return []
-    resolved: list[MeshedService] = []
-
-    def cluster_path() -> str:  # for messages only: reading a path is a jsii round trip
-        return cluster.node.path if isinstance(cluster, MeshedCluster) else repr(cluster)
-
-    for backend in backends:
-        if isinstance(backend, str) and isinstance(cluster, MeshedCluster):
-            found = cluster._services.get(backend)
-            if found is None:
-                names = ", ".join(sorted(cluster._services)) or "none yet"
-                problems.add(
-                    f"{parameter}: no service is named {backend!r} in cluster {cluster_path()!r} (its services: "
-                    f"{names}); check the name, or declare the callee before its callers."
-                )
-            else:
-                resolved.append(found)
-        elif not isinstance(backend, MeshedService):
-            problems.add(
-                f"{parameter} holds {backend!r}, a {type(backend).__name__}; pass MeshedService objects or names.",
-                kind=TypeError,
-            )
-        elif backend.cluster is not cluster:
-            problems.add(
-                f"{parameter}: {backend.name!r} runs in cluster {backend.cluster.node.path!r}, not in "
-                f"{cluster_path()!r}; services connect within one cluster — move one of them, or expose "
-                "the callee through an ingress."
-            )
-        else:
-            resolved.append(backend)
-    return resolved
 
 
 def _version_scope_id(version: str) -> str:

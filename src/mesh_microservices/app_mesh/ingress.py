@@ -26,11 +26,12 @@ from .._contract import (
     TARGET_CHECK_THRESHOLD,
     TARGET_CHECK_TIMEOUT_SECONDS,
     IngressProxyOptions,
+    IngressRouteSpec,
     IngressSite,
     IngressSpec,
     IngressTargets,
 )
-from .._deployment import MIN_HEALTHY_PERCENT, max_healthy_percent
+from .._fargate import TASK_DEFINITION_ID, fargate_service, fargate_task_definition
 from .._log_groups import new_log_group
 from .._placement import depends_on, deploy_after, stack_of
 from .._validate import ValidationProblems, check_port, check_positive, check_task_size, check_type
@@ -78,7 +79,7 @@ class GatewayOptions:
 
     port: int
     cpu: int
-    memory_mib: int
+    memory_limit_mib: int
     desired_count: int
     log_retention: logs.RetentionDays
     removal_policy: RemovalPolicy
@@ -89,7 +90,7 @@ class GatewayOptions:
         return cls(
             port=proxy.port if proxy.port is not None else GATEWAY_PORT,
             cpu=proxy.cpu if proxy.cpu is not None else GATEWAY_CPU,
-            memory_mib=proxy.memory_mib if proxy.memory_mib is not None else GATEWAY_MEMORY_MIB,
+            memory_limit_mib=proxy.memory_limit_mib if proxy.memory_limit_mib is not None else GATEWAY_MEMORY_MIB,
             desired_count=proxy.desired_count if proxy.desired_count is not None else GATEWAY_DESIRED_COUNT,
             log_retention=proxy.log_retention if proxy.log_retention is not None else GATEWAY_LOG_RETENTION,
             removal_policy=proxy.removal_policy if proxy.removal_policy is not None else GATEWAY_REMOVAL_POLICY,
@@ -100,7 +101,7 @@ def check_gateway(problems: ValidationProblems, spec: IngressSpec) -> None:
     """Record what is wrong with the gateway's options, and with where the routed services live."""
     options = GatewayOptions.of(spec.proxy)
     check_port(problems, "port", options.port, reserved=envoy.reserved_ports())
-    check_task_size(problems, options.cpu, options.memory_mib)
+    check_task_size(problems, options.cpu, options.memory_limit_mib, memory_parameter="memory_limit_mib")
     check_positive(problems, "desired_count", options.desired_count)
     check_type(problems, "log_retention", options.log_retention, logs.RetentionDays)
     check_type(problems, "removal_policy", options.removal_policy, RemovalPolicy)
@@ -155,38 +156,17 @@ class AppMeshIngress(IngressTargets):
             removal_policy=options.removal_policy,
             encryption_key=site.log_encryption_key,
         )
-        self.security_group = ec2.SecurityGroup(
-            scope,
-            "SecurityGroup",
-            vpc=site.vpc,
-            description=f"{scope.node.path}: the gateway, reachable from its load balancer only",
-            allow_all_outbound=False,
-        )
-        self.security_group.add_egress_rule(
-            ec2.Peer.any_ipv4(),
-            ec2.Port.tcp(AWS_API_PORT),
-            "AWS APIs: App Mesh configuration, image pulls, logs, metrics and traces",
-        )
+        self.security_group = _gateway_security_group(site)
         self._connections = ec2.Connections(security_groups=[self.security_group])
-        self.task_definition = ecs.FargateTaskDefinition(
-            scope, "TaskDefinition", cpu=options.cpu, memory_limit_mib=options.memory_mib
+        self.task_definition = fargate_task_definition(
+            scope, cpu=options.cpu, memory_limit_mib=options.memory_limit_mib
         )
         self.gateway = AppMeshGateway(
             scope,
             "AppMesh",
             mesh=mesh,
             port=options.port,
-            routes=[
-                GatewayRouteTarget(
-                    name=route.name,
-                    path_prefix=route.path_prefix,
-                    hostname=route.hostname,
-                    strip_prefix=STRIP_PREFIX if route.strip_prefix is None else route.strip_prefix,
-                    virtual_service_name=route.service.dns_name,
-                    virtual_service=cast(AppMeshService, route.service.meshing).virtual_service,
-                )
-                for route in spec.routes
-            ],
+            routes=[_gateway_route(route) for route in spec.routes],
             task_definition=self.task_definition,
             envoy_image=envoy_image,
             log_group=self.log_group,
@@ -196,8 +176,16 @@ class AppMeshIngress(IngressTargets):
         self.virtual_gateway: appmesh.VirtualGateway = self.gateway.virtual_gateway
         self.gateway_routes: dict[str, appmesh.GatewayRoute] = self.gateway.gateway_routes
         self.envoy_container: ecs.ContainerDefinition = self.gateway.envoy_container
-        acknowledge_task_findings(self.task_definition, stack=stack, parent=scope, path="TaskDefinition")
-        self.service = self._service(site, options.desired_count)
+        acknowledge_task_findings(self.task_definition, stack=stack, parent=scope, path=TASK_DEFINITION_ID)
+        self.service = fargate_service(
+            scope,
+            "Service",
+            cluster=site.cluster,
+            task_definition=self.task_definition,
+            desired_count=options.desired_count,
+            security_group=self.security_group,
+            health_check_grace_period=HEALTH_CHECK_GRACE_PERIOD,
+        )
         self.target_group: elbv2.ApplicationTargetGroup | elbv2.NetworkTargetGroup
         if spec.load_balancer is IngressLoadBalancer.ALB:
             self.target_group = self._behind_application_load_balancer(site)
@@ -223,22 +211,6 @@ class AppMeshIngress(IngressTargets):
                 "(gateway_routes)."
             )
         return getattr(self, name)
-
-    def _service(self, site: IngressSite, desired_count: int) -> ecs.FargateService:
-        return ecs.FargateService(
-            site.scope,
-            "Service",
-            cluster=site.cluster,
-            task_definition=self.task_definition,
-            desired_count=desired_count,
-            assign_public_ip=False,
-            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
-            security_groups=[self.security_group],
-            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
-            min_healthy_percent=MIN_HEALTHY_PERCENT,
-            max_healthy_percent=max_healthy_percent(desired_count),
-            health_check_grace_period=HEALTH_CHECK_GRACE_PERIOD,
-        )
 
     def _gateway_target(self) -> ecs.IEcsLoadBalancerTarget:
         return self.service.load_balancer_target(container_name=envoy.ENVOY_CONTAINER_NAME, container_port=self.port)
@@ -296,3 +268,33 @@ class AppMeshIngress(IngressTargets):
             site.load_balancer, ec2.Port.tcp(self.port), "load balancer to the gateway"
         )
         return target_group
+
+
+def _gateway_security_group(site: IngressSite) -> ec2.SecurityGroup:
+    """The gateway's group: no rule in yet (the load balancer's comes with it), out to the AWS APIs only."""
+    scope = site.scope
+    group = ec2.SecurityGroup(
+        scope,
+        "SecurityGroup",
+        vpc=site.vpc,
+        description=f"{scope.node.path}: the gateway, reachable from its load balancer only",
+        allow_all_outbound=False,
+    )
+    group.add_egress_rule(
+        ec2.Peer.any_ipv4(),
+        ec2.Port.tcp(AWS_API_PORT),
+        "AWS APIs: App Mesh configuration, image pulls, logs, metrics and traces",
+    )
+    return group
+
+
+def _gateway_route(route: IngressRouteSpec) -> GatewayRouteTarget:
+    """The gateway route of an ingress route: to the routed service's virtual service."""
+    return GatewayRouteTarget(
+        name=route.name,
+        path_prefix=route.path_prefix,
+        hostname=route.hostname,
+        strip_prefix=STRIP_PREFIX if route.strip_prefix is None else route.strip_prefix,
+        virtual_service_name=route.service.dns_name,
+        virtual_service=cast(AppMeshService, route.service.meshing).virtual_service,
+    )

@@ -237,53 +237,12 @@ def add_telemetry(
     variables: list[str] = []
     daemon = agent = None
     if observability.tracing:
-        envoy.add_environment(ENVOY_XRAY_TRACING_VARIABLE, "1")
+        daemon = _add_xray_daemon(observability, task_definition, envoy, log_group, stream_suffix)
         variables.append(ENVOY_XRAY_TRACING_VARIABLE)
-        daemon = task_definition.add_container(
-            "XRayDaemon",
-            container_name=XRAY_DAEMON_CONTAINER_NAME,
-            image=observability.xray_daemon_image or ecs.ContainerImage.from_registry(XRAY_DAEMON_IMAGE),
-            # Essential: a task never serves without the tracing it was declared with, and a
-            # daemon that cannot start fails the deployment, which the circuit breaker rolls back.
-            essential=True,
-            **container_options(task_definition, XRAY_DAEMON_SECURITY, id="XRayDaemonLinuxParameters"),
-            logging=ecs.LogDrivers.aws_logs(
-                stream_prefix=f"{XRAY_DAEMON_CONTAINER_NAME}{stream_suffix}", log_group=log_group
-            ),
-        )
-        # Envoy sends its first segments as soon as it starts.
-        envoy.add_container_dependencies(
-            ecs.ContainerDependency(container=daemon, condition=ecs.ContainerDependencyCondition.START)
-        )
         statements.append(iam.PolicyStatement(actions=list(XRAY_ACTIONS), resources=["*"]))
     if observability.envoy_metrics:
-        for name, value in (
-            (ENVOY_DOG_STATSD_VARIABLE, "1"),
-            (ENVOY_STATS_TAGS_VARIABLE, "1"),
-            ("STATSD_ADDRESS", STATSD_ADDRESS),
-            ("STATSD_PORT", str(STATSD_PORT)),
-        ):
-            envoy.add_environment(name, value)
-            variables.append(name)
-        agent = task_definition.add_container(
-            "CloudWatchAgent",
-            container_name=CLOUDWATCH_AGENT_CONTAINER_NAME,
-            image=observability.cloudwatch_agent_image or ecs.ContainerImage.from_registry(CLOUDWATCH_AGENT_IMAGE),
-            essential=True,  # as the X-Ray daemon: the alarms go blind without it
-            **container_options(task_definition, CLOUDWATCH_AGENT_SECURITY, id="CloudWatchAgentLinuxParameters"),
-            # The image's own user: it writes its translated configuration to a directory root
-            # owns, so it cannot run as 1337. Its calls to CloudWatch pass through Envoy, which
-            # App Mesh always lets reach *.amazonaws.com, even with egress filter DROP_ALL.
-            environment={CLOUDWATCH_AGENT_CONFIG_VARIABLE: cloudwatch_agent_config(observability.metrics_namespace)},
-            logging=ecs.LogDrivers.aws_logs(
-                stream_prefix=f"{CLOUDWATCH_AGENT_CONTAINER_NAME}{stream_suffix}", log_group=log_group
-            ),
-        )
-        acknowledge_sidecar_environment(
-            task_definition,
-            container_name=CLOUDWATCH_AGENT_CONTAINER_NAME,
-            variables=f"{CLOUDWATCH_AGENT_CONFIG_VARIABLE}, the agent's configuration (StatsD listener, namespace)",
-        )
+        variables += _send_envoy_statistics(envoy)
+        agent = _add_cloudwatch_agent(observability, task_definition, log_group, stream_suffix)
         statements.append(
             iam.PolicyStatement(
                 actions=[PUT_METRIC_DATA_ACTION],
@@ -300,6 +259,77 @@ def add_telemetry(
     for statement in statements:
         task_definition.add_to_task_role_policy(statement)
     return VersionTelemetry(xray_daemon=daemon, cloudwatch_agent=agent)
+
+
+def _add_xray_daemon(
+    observability: AppMeshObservability,
+    task_definition: ecs.TaskDefinition,
+    envoy: ecs.ContainerDefinition,
+    log_group: logs.ILogGroup,
+    stream_suffix: str,
+) -> ecs.ContainerDefinition:
+    """Envoy traces to an X-Ray daemon beside it, which starts first."""
+    envoy.add_environment(ENVOY_XRAY_TRACING_VARIABLE, "1")
+    daemon = task_definition.add_container(
+        "XRayDaemon",
+        container_name=XRAY_DAEMON_CONTAINER_NAME,
+        image=observability.xray_daemon_image or ecs.ContainerImage.from_registry(XRAY_DAEMON_IMAGE),
+        # Essential: a task never serves without the tracing it was declared with, and a
+        # daemon that cannot start fails the deployment, which the circuit breaker rolls back.
+        essential=True,
+        **container_options(task_definition, XRAY_DAEMON_SECURITY, id="XRayDaemonLinuxParameters"),
+        logging=ecs.LogDrivers.aws_logs(
+            stream_prefix=f"{XRAY_DAEMON_CONTAINER_NAME}{stream_suffix}", log_group=log_group
+        ),
+    )
+    # Envoy sends its first segments as soon as it starts.
+    envoy.add_container_dependencies(
+        ecs.ContainerDependency(container=daemon, condition=ecs.ContainerDependencyCondition.START)
+    )
+    return daemon
+
+
+def _send_envoy_statistics(envoy: ecs.ContainerDefinition) -> list[str]:
+    """Envoy sends its statistics, tagged, over DogStatsD to the agent beside it: the variables set."""
+    variables = []
+    for name, value in (
+        (ENVOY_DOG_STATSD_VARIABLE, "1"),
+        (ENVOY_STATS_TAGS_VARIABLE, "1"),
+        ("STATSD_ADDRESS", STATSD_ADDRESS),
+        ("STATSD_PORT", str(STATSD_PORT)),
+    ):
+        envoy.add_environment(name, value)
+        variables.append(name)
+    return variables
+
+
+def _add_cloudwatch_agent(
+    observability: AppMeshObservability,
+    task_definition: ecs.TaskDefinition,
+    log_group: logs.ILogGroup,
+    stream_suffix: str,
+) -> ecs.ContainerDefinition:
+    """The CloudWatch agent that publishes Envoy's statistics in the observability's namespace."""
+    agent = task_definition.add_container(
+        "CloudWatchAgent",
+        container_name=CLOUDWATCH_AGENT_CONTAINER_NAME,
+        image=observability.cloudwatch_agent_image or ecs.ContainerImage.from_registry(CLOUDWATCH_AGENT_IMAGE),
+        essential=True,  # as the X-Ray daemon: the alarms go blind without it
+        **container_options(task_definition, CLOUDWATCH_AGENT_SECURITY, id="CloudWatchAgentLinuxParameters"),
+        # The image's own user: it writes its translated configuration to a directory root
+        # owns, so it cannot run as 1337. Its calls to CloudWatch pass through Envoy, which
+        # App Mesh always lets reach *.amazonaws.com, even with egress filter DROP_ALL.
+        environment={CLOUDWATCH_AGENT_CONFIG_VARIABLE: cloudwatch_agent_config(observability.metrics_namespace)},
+        logging=ecs.LogDrivers.aws_logs(
+            stream_prefix=f"{CLOUDWATCH_AGENT_CONTAINER_NAME}{stream_suffix}", log_group=log_group
+        ),
+    )
+    acknowledge_sidecar_environment(
+        task_definition,
+        container_name=CLOUDWATCH_AGENT_CONTAINER_NAME,
+        variables=f"{CLOUDWATCH_AGENT_CONFIG_VARIABLE}, the agent's configuration (StatsD listener, namespace)",
+    )
+    return agent
 
 
 def cloudwatch_agent_config(namespace: str) -> str:
@@ -349,60 +379,90 @@ def add_alarms(
     """
     if not (observability.alarms and observability.envoy_metrics):
         return None
+    scope = Construct(scope, "Alarms")
+    mesh_name = mesh.mesh_name
+    server_errors = None
+    if protocol is not ListenerProtocol.TCP:
+        server_errors = _server_errors_alarm(scope, observability, service_name, node_names)
+    cluster_names = [egress_cluster_name(mesh_name, node, protocol, port) for node in node_names]
+    unhealthy_hosts = _unhealthy_hosts_alarm(scope, observability, service_name, cluster_names)
+    return ServiceAlarms(server_errors=server_errors, unhealthy_hosts=unhealthy_hosts)
+
+
+def _metric(
+    observability: AppMeshObservability, name: str, statistic: str, dimensions: dict[str, str]
+) -> cloudwatch.Metric:
+    """An Envoy statistic as the CloudWatch agent publishes it, over one alarm period."""
     # Imported when used: every aws_cdk module loaded delays each synth's start.
     from aws_cdk import aws_cloudwatch as cloudwatch
 
-    scope = Construct(scope, "Alarms")
-    mesh_name = mesh.mesh_name
-    namespace, period = observability.metrics_namespace, observability.alarm_period
-    periods = observability.alarm_evaluation_periods
+    return cloudwatch.Metric(
+        namespace=observability.metrics_namespace,
+        metric_name=name,
+        dimensions_map=dimensions,
+        statistic=statistic,
+        period=observability.alarm_period,
+    )
 
-    def metric(name: str, statistic: str, dimensions: dict[str, str]) -> cloudwatch.Metric:
-        return cloudwatch.Metric(
-            namespace=namespace, metric_name=name, dimensions_map=dimensions, statistic=statistic, period=period
-        )
 
-    def total(prefix: str, count: int) -> str:
-        return " + ".join(f"FILL({prefix}{index}, 0)" for index in range(count))
+def _total(prefix: str, count: int) -> str:
+    """The sum of the metrics ``<prefix>0`` .. ``<prefix><count - 1>``, a missing one counting 0."""
+    return " + ".join(f"FILL({prefix}{index}, 0)" for index in range(count))
 
-    server_errors = None
-    if protocol is not ListenerProtocol.TCP:
-        using: dict[str, cloudwatch.IMetric] = {}
-        for index, node in enumerate(node_names):
-            ingress = {VIRTUAL_NODE_DIMENSION: node, CONNECTION_MANAGER_DIMENSION: INGRESS_PREFIX}
-            using[f"errors{index}"] = metric(
-                SERVER_RESPONSES_METRIC, "Sum", {**ingress, RESPONSE_CLASS_DIMENSION: SERVER_ERROR_CLASS}
-            )
-            using[f"requests{index}"] = metric(REQUESTS_METRIC, "Sum", ingress)
-        errors, requests = total("errors", len(node_names)), total("requests", len(node_names))
-        server_errors = cloudwatch.Alarm(
-            scope,
-            "ServerErrors",
-            metric=cloudwatch.MathExpression(
-                expression=f"IF(({requests}) > 0, 100 * ({errors}) / ({requests}), 0)",
-                using_metrics=using,
-                period=period,
-                label="5xx responses (%)",
-            ),
-            threshold=observability.server_error_percent_threshold,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=periods,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=(
-                f"{service_name}: more than {observability.server_error_percent_threshold:g}% of its requests "
-                f"answered with 5xx by its Envoys, for {periods} periods of {period.to_human_string()}."
-            ),
-        )
-    using = {}
+
+def _server_errors_alarm(
+    scope: Construct, observability: AppMeshObservability, service_name: str, node_names: list[str]
+) -> cloudwatch.Alarm:
+    """The share of the service's requests its Envoys answered with 5xx, over every version."""
+    from aws_cdk import aws_cloudwatch as cloudwatch
+
+    period, periods = observability.alarm_period, observability.alarm_evaluation_periods
+    using: dict[str, cloudwatch.IMetric] = {}
     for index, node in enumerate(node_names):
-        cluster = {CLUSTER_DIMENSION: egress_cluster_name(mesh_name, node, protocol, port)}
-        using[f"hosts{index}"] = metric(HOSTS_METRIC, "Average", cluster)
-        using[f"healthy{index}"] = metric(HEALTHY_HOSTS_METRIC, "Average", cluster)
-    unhealthy_hosts = cloudwatch.Alarm(
+        ingress = {VIRTUAL_NODE_DIMENSION: node, CONNECTION_MANAGER_DIMENSION: INGRESS_PREFIX}
+        using[f"errors{index}"] = _metric(
+            observability, SERVER_RESPONSES_METRIC, "Sum", {**ingress, RESPONSE_CLASS_DIMENSION: SERVER_ERROR_CLASS}
+        )
+        using[f"requests{index}"] = _metric(observability, REQUESTS_METRIC, "Sum", ingress)
+    errors, requests = _total("errors", len(node_names)), _total("requests", len(node_names))
+    return cloudwatch.Alarm(
+        scope,
+        "ServerErrors",
+        metric=cloudwatch.MathExpression(
+            expression=f"IF(({requests}) > 0, 100 * ({errors}) / ({requests}), 0)",
+            using_metrics=using,
+            period=period,
+            label="5xx responses (%)",
+        ),
+        threshold=observability.server_error_percent_threshold,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluation_periods=periods,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarm_description=(
+            f"{service_name}: more than {observability.server_error_percent_threshold:g}% of its requests "
+            f"answered with 5xx by its Envoys, for {periods} periods of {period.to_human_string()}."
+        ),
+    )
+
+
+def _unhealthy_hosts_alarm(
+    scope: Construct, observability: AppMeshObservability, service_name: str, cluster_names: list[str]
+) -> cloudwatch.Alarm:
+    """How many of the service's tasks its callers' Envoys count unhealthy, over every version's cluster."""
+    from aws_cdk import aws_cloudwatch as cloudwatch
+
+    period, periods = observability.alarm_period, observability.alarm_evaluation_periods
+    using: dict[str, cloudwatch.IMetric] = {}
+    for index, cluster_name in enumerate(cluster_names):
+        cluster = {CLUSTER_DIMENSION: cluster_name}
+        using[f"hosts{index}"] = _metric(observability, HOSTS_METRIC, "Average", cluster)
+        using[f"healthy{index}"] = _metric(observability, HEALTHY_HOSTS_METRIC, "Average", cluster)
+    count = len(cluster_names)
+    return cloudwatch.Alarm(
         scope,
         "UnhealthyHosts",
         metric=cloudwatch.MathExpression(
-            expression=f"({total('hosts', len(node_names))}) - ({total('healthy', len(node_names))})",
+            expression=f"({_total('hosts', count)}) - ({_total('healthy', count)})",
             using_metrics=using,
             period=period,
             label="Unhealthy tasks",
@@ -416,4 +476,3 @@ def add_alarms(
             f"tasks as unhealthy, for {periods} periods of {period.to_human_string()}."
         ),
     )
-    return ServiceAlarms(server_errors=server_errors, unhealthy_hosts=unhealthy_hosts)

@@ -33,6 +33,9 @@ from .observability import AppMeshObservability
 from .service_meshing import AppMeshService
 from .tls import MeshTls
 
+# The parts of a MeshedCluster only App Mesh has, by attribute name.
+CLUSTER_PARTS = frozenset({"mesh"})
+
 
 class AppMeshPlane(DataPlaneBinding):
     """App Mesh for one cluster: the mesh (created with egress DROP_ALL, or imported)."""
@@ -59,6 +62,12 @@ class AppMeshPlane(DataPlaneBinding):
         self.observability = observability
         acknowledge_shutdown_warnings(scope)
         warn_end_of_life(scope)
+
+    @override
+    def part(self, name: str) -> object:
+        if name not in CLUSTER_PARTS:
+            raise AttributeError(f"on DataPlane.app_mesh() the cluster has no {name!r}.")
+        return getattr(self, name)
 
     @override
     def reserved_ports(self) -> frozenset[int]:

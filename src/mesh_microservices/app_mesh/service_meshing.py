@@ -28,6 +28,8 @@ DEFAULT_ROUTE_PRIORITY = 1000
 # the listener of the virtual node it leads to does too; likewise for idle timeouts longer than
 # the defaults (DEFAULT_IDLE_TIMEOUT, DEFAULT_TCP_IDLE_TIMEOUT).
 LISTENER_DEFAULT_PER_REQUEST = Duration.seconds(15)
+# The parts of a MeshedService only App Mesh has, by attribute name ("app_mesh": all of them).
+SERVICE_PARTS = frozenset({"app_mesh", "virtual_node", "virtual_router", "virtual_service", "envoy_container"})
 
 
 class AppMeshService(ServiceMeshing):
@@ -154,6 +156,14 @@ class AppMeshService(ServiceMeshing):
     def _backend(self) -> appmesh.Backend:
         """This service as a backend of its callers (configuration only: one for all of them)."""
         return appmesh.Backend.virtual_service(self.virtual_service)
+
+    @override
+    def part(self, name: str) -> object:
+        if name == "app_mesh":
+            return self
+        if name not in SERVICE_PARTS:
+            raise AttributeError(f"on DataPlane.app_mesh() the service has no {name!r}.")
+        return getattr(self, name)
 
     @override
     def add_backend(self, callee: ServiceMeshing) -> None:

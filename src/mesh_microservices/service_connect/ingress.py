@@ -53,7 +53,7 @@ MAX_TARGET_GROUPS_PER_SERVICE = 5
 _GATEWAY_OPTIONS = {
     "port": "listener port",
     "cpu": "task size",
-    "memory_mib": "task size",
+    "memory_limit_mib": "task size",
     "desired_count": "task count",
     "log_retention": "log group",
     "removal_policy": "log group",

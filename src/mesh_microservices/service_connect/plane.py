@@ -84,6 +84,13 @@ class ServiceConnectPlane(DataPlaneBinding):
             self._tls = ecs.ServiceConnectTlsConfiguration(aws_pca_authority_arn=tls_authority_arn, role=role)
 
     @override
+    def part(self, name: str) -> object:
+        raise AttributeError(
+            f"on DataPlane.service_connect() the cluster has no {name!r}: it is App Mesh's; create the cluster "
+            "with data_plane=DataPlane.app_mesh() to have one."
+        )
+
+    @override
     def reserved_ports(self) -> frozenset[int]:
         return frozenset()
 
@@ -290,6 +297,13 @@ class ServiceConnectMeshing(ServiceMeshing):
         self.alarms = alarms
         self._deployed_after: list[ServiceConnectMeshing] = []
         self._ordered_callee_names: set[str] = set()
+
+    @override
+    def part(self, name: str) -> object:
+        raise AttributeError(
+            f"on DataPlane.service_connect() the service has no {name!r}: it runs on Service Connect, not App Mesh; "
+            "its data plane's parts are service.meshing, or create its cluster with data_plane=DataPlane.app_mesh()."
+        )
 
     @override
     def add_backend(self, callee: ServiceMeshing) -> None:
