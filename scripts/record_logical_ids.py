@@ -5,8 +5,8 @@ Usage: record_logical_ids.py [--check]
 
 An example is a folder of examples/ with a ``cdk.json`` whose app.py builds the app with a
 function of a neighbouring module: ``build(app, *, account=None)`` adds the example's stacks to
-an app. This script and the tests call the same function, so what they check is what
-``cdk synth`` deploys.
+an app. This script and the tests call the same function, under the context of the example's
+cdk.json (its feature flags), so what they check is what ``cdk synth`` deploys.
 
 Writes examples/<name>/logical-ids.json: per stack, each resource's logical id and type. With
 --check, compares the apps as they build now with those records instead: exits 1 when a
@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES_DIR = ROOT / "examples"
 BUILD_FUNCTION = "build"
 APP_MODULE = "app.py"
+CDK_JSON = "cdk.json"
 
 
 class BuildApp(Protocol):
@@ -46,16 +47,28 @@ class BuildApp(Protocol):
 
 @dataclass(frozen=True)
 class Example:
-    """One example app."""
+    """One example app: its ``build()`` and the context its cdk.json gives ``cdk synth``."""
 
     name: str
     directory: Path
-    build: BuildApp
+    build_stacks: BuildApp
+    context: Mapping[str, object]
+
+    def build(self, app: cdk.App, *, account: str | None = None) -> None:
+        """Add the example's stacks to ``app``, under its cdk.json context as ``cdk synth`` builds them.
+
+        Feature flags change templates, so checks must see the flags users deploy with. Context
+        ``app`` already has wins, as ``cdk synth -c`` wins over cdk.json. Call before adding anything.
+        """
+        for key, value in self.context.items():
+            if app.node.try_get_context(key) is None:
+                app.node.set_context(key, value)
+        self.build_stacks(app, account=account)
 
 
 def discover(examples_dir: Path = EXAMPLES_DIR) -> list[Example]:
     """Every example: each folder with a cdk.json, sorted by name."""
-    return [load(cdk_json.parent) for cdk_json in sorted(examples_dir.glob("*/cdk.json"))]
+    return [load(cdk_json.parent) for cdk_json in sorted(examples_dir.glob(f"*/{CDK_JSON}"))]
 
 
 def load(directory: Path) -> Example:
@@ -79,7 +92,8 @@ def load(directory: Path) -> Example:
             f"an example has exactly one: def {BUILD_FUNCTION}(app: cdk.App, *, account: str | None = None) "
             f"-> None, called by its {APP_MODULE}."
         )
-    return Example(name=directory.name, directory=directory, build=builds[0])
+    context = json.loads((directory / CDK_JSON).read_text()).get("context", {})
+    return Example(name=directory.name, directory=directory, build_stacks=builds[0], context=context)
 
 
 RECORD_FILE = "logical-ids.json"

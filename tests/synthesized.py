@@ -33,6 +33,8 @@ class Synthesized:
         acknowledged: list[dict[str, Any]] = []
         if report_file.exists():
             for plugin in json.loads(report_file.read_text())["pluginReports"]:
+                if (plugin.get("metadata") or {}).get("cdk:annotations") == "true":
+                    continue  # annotations (flag @aws-cdk/core:annotationsInValidationReport) are in messages
                 for violation in plugin["violations"]:
                     for construct in violation["violatingConstructs"]:
                         if construct["constructPath"].split("/")[0] == stack_name:
