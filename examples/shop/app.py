@@ -11,7 +11,8 @@ from shop_stack import build
 
 from mesh_microservices import write_topology
 
-app = cdk.App()
+# No stack trace per annotation: in a Python app it points into jsii's runtime, not the app.
+app = cdk.App(stack_traces=False)
 if str(app.node.try_get_context("awsSolutionsChecks")).lower() == "true":
     from cdk_nag import AwsSolutionsChecks
 
