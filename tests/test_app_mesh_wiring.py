@@ -40,6 +40,19 @@ def test_dns_discovery_resolves_the_cloud_map_name(variants: Any) -> None:
     assert _props(synth, "AWS::ServiceDiscovery::Service", "Tcp")["Name"] == "db"
 
 
+def test_dns_discovery_of_an_extra_version_resolves_the_name_that_version_registers(variants: Any) -> None:
+    synth = variants("SdsTls")  # vault and its version v2, discovered by DNS in sds.local
+    discovery = _props(synth, "AWS::AppMesh::VirtualNode", "Vault/AppMesh/VirtualNode-v2")["Spec"]["ServiceDiscovery"]
+    assert discovery == {"DNS": {"Hostname": "vault-v2.sds.local"}}
+    # The name is the Cloud Map service the version's ECS service registers in, under the namespace.
+    cloud_map = synth.logical_id("AWS::ServiceDiscovery::Service", "/Vault/Version-v2/")
+    assert synth.json["Resources"][cloud_map]["Properties"]["Name"] == "vault-v2"
+    registries = _props(synth, "AWS::ECS::Service", "Vault/Version-v2")["ServiceRegistries"]
+    assert registries == [{"RegistryArn": {"Fn::GetAtt": [cloud_map, "Arn"]}}]
+    primary = _props(synth, "AWS::AppMesh::VirtualNode", "Vault/AppMesh/VirtualNode")["Spec"]["ServiceDiscovery"]
+    assert primary == {"DNS": {"Hostname": "vault.sds.local"}}
+
+
 def test_virtual_service_is_name_dot_namespace_provided_by_the_router(mesh_shop: Synthesized) -> None:
     service = _props(mesh_shop, "AWS::AppMesh::VirtualService", "Orders")
     router_id = mesh_shop.logical_id("AWS::AppMesh::VirtualRouter", "/Orders/")

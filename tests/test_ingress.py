@@ -212,7 +212,7 @@ def test_gateway_envoy_runs_alone_without_proxy_configuration_or_user(main: Synt
 
 def test_gateway_envoy_has_envoys_health_check(main: Synthesized) -> None:
     assert _envoy(main)["HealthCheck"] == {
-        "Command": list(envoy.ENVOY_HEALTH_CHECK_COMMAND),
+        "Command": ["CMD-SHELL", "curl -s http://localhost:9901/server_info | grep state | grep -q LIVE"],
         "Interval": 5,
         "Timeout": 2,
         "Retries": 3,
@@ -223,14 +223,14 @@ def test_gateway_envoy_has_envoys_health_check(main: Synthesized) -> None:
 def test_gateway_envoy_streams_the_virtual_gateways_configuration(main: Synthesized) -> None:
     gateway = main.logical_id("AWS::AppMesh::VirtualGateway", "/Ingress/")
     variables = {v["Name"]: v["Value"] for v in _envoy(main)["Environment"]}
-    assert variables[envoy.ENVOY_RESOURCE_ARN_VARIABLE] == {"Ref": gateway}
+    assert variables["APPMESH_RESOURCE_ARN"] == {"Ref": gateway}  # App Mesh User Guide, "Envoy configuration variables"
     assert "APPMESH_VIRTUAL_NODE_NAME" not in variables
 
 
 def test_gateway_envoy_image_is_the_regional_one(main: Synthesized) -> None:
     image = str(_envoy(main)["Image"])
     assert f"840364872350.dkr.ecr.{REGION}." in image
-    assert f"{envoy.ENVOY_REPOSITORY_NAME}:{envoy.ENVOY_IMAGE_TAG}" in image
+    assert f"aws-appmesh-envoy:{envoy.ENVOY_IMAGE_TAG}" in image  # App Mesh User Guide, "Envoy image"
 
 
 def test_gateway_envoy_may_stream_only_its_own_gateway(main: Synthesized) -> None:
@@ -253,13 +253,13 @@ def test_gateway_envoy_logs_are_kept(main: Synthesized) -> None:
 
 def test_gateway_envoy_follows_the_data_planes_observability(main: Synthesized, variants: Synthesized) -> None:
     metrics = {v["Name"] for v in _envoy(main)["Environment"]}
-    assert {obs.ENVOY_DOG_STATSD_VARIABLE, obs.ENVOY_STATS_TAGS_VARIABLE} <= metrics
+    assert {"ENABLE_ENVOY_DOG_STATSD", "ENABLE_ENVOY_STATS_TAGS"} <= metrics  # App Mesh's Envoy configuration variables
     policy = _resource(main, "AWS::IAM::Policy", "/Ingress/TaskDefinition/TaskRole/")["Properties"]["PolicyDocument"]
-    assert any(s["Action"] == obs.PUT_METRIC_DATA_ACTION for s in policy["Statement"])
+    assert any(s["Action"] == "cloudwatch:PutMetricData" for s in policy["Statement"])
     # A cluster that traces and neither measures nor logs requests: so does its gateway.
     traced = _containers(variants, "Secure")
     assert set(traced) == {envoy.ENVOY_CONTAINER_NAME, obs.XRAY_DAEMON_CONTAINER_NAME}
-    assert {"Name": obs.ENVOY_XRAY_TRACING_VARIABLE, "Value": "1"} in traced[envoy.ENVOY_CONTAINER_NAME]["Environment"]
+    assert {"Name": "ENABLE_ENVOY_XRAY_TRACING", "Value": "1"} in traced[envoy.ENVOY_CONTAINER_NAME]["Environment"]
     spec = _resource(variants, "AWS::AppMesh::VirtualGateway", "/Secure/")["Properties"]["Spec"]
     assert "Logging" not in spec
 
@@ -338,11 +338,13 @@ def test_only_the_load_balancer_is_open_to_the_internet(main: Synthesized) -> No
 
 def test_load_balancer_reaches_only_the_gateway_listener_and_envoys_readiness(main: Synthesized) -> None:
     load_balancer, gateway = (_group_id(main, f"/Ingress/{g}/") for g in ("LoadBalancerSecurityGroup", "SecurityGroup"))
-    assert _ports(main, "egress", load_balancer) == {(gateway, 8080), (gateway, envoy.ENVOY_ADMIN_PORT)}
-    assert _ports(main, "ingress", gateway) == {(load_balancer, 8080), (load_balancer, envoy.ENVOY_ADMIN_PORT)}
+    # Envoy's admin interface: port 9901 (App Mesh User Guide, "Envoy configuration variables":
+    # ENVOY_ADMIN_ACCESS_PORT), readiness at GET /ready (Envoy documentation, "Administration interface").
+    assert _ports(main, "egress", load_balancer) == {(gateway, 8080), (gateway, 9901)}
+    assert _ports(main, "ingress", gateway) == {(load_balancer, 8080), (load_balancer, 9901)}
     target_group = _resource(main, "AWS::ElasticLoadBalancingV2::TargetGroup", "/Ingress/")["Properties"]
     assert (target_group["Port"], target_group["Protocol"], target_group["TargetType"]) == (8080, "HTTP", "ip")
-    assert (target_group["HealthCheckPort"], target_group["HealthCheckPath"]) == ("9901", envoy.ENVOY_READINESS_PATH)
+    assert (target_group["HealthCheckPort"], target_group["HealthCheckPath"]) == ("9901", "/ready")
     assert target_group["Matcher"] == {"HttpCode": "200"}
 
 
@@ -1145,7 +1147,7 @@ def test_a_route_that_an_earlier_one_hides_is_refused(refusals: dict[str, Any]) 
 
 
 def test_the_listener_port_must_not_be_one_envoy_uses(refusals: dict[str, Any]) -> None:
-    assert_refused(refusals, ValueError, [f"port={envoy.ENVOY_ADMIN_PORT} is reserved"], port=envoy.ENVOY_ADMIN_PORT)
+    assert_refused(refusals, ValueError, ["port=9901 is reserved"], port=9901)  # Envoy's admin port
 
 
 def test_load_balancer_and_certificate_types_are_checked(refusals: dict[str, Any]) -> None:
