@@ -1336,7 +1336,8 @@ def test_connect_service_in_five_ingresses_target_groups_takes_no_sixth() -> Non
     stack = cdk.Stack(cdk.App(), "Crowded", env=ENV)
     cluster = MeshedCluster(stack, "Cluster", namespace="crowd.local", data_plane=DataPlane.service_connect())
     web = MeshedService(stack, "Web", cluster=cluster, name="web", image=ecs.ContainerImage.from_registry(NGINX))
-    for index in range(connect_ingress.MAX_TARGET_GROUPS_PER_SERVICE):
+    # ECS Developer Guide, "Use load balancing to distribute Amazon ECS service traffic": at most 5 target groups.
+    for index in range(5):
         MeshIngress(stack, f"Front{index}", cluster=cluster, routes=[IngressRoute(service=web)], allow_plain_http=True)
     with pytest.raises(ValueError) as raised:
         MeshIngress(stack, "Sixth", cluster=cluster, routes=[IngressRoute(service=web)], allow_plain_http=True)
