@@ -10,7 +10,8 @@ from synthesized import Synthesized
 
 
 def _props(synth: Synthesized, resource_type: str, service_path: str) -> dict[str, Any]:
-    return synth.json["Resources"][synth.logical_id(resource_type, f"/{service_path}/")]["Properties"]
+    properties: dict[str, Any] = synth.resource(resource_type, f"/{service_path}/")["Properties"]
+    return properties
 
 
 def test_virtual_node_discovers_the_cloud_map_service_its_ecs_service_registers_in(mesh_shop: Synthesized) -> None:

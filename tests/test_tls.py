@@ -25,7 +25,8 @@ STRICT, PERMISSIVE = "STRICT", "PERMISSIVE"
 
 
 def _node(synth: Synthesized, path: str) -> dict[str, Any]:
-    return synth.json["Resources"][synth.logical_id("AWS::AppMesh::VirtualNode", path)]["Properties"]["Spec"]
+    spec: dict[str, Any] = synth.resource("AWS::AppMesh::VirtualNode", path)["Properties"]["Spec"]
+    return spec
 
 
 def test_each_service_gets_a_private_certificate_for_the_name_callers_dial(variants: Variants) -> None:
