@@ -8,7 +8,7 @@ import os
 os.environ.setdefault("JSII_DEPRECATED", "fail")
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -24,6 +24,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_servicediscovery as servicediscovery
 
+from cfn_lint_check import BackgroundLint
 from checked_apps import CheckedApp, check_app
 from gate_counts import report_gate_counts as pytest_terminal_summary  # noqa: F401 (the counts the gates record)
 from mesh_microservices import (
@@ -102,6 +103,11 @@ def mesh_shop(mesh_shop_app: CheckedApp) -> Synthesized:
 def shop(example_apps: dict[str, CheckedApp]) -> Synthesized:
     """The shop example, synthesized as its app.py does."""
     return example_apps["shop"].stack("Shop")
+
+
+# The SdsTls stack's secrets, as an SDS provider (a SPIRE agent) names them.
+SDS_SECRET = "spiffe://corp.example/vault"
+SDS_TRUSTED_SECRET = "spiffe://corp.example"
 
 
 def _variants(app: cdk.App) -> None:
@@ -197,6 +203,20 @@ def _variants(app: cdk.App) -> None:
         ),
     )
     MeshedService(mutual, "Vault", cluster=cluster, name="vault", image=image, protocol=ListenerProtocol.GRPC)
+    # SDS certificates with their defaults, on a service whose versions are discovered by DNS.
+    sds = cdk.Stack(app, "SdsTls", env=ENV)
+    tls = MeshTls.sds(secret_name=SDS_SECRET, trusted_secret_name=SDS_TRUSTED_SECRET)
+    cluster = MeshedCluster(sds, "Cluster", namespace="sds.local", data_plane=DataPlane.app_mesh(tls=tls))
+    MeshedService(
+        sds,
+        "Vault",
+        cluster=cluster,
+        name="vault",
+        image=image,
+        discovery=Discovery.dns(),
+        weight=90,
+        versions=[ServiceVersion(name="v2", image=image, weight=10)],
+    )
 
     imported = cdk.Stack(app, "Imported", env=ENV)
     namespace = servicediscovery.PrivateDnsNamespace.from_private_dns_namespace_attributes(
@@ -228,7 +248,7 @@ def _variants(app: cdk.App) -> None:
         data_plane=DataPlane.app_mesh(envoy_image=own_envoy, mesh_name="own-mesh"),
     )
     MeshedService(custom, "Api", cluster=cluster, name="api", image=image)
-    throwaway = ServiceRepository(custom, "Scratch", destroy_on_delete=True)
+    throwaway = ServiceRepository(custom, "Scratch", removal_policy=cdk.RemovalPolicy.DESTROY)
     MeshedService(custom, "Worker", cluster=cluster, name="worker", image=throwaway.image("latest"))
     connect = cdk.Stack(app, "ServiceConnect", env=ENV)
     cluster = MeshedCluster(connect, "Cluster", namespace="shop.local", data_plane=DataPlane.service_connect())
@@ -611,12 +631,44 @@ def encrypted_logs_app(tmp_path_factory: pytest.TempPathFactory) -> CheckedApp:
     return check_app("encrypted logs", _encrypted_logs, tmp_path_factory.mktemp("encrypted-logs"))
 
 
+# The gates that read cfn-lint's results: they run last, so that linting overlaps the tests before them.
+LINT_GATES = (
+    "test_cfn_lint.py::test_every_template_passes_cfn_lint",
+    "test_properties_valid_graphs.py::test_random_graph_templates_pass_cfn_lint",
+)
+CHECKED_APPS_LINT = "checked apps"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Runs the cfn-lint gates last (a stable sort keeps every other test in place)."""
+    items.sort(key=lambda item: item.nodeid.endswith(LINT_GATES))
+
+
+@pytest.fixture(scope="session")
+def background_lint() -> Iterator[BackgroundLint]:
+    """cfn-lint on the other cores for the whole session: tests submit templates, the gates read results."""
+    lint = BackgroundLint()
+    yield lint
+    lint.shutdown()
+
+
 @pytest.fixture(scope="session")
 def checked_apps(
+    request: pytest.FixtureRequest,
+    background_lint: BackgroundLint,
     example_apps: dict[str, CheckedApp],
     mesh_shop_app: CheckedApp,
     variants_app: CheckedApp,
     service_connect_ingress_app: CheckedApp,
 ) -> list[CheckedApp]:
-    """Every app the gates check: the examples, the shop on App Mesh, the variants, the Service Connect ingresses."""
-    return [*example_apps.values(), mesh_shop_app, variants_app, service_connect_ingress_app]
+    """Every app the gates check: the examples, the shop on App Mesh, the variants, the Service Connect ingresses.
+
+    When the session runs the cfn-lint gate, linting their templates starts here.
+    """
+    apps = [*example_apps.values(), mesh_shop_app, variants_app, service_connect_ingress_app]
+    if any(item.nodeid.endswith(LINT_GATES[0]) for item in request.session.items):
+        templates = {
+            f"{app.label}: {name}": (stack.json, app.region(name)) for app in apps for name, stack in app.stacks()
+        }
+        background_lint.submit(CHECKED_APPS_LINT, templates)
+    return apps

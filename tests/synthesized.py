@@ -69,6 +69,11 @@ class Synthesized:
         assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
         return next(iter(found.items()))
 
+    def resource(self, resource_type: str, path_part: str) -> dict[str, Any]:
+        """The resource of ``resource_type`` whose construct path contains ``path_part``."""
+        resource: dict[str, Any] = self.json["Resources"][self.logical_id(resource_type, path_part)]
+        return resource
+
     def logical_id(self, resource_type: str, path_part: str) -> str:
         """The logical id of the resource of ``resource_type`` whose construct path contains ``path_part``."""
         matches = [

@@ -10,7 +10,8 @@ from synthesized import Synthesized
 
 
 def _props(synth: Synthesized, resource_type: str, service_path: str) -> dict[str, Any]:
-    return synth.json["Resources"][synth.logical_id(resource_type, f"/{service_path}/")]["Properties"]
+    properties: dict[str, Any] = synth.resource(resource_type, f"/{service_path}/")["Properties"]
+    return properties
 
 
 def test_virtual_node_discovers_the_cloud_map_service_its_ecs_service_registers_in(mesh_shop: Synthesized) -> None:
@@ -38,6 +39,19 @@ def test_dns_discovery_resolves_the_cloud_map_name(variants: Any) -> None:
     discovery = _props(synth, "AWS::AppMesh::VirtualNode", "Tcp")["Spec"]["ServiceDiscovery"]
     assert discovery == {"DNS": {"Hostname": "db.proto.local"}}
     assert _props(synth, "AWS::ServiceDiscovery::Service", "Tcp")["Name"] == "db"
+
+
+def test_dns_discovery_of_an_extra_version_resolves_the_name_that_version_registers(variants: Any) -> None:
+    synth = variants("SdsTls")  # vault and its version v2, discovered by DNS in sds.local
+    discovery = _props(synth, "AWS::AppMesh::VirtualNode", "Vault/AppMesh/VirtualNode-v2")["Spec"]["ServiceDiscovery"]
+    assert discovery == {"DNS": {"Hostname": "vault-v2.sds.local"}}
+    # The name is the Cloud Map service the version's ECS service registers in, under the namespace.
+    cloud_map = synth.logical_id("AWS::ServiceDiscovery::Service", "/Vault/Version-v2/")
+    assert synth.json["Resources"][cloud_map]["Properties"]["Name"] == "vault-v2"
+    registries = _props(synth, "AWS::ECS::Service", "Vault/Version-v2")["ServiceRegistries"]
+    assert registries == [{"RegistryArn": {"Fn::GetAtt": [cloud_map, "Arn"]}}]
+    primary = _props(synth, "AWS::AppMesh::VirtualNode", "Vault/AppMesh/VirtualNode")["Spec"]["ServiceDiscovery"]
+    assert primary == {"DNS": {"Hostname": "vault.sds.local"}}
 
 
 def test_virtual_service_is_name_dot_namespace_provided_by_the_router(mesh_shop: Synthesized) -> None:

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import copy
 
-from cfn_lint_check import lint_many, lint_problems
+from cfn_lint_check import BackgroundLint, lint_problems
 from checked_apps import CheckedApp
+from conftest import CHECKED_APPS_LINT
 from gate_counts import count
 from synthesized import Synthesized
 
 
-def test_every_template_passes_cfn_lint(checked_apps: list[CheckedApp]) -> None:
-    templates = {
-        f"{app.label}: {name}": (stack.json, app.region(name)) for app in checked_apps for name, stack in app.stacks()
-    }
-    problems = {label: found for label, found in lint_many(templates).items() if found}
-    count("templates linted by cfn-lint (checked apps)", len(templates))
-    assert templates
+def test_every_template_passes_cfn_lint(checked_apps: list[CheckedApp], background_lint: BackgroundLint) -> None:
+    results = background_lint.results(CHECKED_APPS_LINT)  # submitted by the checked_apps fixture
+    problems = {label: found for label, found in results.items() if found}
+    count("templates linted by cfn-lint (checked apps)", len(results))
+    assert len(results) == sum(len(app.stack_names) for app in checked_apps)
     assert problems == {}, "\n".join(f"{where}:\n  " + "\n  ".join(found) for where, found in problems.items())
 
 

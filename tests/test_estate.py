@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
+import math
 import random
 import re
+import sys
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, cast
 
 import aws_cdk as cdk
 import pytest
@@ -15,7 +16,8 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import cx_api
 from aws_cdk.assertions import Template
 
-from conftest import ENV, NGINX, new_app
+from checked_apps import CheckedApp
+from conftest import ENV, NGINX, ROOT, new_app
 from mesh_microservices import DataPlane, MeshedCluster, MeshedService, ServiceStacks, ServiceVersion
 from mesh_microservices.estate import (
     DEFAULT_RESOURCES_PER_STACK,
@@ -23,44 +25,68 @@ from mesh_microservices.estate import (
     resource_count,
 )
 
-ESTATE_SIZE = 200
-CLOUDFORMATION_RESOURCE_LIMIT = 500
+sys.path.insert(0, str(ROOT / "examples" / "estate"))
+from estate_app import SERVICE_COUNT, SERVICES_PER_STACK, callees_of
+
+CLOUDFORMATION_RESOURCE_LIMIT = 500  # resources per stack: AWS CloudFormation User Guide, "CloudFormation quotas"
+# A small App Mesh estate beside the 60-service example: three stacks are enough for calls across stacks.
+MESH_ESTATE_SIZE = 12
+MESH_SERVICES_PER_STACK = 4
 
 
+@dataclass(frozen=True)
 class Estate:
-    """A synthesized estate and the calls it declared."""
+    """A synthesized estate: its stacks' templates, the calls it declared and each service's construct id."""
 
-    def __init__(self) -> None:
-        app = new_app()
-        platform = cdk.Stack(app, "Platform", env=ENV)
-        cluster = MeshedCluster(platform, "Cluster", namespace="estate.local", data_plane=DataPlane.app_mesh())
-        image = ecs.ContainerImage.from_registry(NGINX)
-        stacks = ServiceStacks(app, "Services", env=ENV)
-        names = [f"svc-{i:03d}" for i in range(ESTATE_SIZE)]
-        services = [
-            MeshedService(stacks.next(), f"S{i:03d}", cluster=cluster, name=n, image=image) for i, n in enumerate(names)
-        ]
-        choose = random.Random(20261129)
-        self.calls: set[tuple[str, str]] = set()
-        for caller in services:
-            for callee in choose.sample(names, 3):
-                if callee != caller.name:
-                    caller.connect_to(callee)  # by name: callers need no handle on the callee
-                    self.calls.add((caller.name, callee))
-        self.stack_names = ["Platform"] + [s.stack_name for s in stacks.stacks]
-        self.assembly: cx_api.CloudAssembly = app.synth()
-        self.templates: dict[str, dict[str, Any]] = {
-            name: self.assembly.get_stack_by_name(name).template for name in self.stack_names
-        }
+    assembly: cx_api.CloudAssembly
+    stack_names: list[str]
+    calls: set[tuple[str, str]]
+    name_of: dict[str, str]  # construct id -> service name
+    templates: dict[str, dict[str, Any]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        templates = {name: self.assembly.get_stack_by_name(name).template for name in self.stack_names}
+        object.__setattr__(self, "templates", templates)
 
 
 @pytest.fixture(scope="session")
-def estate() -> Estate:
-    return Estate()
+def example_estate(example_apps: dict[str, CheckedApp]) -> Estate:
+    """examples/estate (60 services on Service Connect, 20 per stack), with the calls its build() declares."""
+    checked = example_apps["estate"]
+    names = {f"Service{i:03d}": f"svc-{i:03d}" for i in range(SERVICE_COUNT)}
+    calls = {(f"svc-{i:03d}", f"svc-{c:03d}") for i in range(SERVICE_COUNT) for c in callees_of(i, SERVICE_COUNT)}
+    return Estate(checked.assembly, checked.stack_names, calls, names)
+
+
+@pytest.fixture(scope="session")
+def mesh_estate() -> Estate:
+    """An App Mesh estate over several stacks whose services call random others by name."""
+    app = new_app()
+    platform = cdk.Stack(app, "Platform", env=ENV)
+    cluster = MeshedCluster(platform, "Cluster", namespace="estate.local", data_plane=DataPlane.app_mesh())
+    image = ecs.ContainerImage.from_registry(NGINX)
+    stacks = ServiceStacks(app, "Services", env=ENV, services_per_stack=MESH_SERVICES_PER_STACK)
+    names = {f"S{i:03d}": f"svc-{i:03d}" for i in range(MESH_ESTATE_SIZE)}
+    services = [MeshedService(stacks.next(), i, cluster=cluster, name=n, image=image) for i, n in names.items()]
+    choose = random.Random(20261129)
+    calls: set[tuple[str, str]] = set()
+    for caller in services:
+        for callee in choose.sample(sorted(names.values()), 3):
+            if callee != caller.name:
+                caller.connect_to(callee)  # by name: callers need no handle on the callee
+                calls.add((caller.name, callee))
+    stack_names = ["Platform"] + [s.stack_name for s in stacks.stacks]
+    return Estate(app.synth(), stack_names, calls, names)
+
+
+@pytest.fixture(params=["example", "mesh"])
+def estate(request: pytest.FixtureRequest) -> Estate:
+    """Each estate in turn: the example's on Service Connect, the random one on App Mesh."""
+    return cast(Estate, request.getfixturevalue(f"{request.param}_estate"))
 
 
 def _service_of_group(templates: dict[str, dict[str, Any]]) -> dict[tuple[str, str], str]:
-    """(stack, security-group logical id) -> service name, from the construct paths."""
+    """(stack, security-group logical id) -> service construct id, from the construct paths."""
     owners = {}
     for stack, template in templates.items():
         for logical_id, resource in template["Resources"].items():
@@ -76,19 +102,23 @@ def _group_reference(stack: str, value: dict[str, Any], exports: dict[str, tuple
     return exports[value["Fn::ImportValue"]]
 
 
-def test_estate_spreads_over_stacks_under_the_resource_limit(estate: Estate) -> None:
-    assert len(estate.stack_names) >= 1 + ESTATE_SIZE // 25
-    for name, template in estate.templates.items():
+def test_estate_spreads_over_stacks_under_the_resource_limit(example_estate: Estate) -> None:
+    templates = example_estate.templates
+    service_stacks = [name for name in templates if name != "Platform"]
+    assert len(service_stacks) == math.ceil(SERVICE_COUNT / SERVICES_PER_STACK)
+    for name, template in templates.items():
         assert len(template["Resources"]) <= CLOUDFORMATION_RESOURCE_LIMIT, name
-    assert sum(len(t["Resources"]) for t in estate.templates.values()) > ESTATE_SIZE * 14
+    assert sum(len(t["Resources"]) for t in templates.values()) > SERVICE_COUNT * 14
+    # Any number of services: a stack holds at most services_per_stack of them, so the fullest stack
+    # of the example bounds every stack of a larger estate with as many calls per service.
+    per_service = max(len(templates[name]["Resources"]) for name in service_stacks) / SERVICES_PER_STACK
+    assert DEFAULT_SERVICES_PER_STACK * per_service <= DEFAULT_RESOURCES_PER_STACK <= CLOUDFORMATION_RESOURCE_LIMIT
 
 
 def test_stack_dependencies_form_no_cycle_although_calls_run_both_ways(estate: Estate) -> None:
-    manifest = json.loads((Path(estate.assembly.directory) / "manifest.json").read_text())
     depends = {
-        name: {d for d in artifact.get("dependencies", []) if d in estate.templates}
-        for name, artifact in manifest["artifacts"].items()
-        if name in estate.templates
+        name: {d.id for d in estate.assembly.get_stack_by_name(name).dependencies} & set(estate.stack_names)
+        for name in estate.stack_names
     }
     visiting: set[str] = set()
     done: set[str] = set()
@@ -108,38 +138,23 @@ def test_stack_dependencies_form_no_cycle_although_calls_run_both_ways(estate: E
     assert any(len(d - {"Platform"}) > 0 for d in depends.values()), "expected cross-stack calls"
 
 
-def test_every_service_is_reachable_from_exactly_its_declared_callers(estate: Estate) -> None:
+def _exports(templates: dict[str, dict[str, Any]]) -> dict[str, tuple[str, str]]:
+    """Export name -> (stack, logical id of the resource whose attribute it exports)."""
     exports: dict[str, tuple[str, str]] = {}
-    for stack, template in estate.templates.items():
+    for stack, template in templates.items():
         for output in template.get("Outputs", {}).values():
             if "Export" in output and "Fn::GetAtt" in output["Value"]:
                 exports[output["Export"]["Name"]] = (stack, output["Value"]["Fn::GetAtt"][0])
-    owner = _service_of_group(estate.templates)
-    construct_to_name = {f"S{i:03d}": f"svc-{i:03d}" for i in range(ESTATE_SIZE)}
-    opened = set()
-    for stack, template in estate.templates.items():
-        for resource in template["Resources"].values():
-            if resource["Type"] != "AWS::EC2::SecurityGroupIngress":
-                continue
-            properties = resource["Properties"]
-            source = owner[_group_reference(stack, properties["SourceSecurityGroupId"], exports)]
-            target = owner[_group_reference(stack, properties["GroupId"], exports)]
-            assert properties["FromPort"] == properties["ToPort"] == 8080
-            opened.add((construct_to_name[source], construct_to_name[target]))
-    assert opened == estate.calls
+    return exports
 
 
 def _rules_between_services(estate: Estate, resource_type: str, other_side: str) -> dict[tuple[str, str], str]:
     """(caller, callee) -> the stack holding the rule of ``resource_type`` between their groups."""
-    exports: dict[str, tuple[str, str]] = {}
-    for stack, template in estate.templates.items():
-        for output in template.get("Outputs", {}).values():
-            if "Export" in output and "Fn::GetAtt" in output["Value"]:
-                exports[output["Export"]["Name"]] = (stack, output["Value"]["Fn::GetAtt"][0])
-    owner = _service_of_group(estate.templates)
-    construct_to_name = {f"S{i:03d}": f"svc-{i:03d}" for i in range(ESTATE_SIZE)}
+    templates = estate.templates
+    exports = _exports(templates)
+    owner = _service_of_group(templates)
     placed = {}
-    for stack, template in estate.templates.items():
+    for stack, template in templates.items():
         for resource in template["Resources"].values():
             if resource["Type"] != resource_type:
                 continue
@@ -148,8 +163,13 @@ def _rules_between_services(estate: Estate, resource_type: str, other_side: str)
             other = owner[_group_reference(stack, properties[other_side], exports)]
             assert properties["FromPort"] == properties["ToPort"] == 8080
             pair = (group, other) if resource_type.endswith("Egress") else (other, group)
-            placed[(construct_to_name[pair[0]], construct_to_name[pair[1]])] = stack
+            placed[(estate.name_of[pair[0]], estate.name_of[pair[1]])] = stack
     return placed
+
+
+def test_every_service_is_reachable_from_exactly_its_declared_callers(estate: Estate) -> None:
+    ingress = _rules_between_services(estate, "AWS::EC2::SecurityGroupIngress", "SourceSecurityGroupId")
+    assert set(ingress) == estate.calls
 
 
 def test_each_caller_reaches_exactly_its_callees_with_both_rules_in_one_stack(estate: Estate) -> None:
@@ -161,12 +181,12 @@ def test_each_caller_reaches_exactly_its_callees_with_both_rules_in_one_stack(es
     assert len(set(egress.values())) > 1
 
 
-def test_mesh_backends_are_the_declared_callees(estate: Estate) -> None:
+def test_mesh_backends_are_the_declared_callees(mesh_estate: Estate) -> None:
     declared: dict[str, set[str]] = {}
-    for caller, callee in estate.calls:
+    for caller, callee in mesh_estate.calls:
         declared.setdefault(caller, set()).add(f"{callee}.estate.local")
     found: dict[str, set[str]] = {}
-    for template in estate.templates.values():
+    for template in mesh_estate.templates.values():
         for resource in template["Resources"].values():
             if resource["Type"] == "AWS::AppMesh::VirtualNode":
                 name = resource["Properties"]["VirtualNodeName"].split("_")[0]

@@ -9,10 +9,11 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
+from checked_apps import CheckedApp
 from conftest import AUTHORITY_ARN, ENV, ROOT
 
 sys.path.insert(0, str(ROOT / "examples" / "canary"))
-from canary_stack import CanaryStack
+from canary_stack import DEFAULT_CANARY_PERCENT, CanaryStack
 
 
 def _default_route_weights(template: dict[str, Any]) -> dict[str, int]:
@@ -30,7 +31,13 @@ def _default_route_weights(template: dict[str, Any]) -> dict[str, int]:
     return {nodes[t["VirtualNode"]["Fn::GetAtt"][0]]: t["Weight"] for t in targets}
 
 
-@pytest.mark.parametrize(("percent", "expected"), [(10, (90, 10)), (100, (0, 100)), (0, (100, 0))])
+def test_the_example_sends_its_default_percent_to_the_canary(example_apps: dict[str, CheckedApp]) -> None:
+    weights = _default_route_weights(example_apps["canary"].stack("Canary").json)  # as app.py synthesizes it
+    expected = (100 - DEFAULT_CANARY_PERCENT, DEFAULT_CANARY_PERCENT)
+    assert (weights["orders_canary.local"], weights["orders-v2_canary.local"]) == expected
+
+
+@pytest.mark.parametrize(("percent", "expected"), [(100, (0, 100)), (0, (100, 0))])
 def test_shifting_the_canary_is_a_weight_change(percent: int, expected: tuple[int, int]) -> None:
     stack = CanaryStack(cdk.App(), "Canary", canary_percent=percent, certificate_authority_arn=AUTHORITY_ARN, env=ENV)
     weights = _default_route_weights(Template.from_stack(stack).to_json())

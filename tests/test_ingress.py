@@ -137,18 +137,13 @@ def variants(ingress_app: IngressApp) -> Synthesized:
     return ingress_app.stack("IngressVariants")
 
 
-def _resource(synth: Synthesized, resource_type: str, path: str) -> dict[str, Any]:
-    resource: dict[str, Any] = synth.json["Resources"][synth.logical_id(resource_type, path)]
-    return resource
-
-
 def _gateway_task(synth: Synthesized) -> dict[str, Any]:
-    task: dict[str, Any] = _resource(synth, "AWS::ECS::TaskDefinition", "/Ingress/TaskDefinition/")["Properties"]
+    task: dict[str, Any] = synth.resource("AWS::ECS::TaskDefinition", "/Ingress/TaskDefinition/")["Properties"]
     return task
 
 
 def _containers(synth: Synthesized, ingress: str = "Ingress") -> dict[str, dict[str, Any]]:
-    task = _resource(synth, "AWS::ECS::TaskDefinition", f"/{ingress}/TaskDefinition/")["Properties"]
+    task = synth.resource("AWS::ECS::TaskDefinition", f"/{ingress}/TaskDefinition/")["Properties"]
     return {container["Name"]: container for container in task["ContainerDefinitions"]}
 
 
@@ -214,7 +209,7 @@ def test_gateway_envoy_runs_alone_without_proxy_configuration_or_user(main: Synt
 
 def test_gateway_envoy_has_envoys_health_check(main: Synthesized) -> None:
     assert _envoy(main)["HealthCheck"] == {
-        "Command": list(envoy.ENVOY_HEALTH_CHECK_COMMAND),
+        "Command": ["CMD-SHELL", "curl -s http://localhost:9901/server_info | grep state | grep -q LIVE"],
         "Interval": 5,
         "Timeout": 2,
         "Retries": 3,
@@ -225,18 +220,18 @@ def test_gateway_envoy_has_envoys_health_check(main: Synthesized) -> None:
 def test_gateway_envoy_streams_the_virtual_gateways_configuration(main: Synthesized) -> None:
     gateway = main.logical_id("AWS::AppMesh::VirtualGateway", "/Ingress/")
     variables = {v["Name"]: v["Value"] for v in _envoy(main)["Environment"]}
-    assert variables[envoy.ENVOY_RESOURCE_ARN_VARIABLE] == {"Ref": gateway}
+    assert variables["APPMESH_RESOURCE_ARN"] == {"Ref": gateway}  # App Mesh User Guide, "Envoy configuration variables"
     assert "APPMESH_VIRTUAL_NODE_NAME" not in variables
 
 
 def test_gateway_envoy_image_is_the_regional_one(main: Synthesized) -> None:
     image = str(_envoy(main)["Image"])
     assert f"840364872350.dkr.ecr.{REGION}." in image
-    assert f"{envoy.ENVOY_REPOSITORY_NAME}:{envoy.ENVOY_IMAGE_TAG}" in image
+    assert f"aws-appmesh-envoy:{envoy.ENVOY_IMAGE_TAG}" in image  # App Mesh User Guide, "Envoy image"
 
 
 def test_gateway_envoy_may_stream_only_its_own_gateway(main: Synthesized) -> None:
-    policy = _resource(main, "AWS::IAM::Policy", "/Ingress/TaskDefinition/TaskRole/")["Properties"]["PolicyDocument"]
+    policy = main.resource("AWS::IAM::Policy", "/Ingress/TaskDefinition/TaskRole/")["Properties"]["PolicyDocument"]
     gateway = main.logical_id("AWS::AppMesh::VirtualGateway", "/Ingress/")
     mesh_statements = [s for s in policy["Statement"] if "appmesh" in str(s["Action"])]
     assert mesh_statements == [
@@ -255,19 +250,19 @@ def test_gateway_envoy_logs_are_kept(main: Synthesized) -> None:
 
 def test_gateway_envoy_follows_the_data_planes_observability(main: Synthesized, variants: Synthesized) -> None:
     metrics = {v["Name"] for v in _envoy(main)["Environment"]}
-    assert {obs.ENVOY_DOG_STATSD_VARIABLE, obs.ENVOY_STATS_TAGS_VARIABLE} <= metrics
-    policy = _resource(main, "AWS::IAM::Policy", "/Ingress/TaskDefinition/TaskRole/")["Properties"]["PolicyDocument"]
-    assert any(s["Action"] == obs.PUT_METRIC_DATA_ACTION for s in policy["Statement"])
+    assert {"ENABLE_ENVOY_DOG_STATSD", "ENABLE_ENVOY_STATS_TAGS"} <= metrics  # App Mesh's Envoy configuration variables
+    policy = main.resource("AWS::IAM::Policy", "/Ingress/TaskDefinition/TaskRole/")["Properties"]["PolicyDocument"]
+    assert any(s["Action"] == "cloudwatch:PutMetricData" for s in policy["Statement"])
     # A cluster that traces and neither measures nor logs requests: so does its gateway.
     traced = _containers(variants, "Secure")
     assert set(traced) == {envoy.ENVOY_CONTAINER_NAME, obs.XRAY_DAEMON_CONTAINER_NAME}
-    assert {"Name": obs.ENVOY_XRAY_TRACING_VARIABLE, "Value": "1"} in traced[envoy.ENVOY_CONTAINER_NAME]["Environment"]
-    spec = _resource(variants, "AWS::AppMesh::VirtualGateway", "/Secure/")["Properties"]["Spec"]
+    assert {"Name": "ENABLE_ENVOY_XRAY_TRACING", "Value": "1"} in traced[envoy.ENVOY_CONTAINER_NAME]["Environment"]
+    spec = variants.resource("AWS::AppMesh::VirtualGateway", "/Secure/")["Properties"]["Spec"]
     assert "Logging" not in spec
 
 
 def test_gateway_service_runs_private_with_a_circuit_breaker(main: Synthesized) -> None:
-    service = _resource(main, "AWS::ECS::Service", "/Ingress/Service/")["Properties"]
+    service = main.resource("AWS::ECS::Service", "/Ingress/Service/")["Properties"]
     network = service["NetworkConfiguration"]["AwsvpcConfiguration"]
     assert network["AssignPublicIp"] == "DISABLED"
     private = {main.logical_id("AWS::EC2::Subnet", f"/PrivateSubnet{n}/") for n in (1, 2)}
@@ -284,7 +279,7 @@ def test_gateway_service_runs_private_with_a_circuit_breaker(main: Synthesized) 
 
 
 def test_virtual_gateway_listens_on_http_with_a_health_check_and_logs_requests(main: Synthesized) -> None:
-    spec = _resource(main, "AWS::AppMesh::VirtualGateway", "/Ingress/")["Properties"]["Spec"]
+    spec = main.resource("AWS::AppMesh::VirtualGateway", "/Ingress/")["Properties"]["Spec"]
     (listener,) = spec["Listeners"]
     assert listener["PortMapping"] == {"Port": 8080, "Protocol": "http"}
     assert listener["HealthCheck"]["Protocol"] == "http" and listener["HealthCheck"]["Port"] == 8080
@@ -292,27 +287,27 @@ def test_virtual_gateway_listens_on_http_with_a_health_check_and_logs_requests(m
 
 
 def test_gateway_routes_match_host_name_and_path_prefix_in_the_order_given(main: Synthesized) -> None:
-    api = _resource(main, "AWS::AppMesh::GatewayRoute", "/Route-api/")["Properties"]["Spec"]
+    api = main.resource("AWS::AppMesh::GatewayRoute", "/Route-api/")["Properties"]["Spec"]
     assert api["Priority"] == 10
     assert api["HttpRoute"]["Match"] == {"Prefix": "/api/", "Hostname": {"Exact": "shop.example.com"}}
     assert api["HttpRoute"]["Action"] == {"Target": {"VirtualService": {"VirtualServiceName": "api.edge.local"}}}
-    web = _resource(main, "AWS::AppMesh::GatewayRoute", "/Route-web/")["Properties"]["Spec"]
+    web = main.resource("AWS::AppMesh::GatewayRoute", "/Route-web/")["Properties"]["Spec"]
     assert web["Priority"] == 30
     assert web["HttpRoute"]["Match"] == {"Prefix": "/"}
     assert web["HttpRoute"]["Action"]["Target"] == {"VirtualService": {"VirtualServiceName": "web.edge.local"}}
 
 
 def test_a_route_can_keep_the_path_unchanged(main: Synthesized) -> None:
-    docs = _resource(main, "AWS::AppMesh::GatewayRoute", "/Route-docs/")["Properties"]["Spec"]
+    docs = main.resource("AWS::AppMesh::GatewayRoute", "/Route-docs/")["Properties"]["Spec"]
     assert docs["Priority"] == 20 and docs["HttpRoute"]["Match"] == {"Prefix": "/docs"}
     assert docs["HttpRoute"]["Action"]["Rewrite"] == {"Prefix": {"DefaultPrefix": "DISABLED"}}
-    web = _resource(main, "AWS::AppMesh::GatewayRoute", "/Route-web/")["Properties"]["Spec"]
+    web = main.resource("AWS::AppMesh::GatewayRoute", "/Route-web/")["Properties"]["Spec"]
     assert "Rewrite" not in web["HttpRoute"]["Action"]  # App Mesh's default: the prefix becomes "/"
 
 
 def test_gateway_routes_are_created_after_the_virtual_services_they_name(main: Synthesized) -> None:
     for route, service in (("api", "Api"), ("web", "Web")):
-        resource = _resource(main, "AWS::AppMesh::GatewayRoute", f"/Route-{route}/")
+        resource = main.resource("AWS::AppMesh::GatewayRoute", f"/Route-{route}/")
         assert main.logical_id("AWS::AppMesh::VirtualService", f"/{service}/") in resource["DependsOn"]
 
 
@@ -333,18 +328,20 @@ def test_only_the_load_balancer_is_open_to_the_internet(main: Synthesized) -> No
     assert [(group, rule["CidrIp"], rule["FromPort"]) for group, rule in open_rules] == [
         (load_balancer_group, ANYWHERE, 80)
     ]
-    load_balancer = _resource(main, "AWS::ElasticLoadBalancingV2::LoadBalancer", "/Ingress/")["Properties"]
+    load_balancer = main.resource("AWS::ElasticLoadBalancingV2::LoadBalancer", "/Ingress/")["Properties"]
     assert load_balancer["Scheme"] == "internet-facing"
     assert load_balancer["SecurityGroups"] == [{"Fn::GetAtt": [load_balancer_group, "GroupId"]}]
 
 
 def test_load_balancer_reaches_only_the_gateway_listener_and_envoys_readiness(main: Synthesized) -> None:
     load_balancer, gateway = (_group_id(main, f"/Ingress/{g}/") for g in ("LoadBalancerSecurityGroup", "SecurityGroup"))
-    assert _ports(main, "egress", load_balancer) == {(gateway, 8080), (gateway, envoy.ENVOY_ADMIN_PORT)}
-    assert _ports(main, "ingress", gateway) == {(load_balancer, 8080), (load_balancer, envoy.ENVOY_ADMIN_PORT)}
-    target_group = _resource(main, "AWS::ElasticLoadBalancingV2::TargetGroup", "/Ingress/")["Properties"]
+    # Envoy's admin interface: port 9901 (App Mesh User Guide, "Envoy configuration variables":
+    # ENVOY_ADMIN_ACCESS_PORT), readiness at GET /ready (Envoy documentation, "Administration interface").
+    assert _ports(main, "egress", load_balancer) == {(gateway, 8080), (gateway, 9901)}
+    assert _ports(main, "ingress", gateway) == {(load_balancer, 8080), (load_balancer, 9901)}
+    target_group = main.resource("AWS::ElasticLoadBalancingV2::TargetGroup", "/Ingress/")["Properties"]
     assert (target_group["Port"], target_group["Protocol"], target_group["TargetType"]) == (8080, "HTTP", "ip")
-    assert (target_group["HealthCheckPort"], target_group["HealthCheckPath"]) == ("9901", envoy.ENVOY_READINESS_PATH)
+    assert (target_group["HealthCheckPort"], target_group["HealthCheckPath"]) == ("9901", "/ready")
     assert target_group["Matcher"] == {"HttpCode": "200"}
 
 
@@ -365,7 +362,7 @@ def test_routed_services_are_exposed_to_the_ingress(ingress_app: IngressApp) -> 
 
 
 def test_alb_drops_invalid_headers_and_logs_to_a_private_encrypted_retained_bucket(main: Synthesized) -> None:
-    load_balancer = _resource(main, "AWS::ElasticLoadBalancingV2::LoadBalancer", "/Ingress/")["Properties"]
+    load_balancer = main.resource("AWS::ElasticLoadBalancingV2::LoadBalancer", "/Ingress/")["Properties"]
     attributes = {a["Key"]: a["Value"] for a in load_balancer["LoadBalancerAttributes"]}
     bucket_id = main.logical_id("AWS::S3::Bucket", "/Ingress/AccessLogs/")
     assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
@@ -390,11 +387,11 @@ def test_http_listener_forwards_to_the_gateway_without_a_certificate(main: Synth
 
 
 def test_certificate_serves_https_on_443_and_redirects_http(variants: Synthesized) -> None:
-    https = _resource(variants, "AWS::ElasticLoadBalancingV2::Listener", "/Secure/LoadBalancer/Https/")["Properties"]
+    https = variants.resource("AWS::ElasticLoadBalancingV2::Listener", "/Secure/LoadBalancer/Https/")["Properties"]
     assert (https["Port"], https["Protocol"]) == (443, "HTTPS")
     assert https["Certificates"] == [{"CertificateArn": CERTIFICATE_ARN}]
     assert https["SslPolicy"].startswith("ELBSecurityPolicy-TLS13")
-    redirect = _resource(variants, "AWS::ElasticLoadBalancingV2::Listener", "/Secure/LoadBalancer/Redirect")
+    redirect = variants.resource("AWS::ElasticLoadBalancingV2::Listener", "/Secure/LoadBalancer/Redirect")
     assert (redirect["Properties"]["Port"], redirect["Properties"]["Protocol"]) == (80, "HTTP")
     assert redirect["Properties"]["DefaultActions"] == [
         {"Type": "redirect", "RedirectConfig": {"Port": "443", "Protocol": "HTTPS", "StatusCode": "HTTP_301"}}
@@ -404,11 +401,11 @@ def test_certificate_serves_https_on_443_and_redirects_http(variants: Synthesize
 
 
 def test_nlb_passes_tcp_to_the_gateway_listener_only(variants: Synthesized) -> None:
-    load_balancer = _resource(variants, "AWS::ElasticLoadBalancingV2::LoadBalancer", "/Tcp/")["Properties"]
+    load_balancer = variants.resource("AWS::ElasticLoadBalancingV2::LoadBalancer", "/Tcp/")["Properties"]
     assert (load_balancer["Type"], load_balancer["Scheme"]) == ("network", "internet-facing")
-    listener = _resource(variants, "AWS::ElasticLoadBalancingV2::Listener", "/Tcp/LoadBalancer/")["Properties"]
+    listener = variants.resource("AWS::ElasticLoadBalancingV2::Listener", "/Tcp/LoadBalancer/")["Properties"]
     assert (listener["Port"], listener["Protocol"]) == (80, "TCP")
-    target_group = _resource(variants, "AWS::ElasticLoadBalancingV2::TargetGroup", "/Tcp/")["Properties"]
+    target_group = variants.resource("AWS::ElasticLoadBalancingV2::TargetGroup", "/Tcp/")["Properties"]
     assert (target_group["Port"], target_group["Protocol"], target_group["HealthCheckProtocol"]) == (8080, "TCP", "TCP")
     load_balancer_group, gateway = (
         _group_id(variants, f"/Tcp/{g}/") for g in ("LoadBalancerSecurityGroup", "SecurityGroup")
@@ -418,12 +415,12 @@ def test_nlb_passes_tcp_to_the_gateway_listener_only(variants: Synthesized) -> N
     assert _ports(variants, "ingress", gateway) == {(load_balancer_group, 8080)}
     attributes = {a["Key"]: a["Value"] for a in load_balancer["LoadBalancerAttributes"]}
     assert attributes["access_logs.s3.enabled"] == "true"
-    service = _resource(variants, "AWS::ECS::Service", "/Tcp/Service/")["Properties"]
+    service = variants.resource("AWS::ECS::Service", "/Tcp/Service/")["Properties"]
     assert service["DesiredCount"] == 3 and service["DeploymentConfiguration"]["MaximumPercent"] == 150
 
 
 def test_nlb_with_a_certificate_terminates_tls_on_443(variants: Synthesized) -> None:
-    listener = _resource(variants, "AWS::ElasticLoadBalancingV2::Listener", "/Tls/LoadBalancer/")["Properties"]
+    listener = variants.resource("AWS::ElasticLoadBalancingV2::Listener", "/Tls/LoadBalancer/")["Properties"]
     assert (listener["Port"], listener["Protocol"]) == (443, "TLS")
     assert listener["Certificates"] == [{"CertificateArn": CERTIFICATE_ARN}]
     group = _group_id(variants, "/Tls/LoadBalancerSecurityGroup/")
@@ -554,7 +551,7 @@ def test_connect_listener_rules_match_host_and_path_in_the_order_given(connect: 
 
 
 def test_connect_requests_no_route_matches_get_404(connect: Synthesized) -> None:
-    listener = _resource(connect, "AWS::ElasticLoadBalancingV2::Listener", "/Ingress/LoadBalancer/Http/")
+    listener = connect.resource("AWS::ElasticLoadBalancingV2::Listener", "/Ingress/LoadBalancer/Http/")
     assert (listener["Properties"]["Port"], listener["Properties"]["Protocol"]) == (80, "HTTP")
     assert listener["Properties"]["DefaultActions"] == [
         {
@@ -570,21 +567,21 @@ def test_connect_one_target_group_per_routed_service_with_ip_targets_on_its_port
     groups = connect.resources("AWS::ElasticLoadBalancingV2::TargetGroup")
     assert len(groups) == 2  # web is routed twice, through one target group
     for name, port, path in (("api", 8080, "/healthz"), ("web", 80, "/")):
-        group = _resource(connect, "AWS::ElasticLoadBalancingV2::TargetGroup", f"/Ingress/TargetGroup-{name}/")
+        group = connect.resource("AWS::ElasticLoadBalancingV2::TargetGroup", f"/Ingress/TargetGroup-{name}/")
         properties = group["Properties"]
         assert (properties["Port"], properties["Protocol"], properties["TargetType"]) == (port, "HTTP", "ip")
         assert (properties["HealthCheckPath"], properties["Matcher"]) == (path, {"HttpCode": "200-299"})
-        service = _resource(connect, "AWS::ECS::Service", f"/{name.title()}/Resource/Service")["Properties"]
+        service = connect.resource("AWS::ECS::Service", f"/{name.title()}/Resource/Service")["Properties"]
         assert service["LoadBalancers"] == [
             {"ContainerName": "app", "ContainerPort": port, "TargetGroupArn": _target_group_ref(connect, name)}
         ]
-    ledger = _resource(connect, "AWS::ECS::Service", "/Ledger/Resource/Service")["Properties"]
+    ledger = connect.resource("AWS::ECS::Service", "/Ledger/Resource/Service")["Properties"]
     assert "LoadBalancers" not in ledger
 
 
 def test_connect_routed_services_are_created_after_their_rules_with_a_grace_period(connect: Synthesized) -> None:
     for name, rules in (("api", ["api"]), ("web", ["docs", "web"])):
-        service = _resource(connect, "AWS::ECS::Service", f"/{name.title()}/Resource/Service")
+        service = connect.resource("AWS::ECS::Service", f"/{name.title()}/Resource/Service")
         assert service["Properties"]["HealthCheckGracePeriodSeconds"] == 60
         for rule in rules:
             assert (
@@ -592,7 +589,7 @@ def test_connect_routed_services_are_created_after_their_rules_with_a_grace_peri
                 in service["DependsOn"]
             )
     assert connect_ingress.HEALTH_CHECK_GRACE_PERIOD.to_seconds() == 60
-    ledger = _resource(connect, "AWS::ECS::Service", "/Ledger/Resource/Service")["Properties"]
+    ledger = connect.resource("AWS::ECS::Service", "/Ledger/Resource/Service")["Properties"]
     assert "HealthCheckGracePeriodSeconds" not in ledger
 
 
@@ -636,7 +633,7 @@ def test_connect_routed_services_are_exposed_to_the_ingress(service_connect_ingr
 
 
 def test_connect_alb_drops_invalid_headers_and_logs_access(connect: Synthesized) -> None:
-    load_balancer = _resource(connect, "AWS::ElasticLoadBalancingV2::LoadBalancer", "/Ingress/")["Properties"]
+    load_balancer = connect.resource("AWS::ElasticLoadBalancingV2::LoadBalancer", "/Ingress/")["Properties"]
     assert (load_balancer["Type"], load_balancer["Scheme"]) == ("application", "internet-facing")
     attributes = {a["Key"]: a["Value"] for a in load_balancer["LoadBalancerAttributes"]}
     assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
@@ -647,7 +644,7 @@ def test_connect_certificate_serves_https_on_443_with_the_rules_and_redirects_ht
     connect_variants: Synthesized,
 ) -> None:
     https_path = "/Secure/LoadBalancer/Https/"
-    https = _resource(connect_variants, "AWS::ElasticLoadBalancingV2::Listener", https_path)["Properties"]
+    https = connect_variants.resource("AWS::ElasticLoadBalancingV2::Listener", https_path)["Properties"]
     assert (https["Port"], https["Protocol"]) == (443, "HTTPS")
     assert https["Certificates"] == [{"CertificateArn": CERTIFICATE_ARN}]
     assert https["SslPolicy"].startswith("ELBSecurityPolicy-TLS13")
@@ -656,27 +653,27 @@ def test_connect_certificate_serves_https_on_443_with_the_rules_and_redirects_ht
     listener_id = connect_variants.logical_id("AWS::ElasticLoadBalancingV2::Listener", https_path)
     assert rule["ListenerArn"] == {"Ref": listener_id}
     assert _conditions(rule) == {"path-pattern": ["/*"]}
-    redirect = _resource(connect_variants, "AWS::ElasticLoadBalancingV2::Listener", "/Secure/LoadBalancer/Redirect")
+    redirect = connect_variants.resource("AWS::ElasticLoadBalancingV2::Listener", "/Secure/LoadBalancer/Redirect")
     assert (redirect["Properties"]["Port"], redirect["Properties"]["Protocol"]) == (80, "HTTP")
     assert redirect["Properties"]["DefaultActions"] == [
         {"Type": "redirect", "RedirectConfig": {"Port": "443", "Protocol": "HTTPS", "StatusCode": "HTTP_301"}}
     ]
     group = _group_id(connect_variants, "/Secure/LoadBalancerSecurityGroup/")
     assert _ports(connect_variants, "ingress", group) == {(ANYWHERE, 80), (ANYWHERE, 443)}
-    target_group = _resource(connect_variants, "AWS::ElasticLoadBalancingV2::TargetGroup", "/Secure/TargetGroup-site/")
+    target_group = connect_variants.resource("AWS::ElasticLoadBalancingV2::TargetGroup", "/Secure/TargetGroup-site/")
     assert target_group["Properties"]["HealthCheckPath"] == "/up"
 
 
 def test_connect_nlb_passes_tcp_straight_to_its_one_service(connect_variants: Synthesized) -> None:
-    load_balancer = _resource(connect_variants, "AWS::ElasticLoadBalancingV2::LoadBalancer", "/Tcp/")["Properties"]
+    load_balancer = connect_variants.resource("AWS::ElasticLoadBalancingV2::LoadBalancer", "/Tcp/")["Properties"]
     assert (load_balancer["Type"], load_balancer["Scheme"]) == ("network", "internet-facing")
-    listener = _resource(connect_variants, "AWS::ElasticLoadBalancingV2::Listener", "/Tcp/LoadBalancer/")["Properties"]
+    listener = connect_variants.resource("AWS::ElasticLoadBalancingV2::Listener", "/Tcp/LoadBalancer/")["Properties"]
     assert (listener["Port"], listener["Protocol"]) == (80, "TCP")
     assert listener["DefaultActions"] == [
         {"Type": "forward", "TargetGroupArn": _target_group_ref(connect_variants, "site", "Tcp")}
     ]
     assert _listener_rules(connect_variants, "Tcp") == []
-    target_group = _resource(connect_variants, "AWS::ElasticLoadBalancingV2::TargetGroup", "/Tcp/TargetGroup-site/")
+    target_group = connect_variants.resource("AWS::ElasticLoadBalancingV2::TargetGroup", "/Tcp/TargetGroup-site/")
     properties = target_group["Properties"]
     assert (properties["Port"], properties["Protocol"], properties["TargetType"]) == (8080, "TCP", "ip")
     assert (properties["HealthCheckProtocol"], properties["HealthCheckPath"]) == ("HTTP", "/up")
@@ -684,7 +681,7 @@ def test_connect_nlb_passes_tcp_straight_to_its_one_service(connect_variants: Sy
     assert _ports(connect_variants, "ingress", load_balancer_group) == {(ANYWHERE, 80)}
     assert _ports(connect_variants, "egress", load_balancer_group) == {(site, 8080)}
     assert (load_balancer_group, 8080) in _ports(connect_variants, "ingress", site)
-    tls = _resource(connect_variants, "AWS::ElasticLoadBalancingV2::Listener", "/Tls/LoadBalancer/")["Properties"]
+    tls = connect_variants.resource("AWS::ElasticLoadBalancingV2::Listener", "/Tls/LoadBalancer/")["Properties"]
     assert (tls["Port"], tls["Protocol"], tls["Certificates"]) == (443, "TLS", [{"CertificateArn": CERTIFICATE_ARN}])
     tls_group = _group_id(connect_variants, "/Tls/LoadBalancerSecurityGroup/")
     assert _ports(connect_variants, "ingress", tls_group) == {(ANYWHERE, 443)}
@@ -817,7 +814,7 @@ def _weighted(synth: Synthesized, service: str) -> list[dict[str, Any]]:
 
 
 def _load_balancers(synth: Synthesized, service: str) -> list[dict[str, Any]]:
-    properties = _resource(synth, "AWS::ECS::Service", f"/{service}/Resource/Service")["Properties"]
+    properties = synth.resource("AWS::ECS::Service", f"/{service}/Resource/Service")["Properties"]
     entries: list[dict[str, Any]] = properties["LoadBalancers"]
     return entries
 
@@ -845,8 +842,8 @@ def test_a_shifted_services_ecs_service_names_its_alternate_group_rules_and_role
 
 
 def test_the_alternate_group_is_the_primarys_twin(released: Synthesized) -> None:
-    primary = _resource(released, "AWS::ElasticLoadBalancingV2::TargetGroup", "/TargetGroup-orders/")["Properties"]
-    alternate = _resource(released, "AWS::ElasticLoadBalancingV2::TargetGroup", "/AlternateTargetGroup-orders/")
+    primary = released.resource("AWS::ElasticLoadBalancingV2::TargetGroup", "/TargetGroup-orders/")["Properties"]
+    alternate = released.resource("AWS::ElasticLoadBalancingV2::TargetGroup", "/AlternateTargetGroup-orders/")
     assert alternate["Properties"] == primary
     assert (primary["TargetType"], primary["Port"], primary["HealthCheckPath"]) == (
         "ip",
@@ -885,7 +882,7 @@ def test_test_rules_come_just_before_their_production_rules_in_the_order_of_the_
 
 
 def test_ecs_may_change_only_the_services_target_groups_and_rules(released: Synthesized) -> None:
-    role = _resource(released, "AWS::IAM::Role", "/Ingress/TrafficShiftRole-orders/")["Properties"]
+    role = released.resource("AWS::IAM::Role", "/Ingress/TrafficShiftRole-orders/")["Properties"]
     assert role["AssumeRolePolicyDocument"]["Statement"] == [
         {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "ecs.amazonaws.com"}}
     ]
@@ -1143,7 +1140,7 @@ def test_a_route_that_an_earlier_one_hides_is_refused(refusals: dict[str, Any]) 
 
 
 def test_the_listener_port_must_not_be_one_envoy_uses(refusals: dict[str, Any]) -> None:
-    _refused_ingress(refusals, ValueError, [f"port={envoy.ENVOY_ADMIN_PORT} is reserved"], port=envoy.ENVOY_ADMIN_PORT)
+    _refused_ingress(refusals, ValueError, ["port=9901 is reserved"], port=9901)  # Envoy's admin port
 
 
 def test_load_balancer_and_certificate_types_are_checked(refusals: dict[str, Any]) -> None:
@@ -1362,7 +1359,8 @@ def test_connect_service_in_five_ingresses_target_groups_takes_no_sixth() -> Non
     stack = cdk.Stack(cdk.App(), "Crowded", env=ENV)
     cluster = MeshedCluster(stack, "Cluster", namespace="crowd.local", data_plane=DataPlane.service_connect())
     web = MeshedService(stack, "Web", cluster=cluster, name="web", image=ecs.ContainerImage.from_registry(NGINX))
-    for index in range(connect_ingress.MAX_TARGET_GROUPS_PER_SERVICE):
+    # ECS Developer Guide, "Use load balancing to distribute Amazon ECS service traffic": at most 5 target groups.
+    for index in range(5):
         MeshIngress(stack, f"Front{index}", cluster=cluster, routes=[IngressRoute(service=web)], allow_plain_http=True)
     with pytest.raises(ValueError) as raised:
         MeshIngress(stack, "Sixth", cluster=cluster, routes=[IngressRoute(service=web)], allow_plain_http=True)

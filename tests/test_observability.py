@@ -30,12 +30,42 @@ from mesh_microservices import (
 )
 from mesh_microservices._acknowledgments import UNSCOPABLE_ACTIONS
 from mesh_microservices.app_mesh import observability as obs
-from mesh_microservices.app_mesh.envoy import ENVOY_CONTAINER_NAME, ENVOY_USER_ID
+from mesh_microservices.app_mesh.envoy import ENVOY_CONTAINER_NAME
 from mesh_microservices.service_connect import alarms as sc_alarms
 from synthesized import Synthesized
 
 Variants = Callable[[str], Synthesized]
 IMAGE = ecs.ContainerImage.from_registry(NGINX)
+
+# AWS facts, written out so that a wrong constant in the library fails here.
+# Envoy's statistics as App Mesh's Envoy sends them over DogStatsD with ENABLE_ENVOY_STATS_TAGS
+# (AWS App Mesh User Guide, "Exporting metrics": DogStatsD; "Monitoring your application using Envoy metrics").
+ENVOY_RESPONSES = "envoy_http_downstream_rq_xx"
+ENVOY_REQUESTS = "envoy_http_downstream_rq_total"
+ENVOY_HEALTHY_HOSTS = "envoy_cluster_membership_healthy"
+ENVOY_HOSTS = "envoy_cluster_membership_total"
+VIRTUAL_NODE_TAG = "appmesh.virtual_node"
+CONNECTION_MANAGER_TAG = "envoy.http_conn_manager_prefix"
+RESPONSE_CLASS_TAG = "envoy.response_code_class"
+CLUSTER_TAG = "envoy.cluster_name"
+# App Mesh User Guide, "Envoy configuration variables".
+XRAY_TRACING_VARIABLE = "ENABLE_ENVOY_XRAY_TRACING"
+DOG_STATSD_VARIABLE = "ENABLE_ENVOY_DOG_STATSD"
+STATS_TAGS_VARIABLE = "ENABLE_ENVOY_STATS_TAGS"
+# CloudWatch User Guide, "CloudWatch agent ... on Amazon ECS": the agent reads its configuration from this variable.
+AGENT_CONFIG_VARIABLE = "CW_CONFIG_CONTENT"
+# IAM: "Actions, resources and condition keys for Amazon CloudWatch".
+PUT_METRIC_DATA = "cloudwatch:PutMetricData"
+NAMESPACE_CONDITION_KEY = "cloudwatch:namespace"
+# What the daemon calls (X-Ray Developer Guide, "AWS X-Ray daemon": permissions); X-Ray has no resource-level ARNs.
+XRAY_DAEMON_ACTIONS = (
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+)
+XRAY_DAEMON_PORT = 2000  # AWS X-Ray Developer Guide, "AWS X-Ray daemon": UDP 2000
+PROXY_IGNORED_UID = "1337"  # App Mesh User Guide, "Getting started with App Mesh and Amazon ECS": IgnoredUID
 
 
 def _task_definitions(synth: Synthesized) -> Iterator[tuple[str, dict[str, dict[str, Any]]]]:
@@ -55,7 +85,7 @@ def _environment(container: dict[str, Any]) -> dict[str, Any]:
 
 
 def _agent_config(container: dict[str, Any]) -> dict[str, Any]:
-    config: dict[str, Any] = json.loads(_environment(container)[obs.CLOUDWATCH_AGENT_CONFIG_VARIABLE])
+    config: dict[str, Any] = json.loads(_environment(container)[AGENT_CONFIG_VARIABLE])
     return config
 
 
@@ -162,14 +192,14 @@ def test_envoys_standard_output_goes_to_the_services_retained_log_group(mesh_sho
 def test_tracing_turns_on_envoys_xray_tracer_in_every_version(variants: Variants) -> None:
     synth = variants("Observed")
     for path, containers in _task_definitions(synth):
-        assert _environment(containers[ENVOY_CONTAINER_NAME])[obs.ENVOY_XRAY_TRACING_VARIABLE] == "1", path
+        assert _environment(containers[ENVOY_CONTAINER_NAME])[XRAY_TRACING_VARIABLE] == "1", path
 
 
 def test_tracing_adds_an_xray_daemon_whose_calls_bypass_envoy(variants: Variants) -> None:
     synth = variants("Observed")
     for path, containers in _task_definitions(synth):
         daemon = containers[obs.XRAY_DAEMON_CONTAINER_NAME]
-        assert daemon["User"] == str(ENVOY_USER_ID), path  # the proxy configuration's ignored uid
+        assert daemon["User"] == PROXY_IGNORED_UID, path  # the proxy configuration's ignored uid
         assert daemon["Essential"] is True
         assert daemon["Image"] == obs.XRAY_DAEMON_IMAGE
         assert daemon["LogConfiguration"]["LogDriver"] == "awslogs"
@@ -186,7 +216,7 @@ def test_tracing_lets_each_services_task_role_send_traces(variants: Variants) ->
     granted = [
         path
         for path, statement in _statements(synth)
-        if sorted(_actions(statement)) == sorted(obs.XRAY_ACTIONS) and statement["Resource"] == "*"
+        if sorted(_actions(statement)) == sorted(XRAY_DAEMON_ACTIONS) and statement["Resource"] == "*"
     ]
     assert sorted(granted) == [
         "Observed/Ledger/TaskDefinition/TaskRole/DefaultPolicy/Resource",
@@ -197,7 +227,7 @@ def test_tracing_lets_each_services_task_role_send_traces(variants: Variants) ->
 def test_tracing_is_off_by_default(mesh_shop: Synthesized) -> None:
     for path, containers in _task_definitions(mesh_shop):
         assert obs.XRAY_DAEMON_CONTAINER_NAME not in containers, path
-        assert obs.ENVOY_XRAY_TRACING_VARIABLE not in _environment(containers[ENVOY_CONTAINER_NAME])
+        assert XRAY_TRACING_VARIABLE not in _environment(containers[ENVOY_CONTAINER_NAME])
     assert not [s for _, s in _statements(mesh_shop) if any(a.startswith("xray:") for a in _actions(s))]
 
 
@@ -209,8 +239,8 @@ def test_tracing_reserves_the_daemons_port_for_itself() -> None:
         namespace="clash.local",
         data_plane=DataPlane.app_mesh(observability=Observability(tracing=True)),
     )
-    with pytest.raises(ValueError, match=f"port={obs.XRAY_DAEMON_PORT} is reserved"):
-        MeshedService(stack, "Api", cluster=cluster, name="api", image=IMAGE, port=obs.XRAY_DAEMON_PORT)
+    with pytest.raises(ValueError, match=f"port={XRAY_DAEMON_PORT} is reserved"):
+        MeshedService(stack, "Api", cluster=cluster, name="api", image=IMAGE, port=XRAY_DAEMON_PORT)
 
 
 # Envoy statistics
@@ -219,8 +249,8 @@ def test_tracing_reserves_the_daemons_port_for_itself() -> None:
 def test_envoy_sends_its_statistics_to_the_agent_in_its_task(mesh_shop: Synthesized) -> None:
     for path, containers in _task_definitions(mesh_shop):
         environment = _environment(containers[ENVOY_CONTAINER_NAME])
-        assert environment[obs.ENVOY_DOG_STATSD_VARIABLE] == "1", path
-        assert environment[obs.ENVOY_STATS_TAGS_VARIABLE] == "1"  # appmesh.virtual_node on every statistic
+        assert environment[DOG_STATSD_VARIABLE] == "1", path
+        assert environment[STATS_TAGS_VARIABLE] == "1"  # appmesh.virtual_node on every statistic
         listener = _agent_config(containers[obs.CLOUDWATCH_AGENT_CONTAINER_NAME])["metrics"]["metrics_collected"]
         assert listener["statsd"]["service_address"] == f"{environment['STATSD_ADDRESS']}:{environment['STATSD_PORT']}"
 
@@ -242,14 +272,14 @@ def test_the_agent_publishes_envoys_statistics_in_one_namespace(mesh_shop: Synth
 
 def test_metrics_may_be_published_in_the_agents_namespace_only(mesh_shop: Synthesized, variants: Variants) -> None:
     for synth, namespace in ((mesh_shop, obs.DEFAULT_METRICS_NAMESPACE), (variants("Observed"), "Observed/Envoy")):
-        granted = [(path, s) for path, s in _statements(synth) if obs.PUT_METRIC_DATA_ACTION in _actions(s)]
+        granted = [(path, s) for path, s in _statements(synth) if PUT_METRIC_DATA in _actions(s)]
         policies = synth.resources("AWS::IAM::Policy").values()
         task_roles = [p for p in policies if p["Metadata"]["aws:cdk:path"].endswith("/TaskRole/DefaultPolicy/Resource")]
         assert len(granted) == len(task_roles)  # one per service's task role, which its versions share
         for path, statement in granted:
             assert path.endswith("/TaskRole/DefaultPolicy/Resource")
-            assert _actions(statement) == [obs.PUT_METRIC_DATA_ACTION]
-            assert statement["Condition"] == {"StringEquals": {obs.NAMESPACE_CONDITION_KEY: namespace}}
+            assert _actions(statement) == [PUT_METRIC_DATA]
+            assert statement["Condition"] == {"StringEquals": {NAMESPACE_CONDITION_KEY: namespace}}
 
 
 def test_the_telemetry_grants_are_acknowledged_on_the_task_role_policy_with_reasons(variants: Variants) -> None:
@@ -262,7 +292,7 @@ def test_the_telemetry_grants_are_acknowledged_on_the_task_role_policy_with_reas
     ]
     assert len(policies) == 2  # Ledger's, and the one Orders' versions share
     for path in policies:
-        for action in (*obs.XRAY_ACTIONS, obs.PUT_METRIC_DATA_ACTION):
+        for action in (*obs.XRAY_ACTIONS, PUT_METRIC_DATA):
             assert UNSCOPABLE_ACTIONS[action] in acknowledged[path]
     assert synth.findings == []
 
@@ -271,7 +301,7 @@ def test_the_sidecars_variables_are_acknowledged_together(mesh_shop: Synthesized
     reasons = {f["path"]: f["reason"] for f in mesh_shop.acknowledged if f["rule"] == "AwsSolutions-ECS2"}
     for service in ("Web", "Orders", "Inventory"):
         reason = reasons[f"Shop/{service}/TaskDefinition/Resource"]
-        assert obs.CLOUDWATCH_AGENT_CONFIG_VARIABLE in reason and obs.ENVOY_DOG_STATSD_VARIABLE in reason
+        assert AGENT_CONFIG_VARIABLE in reason and DOG_STATSD_VARIABLE in reason
 
 
 # Alarms
@@ -293,27 +323,22 @@ def test_alarms_read_exactly_what_the_agent_publishes(mesh_shop: Synthesized, va
                 assert metric["namespace"] in namespaces
                 # A roll-up the agent publishes has exactly these dimensions.
                 assert frozenset(metric["dimensions"]) in rollups
-                assert metric["name"] in {
-                    obs.SERVER_RESPONSES_METRIC,
-                    obs.REQUESTS_METRIC,
-                    obs.HEALTHY_HOSTS_METRIC,
-                    obs.HOSTS_METRIC,
-                }
+                assert metric["name"] in {ENVOY_RESPONSES, ENVOY_REQUESTS, ENVOY_HEALTHY_HOSTS, ENVOY_HOSTS}
 
 
 def test_the_5xx_alarm_divides_the_ingress_5xx_by_all_ingress_requests(mesh_shop: Synthesized) -> None:
     alarm = _alarms(mesh_shop, "/Orders/AppMesh/Alarms/")["ServerErrors"]
     metrics = _metric_stats(alarm)
-    assert metrics["errors0"]["name"] == obs.SERVER_RESPONSES_METRIC
+    assert metrics["errors0"]["name"] == ENVOY_RESPONSES
     assert metrics["errors0"]["dimensions"] == {
-        obs.VIRTUAL_NODE_DIMENSION: "orders_shop.local",
-        obs.CONNECTION_MANAGER_DIMENSION: obs.INGRESS_PREFIX,
-        obs.RESPONSE_CLASS_DIMENSION: obs.SERVER_ERROR_CLASS,
+        VIRTUAL_NODE_TAG: "orders_shop.local",
+        CONNECTION_MANAGER_TAG: "ingress",  # App Mesh's single-listener ingress stat prefix
+        RESPONSE_CLASS_TAG: "5",
     }
-    assert metrics["requests0"]["name"] == obs.REQUESTS_METRIC
+    assert metrics["requests0"]["name"] == ENVOY_REQUESTS
     assert metrics["requests0"]["dimensions"] == {
-        obs.VIRTUAL_NODE_DIMENSION: "orders_shop.local",
-        obs.CONNECTION_MANAGER_DIMENSION: obs.INGRESS_PREFIX,
+        VIRTUAL_NODE_TAG: "orders_shop.local",
+        CONNECTION_MANAGER_TAG: "ingress",
     }
     assert {m["stat"] for m in metrics.values()} == {"Sum"}
     assert _expression(alarm) == "IF((FILL(requests0, 0)) > 0, 100 * (FILL(errors0, 0)) / (FILL(requests0, 0)), 0)"
@@ -323,7 +348,7 @@ def test_the_5xx_alarm_divides_the_ingress_5xx_by_all_ingress_requests(mesh_shop
 
 def test_the_5xx_alarm_counts_every_versions_requests(variants: Variants) -> None:
     alarm = _alarms(variants("Observed"), "/Orders/AppMesh/Alarms/")["ServerErrors"]
-    nodes = {m["dimensions"][obs.VIRTUAL_NODE_DIMENSION] for m in _metric_stats(alarm).values()}
+    nodes = {m["dimensions"][VIRTUAL_NODE_TAG] for m in _metric_stats(alarm).values()}
     assert nodes == {"orders_observed.local", "orders-v2_observed.local"}
     assert "FILL(errors0, 0) + FILL(errors1, 0)" in _expression(alarm)
 
@@ -337,13 +362,13 @@ def test_the_unhealthy_hosts_alarm_reads_callers_health_checks_of_every_version(
         cluster = {"Fn::Join": ["", ["cds_egress_", {"Fn::GetAtt": [mesh, "MeshName"]}, f"_{node}_http_8080"]]}
         assert metrics[f"hosts{index}"] == {
             "namespace": "Observed/Envoy",
-            "name": obs.HOSTS_METRIC,
-            "dimensions": {obs.CLUSTER_DIMENSION: cluster},
+            "name": ENVOY_HOSTS,
+            "dimensions": {CLUSTER_TAG: cluster},
             "stat": "Average",
             "period": 120,
         }
-        assert metrics[f"healthy{index}"]["name"] == obs.HEALTHY_HOSTS_METRIC
-        assert metrics[f"healthy{index}"]["dimensions"] == {obs.CLUSTER_DIMENSION: cluster}
+        assert metrics[f"healthy{index}"]["name"] == ENVOY_HEALTHY_HOSTS
+        assert metrics[f"healthy{index}"]["dimensions"] == {CLUSTER_TAG: cluster}
     assert _expression(alarm) == "(FILL(hosts0, 0) + FILL(hosts1, 0)) - (FILL(healthy0, 0) + FILL(healthy1, 0))"
 
 
@@ -369,7 +394,7 @@ def test_tcp_services_have_no_5xx_alarm(variants: Variants) -> None:
     synth = variants("Observed")
     assert set(_alarms(synth, "/Ledger/AppMesh/Alarms/")) == {"UnhealthyHosts"}
     cluster = _metric_stats(_alarms(synth, "/Ledger/")["UnhealthyHosts"])["hosts0"]["dimensions"]
-    assert cluster[obs.CLUSTER_DIMENSION]["Fn::Join"][1][-1] == "_ledger_observed.local_tcp_5432"
+    assert cluster[CLUSTER_TAG]["Fn::Join"][1][-1] == "_ledger_observed.local_tcp_5432"
 
 
 def test_alarms_are_typed_attributes_an_application_can_act_on(variants_app: CheckedApp) -> None:
@@ -394,7 +419,7 @@ def test_opting_out_removes_access_logs_sidecars_grants_and_alarms(opted_out: Sy
     ((_, containers),) = _task_definitions(opted_out)
     assert set(containers) == {"app", ENVOY_CONTAINER_NAME}
     assert set(_environment(containers[ENVOY_CONTAINER_NAME])) == {"APPMESH_RESOURCE_ARN"}
-    assert not [s for _, s in _statements(opted_out) if obs.PUT_METRIC_DATA_ACTION in _actions(s)]
+    assert not [s for _, s in _statements(opted_out) if PUT_METRIC_DATA in _actions(s)]
     assert opted_out.resources("AWS::CloudWatch::Alarm") == {}
 
 
@@ -469,7 +494,7 @@ def test_http2_and_grpc_services_get_a_5xx_alarm_too(variants: Variants) -> None
     assert set(_alarms(synth, "/Grpc/")) == {"ServerErrors", "UnhealthyHosts"}
     assert set(_alarms(synth, "/Tcp/")) == {"UnhealthyHosts"}
     grpc = _metric_stats(_alarms(synth, "/Grpc/")["UnhealthyHosts"])["hosts0"]["dimensions"]
-    assert grpc[obs.CLUSTER_DIMENSION]["Fn::Join"][1][-1] == "_rpc_proto.local_grpc_50051"
+    assert grpc[CLUSTER_TAG]["Fn::Join"][1][-1] == "_rpc_proto.local_grpc_50051"
 
 
 @pytest.fixture(scope="module")

@@ -29,23 +29,19 @@ from synthesized import Synthesized
 Variants = Callable[[str], Synthesized]
 
 
-def _resource(synth: Synthesized, resource_type: str, path: str) -> dict[str, Any]:
-    return synth.json["Resources"][synth.logical_id(resource_type, path)]
-
-
 def test_each_version_has_its_own_task_definition_service_registration_and_node(variants: Variants) -> None:
     synth = variants("Traffic")
-    canary = _resource(synth, "AWS::ECS::Service", "/Orders/Version-v2/")
-    registry = _resource(synth, "AWS::ServiceDiscovery::Service", "/Orders/Version-v2/")
+    canary = synth.resource("AWS::ECS::Service", "/Orders/Version-v2/")
+    registry = synth.resource("AWS::ServiceDiscovery::Service", "/Orders/Version-v2/")
     assert registry["Properties"]["Name"] == "orders-v2"
     assert canary["Properties"]["DesiredCount"] == 1
-    node = _resource(synth, "AWS::AppMesh::VirtualNode", "/Orders/AppMesh/VirtualNode-v2/")
+    node = synth.resource("AWS::AppMesh::VirtualNode", "/Orders/AppMesh/VirtualNode-v2/")
     cloud_map_id = synth.logical_id("AWS::ServiceDiscovery::Service", "/Orders/Version-v2/")
     assert node["Properties"]["VirtualNodeName"] == "orders-v2_traffic.local"
     assert node["Properties"]["Spec"]["ServiceDiscovery"]["AWSCloudMap"]["ServiceName"] == {
         "Fn::GetAtt": [cloud_map_id, "Name"]
     }
-    task = _resource(synth, "AWS::ECS::TaskDefinition", "/Orders/Version-v2/")["Properties"]
+    task = synth.resource("AWS::ECS::TaskDefinition", "/Orders/Version-v2/")["Properties"]
     images = {c["Name"]: c["Image"] for c in task["ContainerDefinitions"]}
     assert images["app"] == "public.ecr.aws/nginx/nginx:1.28"
     envoy = next(c for c in task["ContainerDefinitions"] if c["Name"] == "envoy")
@@ -59,14 +55,14 @@ def test_each_version_has_its_own_task_definition_service_registration_and_node(
 
 def test_primary_version_keeps_the_service_name_and_construct_ids(variants: Variants) -> None:
     synth = variants("Traffic")
-    assert _resource(synth, "AWS::ServiceDiscovery::Service", "/Orders/Resource/")["Properties"]["Name"] == "orders"
-    node = _resource(synth, "AWS::AppMesh::VirtualNode", "/Orders/AppMesh/VirtualNode/")
+    assert synth.resource("AWS::ServiceDiscovery::Service", "/Orders/Resource/")["Properties"]["Name"] == "orders"
+    node = synth.resource("AWS::AppMesh::VirtualNode", "/Orders/AppMesh/VirtualNode/")
     assert node["Properties"]["VirtualNodeName"] == "orders_traffic.local"
 
 
 def test_default_route_splits_traffic_by_weight(variants: Variants) -> None:
     synth = variants("Traffic")
-    route = _resource(synth, "AWS::AppMesh::Route", "/Orders/AppMesh/VirtualRouter/Route/")["Properties"]
+    route = synth.resource("AWS::AppMesh::Route", "/Orders/AppMesh/VirtualRouter/Route/")["Properties"]
     targets = {
         t["VirtualNode"]["Fn::GetAtt"][0]: t["Weight"] for t in route["Spec"]["HttpRoute"]["Action"]["WeightedTargets"]
     }
@@ -79,7 +75,7 @@ def test_default_route_splits_traffic_by_weight(variants: Variants) -> None:
 
 def test_header_rule_sends_testers_to_the_canary_first(variants: Variants) -> None:
     synth = variants("Traffic")
-    route = _resource(synth, "AWS::AppMesh::Route", "/Orders/AppMesh/VirtualRouter/Route-testers/")["Properties"]
+    route = synth.resource("AWS::AppMesh::Route", "/Orders/AppMesh/VirtualRouter/Route-testers/")["Properties"]
     spec = route["Spec"]
     assert spec["Priority"] == 10
     assert spec["HttpRoute"]["Match"]["Headers"] == [{"Name": "x-canary", "Invert": False, "Match": {"Exact": "true"}}]
@@ -91,7 +87,7 @@ def test_header_rule_sends_testers_to_the_canary_first(variants: Variants) -> No
 
 def test_path_rule_overrides_retries_and_timeouts(variants: Variants) -> None:
     synth = variants("Traffic")
-    spec = _resource(synth, "AWS::AppMesh::Route", "/Route-reports/")["Properties"]["Spec"]
+    spec = synth.resource("AWS::AppMesh::Route", "/Route-reports/")["Properties"]["Spec"]
     assert spec["Priority"] == 20
     assert spec["HttpRoute"]["Match"]["Prefix"] == "/reports"
     assert spec["HttpRoute"]["RetryPolicy"]["MaxRetries"] == 4
@@ -102,7 +98,7 @@ def test_path_rule_overrides_retries_and_timeouts(variants: Variants) -> None:
 def test_listeners_have_outlier_detection_and_connection_pools(variants: Variants) -> None:
     synth = variants("Traffic")
     for path in ("/Orders/AppMesh/VirtualNode/", "/Orders/AppMesh/VirtualNode-v2/"):
-        listener = _resource(synth, "AWS::AppMesh::VirtualNode", path)["Properties"]["Spec"]["Listeners"][0]
+        listener = synth.resource("AWS::AppMesh::VirtualNode", path)["Properties"]["Spec"]["Listeners"][0]
         assert listener["OutlierDetection"] == {
             "MaxServerErrors": 5,
             "Interval": {"Unit": "ms", "Value": 10000},
@@ -115,7 +111,7 @@ def test_listeners_have_outlier_detection_and_connection_pools(variants: Variant
 def test_every_version_may_call_the_services_backends(variants: Variants) -> None:
     synth = variants("Traffic")
     for path in ("/Orders/AppMesh/VirtualNode/", "/Orders/AppMesh/VirtualNode-v2/"):
-        backends = _resource(synth, "AWS::AppMesh::VirtualNode", path)["Properties"]["Spec"]["Backends"]
+        backends = synth.resource("AWS::AppMesh::VirtualNode", path)["Properties"]["Spec"]["Backends"]
         assert backends == [{"VirtualService": {"VirtualServiceName": "ledger.traffic.local"}}]
 
 
@@ -123,7 +119,7 @@ def test_every_version_runs_in_the_services_security_group(variants: Variants) -
     synth = variants("Traffic")
     group = synth.logical_id("AWS::EC2::SecurityGroup", "/Orders/")
     for path in ("/Orders/Resource/", "/Orders/Version-v2/"):
-        network = _resource(synth, "AWS::ECS::Service", path)["Properties"]["NetworkConfiguration"]
+        network = synth.resource("AWS::ECS::Service", path)["Properties"]["NetworkConfiguration"]
         assert network["AwsvpcConfiguration"]["SecurityGroups"] == [{"Fn::GetAtt": [group, "GroupId"]}]
 
 
@@ -131,7 +127,7 @@ def test_the_versions_envoys_may_stream_only_the_services_own_nodes(variants: Va
     # The versions share the service's task role: it holds one grant per version's node, and no other.
     synth = variants("Traffic")
     path = "/Orders/TaskDefinition/TaskRole/"
-    policy = _resource(synth, "AWS::IAM::Policy", path)["Properties"]["PolicyDocument"]["Statement"]
+    policy = synth.resource("AWS::IAM::Policy", path)["Properties"]["PolicyDocument"]["Statement"]
     streaming = [str(s["Resource"]) for s in policy if "appmesh" in str(s["Action"])]  # beside observability's
     nodes = ("orders_traffic.local", "orders-v2_traffic.local")
     assert len(streaming) == 2 and all(any(r.endswith(f"/virtualNode/{n}']]}}") for r in streaming) for n in nodes)
