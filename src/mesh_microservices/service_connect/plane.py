@@ -38,6 +38,7 @@ from .._contract import (
     ServiceSpec,
     Workload,
 )
+from .._durations import idle_timeout, milliseconds
 from .._placement import deploy_after, stack_of
 from .._validate import ValidationProblems
 from ..observability import Observability, ServiceAlarms
@@ -110,9 +111,9 @@ class ServiceConnectPlane(DataPlaneBinding):
                 "through Cloud Map. Remove discovery= (callers keep the same DNS name)."
             )
         default, policy = RoutePolicy(), spec.route_policy
-        if (policy.retry_attempts, policy.per_retry_timeout.to_milliseconds()) != (
+        if (policy.retry_attempts, milliseconds(policy.per_retry_timeout)) != (
             default.retry_attempts,
-            default.per_retry_timeout.to_milliseconds(),
+            milliseconds(default.per_retry_timeout),
         ):
             problems.add(
                 "route_policy retries cannot be set on Service Connect, whose proxy retries failed "
@@ -121,7 +122,7 @@ class ServiceConnectPlane(DataPlaneBinding):
             )
         given = {"request_timeout": policy.request_timeout, "idle_timeout": policy.idle_timeout}
         for field_name, timeout in given.items():
-            if timeout is not None and timeout.to_milliseconds() % 1000:
+            if timeout is not None and milliseconds(timeout) % 1000:
                 problems.add(
                     f"route_policy.{field_name}={timeout.to_human_string()}: Service Connect takes timeouts in "
                     "whole seconds; round it, e.g. Duration.seconds(...)."
@@ -244,7 +245,7 @@ def discovery_name(spec: ServiceSpec) -> str:
 def _timeouts(spec: ServiceSpec) -> dict[str, Duration]:
     """The Service Connect timeouts of a service, by RoutePolicy field: no per-request one for TCP."""
     policy = spec.route_policy
-    timeouts = {"idle_timeout": policy.effective_idle_timeout(spec.protocol)}
+    timeouts = {"idle_timeout": idle_timeout(policy, spec.protocol)}
     if spec.protocol is not ListenerProtocol.TCP:  # TCP has no requests
         timeouts["request_timeout"] = policy.request_timeout
     return timeouts
