@@ -213,7 +213,7 @@ class MeshedService(Construct):
                 )
             check_port(problems, "port", port, reserved=cluster._plane.reserved_ports())
             check_same_environment(
-                problems, "scope", stack_of(scope), stack_of(cluster), what=f"cluster {cluster.node.path!r}"
+                problems, "scope", stack_of(scope), stack_of(cluster), what=lambda: f"cluster {cluster.node.path!r}"
             )
         check_type(problems, "image", image, ecs.ContainerImage)
         check_type(problems, "protocol", protocol, ListenerProtocol)

@@ -14,14 +14,17 @@ loop restarts its caller's tasks once it exists (``restart.py``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import weakref
 from typing import cast
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
-from constructs import Construct
+from aws_cdk import aws_servicediscovery as servicediscovery
+from constructs import Construct, Node
 from typing_extensions import override
 
 from .._acknowledgments import acknowledge_aws_managed_policy
@@ -159,7 +162,7 @@ class ServiceConnectPlane(DataPlaneBinding):
         )
         return Registration(
             service_connect=ecs.ServiceConnectProps(
-                namespace=spec.namespace.namespace_arn,
+                namespace=_namespace_arn(spec.namespace),
                 services=[service],
                 log_driver=ecs.LogDrivers.aws_logs(stream_prefix=ACCESS_LOG_STREAM_PREFIX, log_group=log_group),
                 access_log_configuration=access_log_configuration(self.observability),
@@ -242,6 +245,18 @@ def discovery_name(spec: ServiceSpec) -> str:
     return spec.name
 
 
+def _namespace_arn(namespace: servicediscovery.INamespace) -> str:
+    """The namespace's ARN, asked of jsii once for all the services of a cluster."""
+    arn = _NAMESPACE_ARNS.get(namespace)
+    if arn is None:
+        arn = _NAMESPACE_ARNS[namespace] = namespace.namespace_arn
+    return arn
+
+
+# jsii hands out one Python object per namespace, so identity is equality.
+_NAMESPACE_ARNS: weakref.WeakKeyDictionary[servicediscovery.INamespace, str] = weakref.WeakKeyDictionary()
+
+
 def _timeouts(spec: ServiceSpec) -> dict[str, Duration]:
     """The Service Connect timeouts of a service, by RoutePolicy field: no per-request one for TCP."""
     policy = spec.route_policy
@@ -311,17 +326,14 @@ class ServiceConnectMeshing(ServiceMeshing):
         # edges declared first keep theirs.
         if callee._is_deployed_after(self):
             return False
-        resource = self.service.node.default_child
-        assert resource is not None
-        resource.node.add_dependency(callee.service)
+        self._resource_node.add_dependency(callee.service)
         self._deployed_after.append(callee)
         return True
 
     def _mark_start_order(self) -> None:
         """Set the marker that replaces this service's tasks when the callees it deploys after change."""
         digest = hashlib.sha256("\n".join(sorted(self._ordered_callee_names)).encode()).hexdigest()
-        resource = cast(ecs.CfnService, self.service.node.default_child)
-        resource.force_new_deployment = ecs.CfnService.ForceNewDeploymentProperty(
+        self._resource.force_new_deployment = ecs.CfnService.ForceNewDeploymentProperty(
             enable_force_new_deployment=True,
             force_new_deployment_nonce=f"{START_ORDER_MARKER_PREFIX}{digest[:START_ORDER_DIGEST_LENGTH]}",
         )
@@ -340,6 +352,15 @@ class ServiceConnectMeshing(ServiceMeshing):
             callee=callee.service,
             callee_dns_name=callee.dns_name,
         )
+
+    @functools.cached_property
+    def _resource(self) -> ecs.CfnService:
+        """The ECS service's CloudFormation resource, asked of jsii once (a caller may have many callees)."""
+        return cast(ecs.CfnService, self.service.node.default_child)
+
+    @functools.cached_property
+    def _resource_node(self) -> Node:
+        return self._resource.node
 
     def _is_deployed_after(self, other: ServiceConnectMeshing) -> bool:
         """Whether this service's deployment waits for ``other``'s, directly or through others."""
