@@ -31,6 +31,8 @@ DESIRED_COUNT = 2
 ENVOY_TAG = "v1.39.1.0-prod"
 ENVOY_REPOSITORY = "aws-appmesh-envoy"
 HTTP = cast(ecs.AppProtocol, ecs.AppProtocol.http)  # a jsii class property, typed as a method
+# The capabilities the library drops from an application container (Envoy drops them all).
+APP_DROPPED_CAPABILITIES = ("NET_RAW", "MKNOD", "SYS_CHROOT", "SETFCAP", "SETPCAP", "AUDIT_WRITE")
 ENVOY_HEALTH_CHECK = ecs.HealthCheck(
     command=["CMD-SHELL", "curl -s http://localhost:9901/server_info | grep state | grep -q LIVE"],
     interval=cdk.Duration.seconds(5),
@@ -135,6 +137,13 @@ def _platform(stack: cdk.Stack, *, mesh: bool = True) -> Platform:
     return Platform(stack, vpc, cluster, namespace, app_mesh)
 
 
+def linux_parameters(scope: Construct, id: str, *capabilities: str) -> ecs.LinuxParameters:
+    """Linux parameters that drop ``capabilities`` from a container, as the library's containers do."""
+    parameters = ecs.LinuxParameters(scope, id)
+    parameters.drop_capabilities(*(ecs.Capability(c) for c in capabilities))
+    return parameters
+
+
 def _envoy_image(stack: cdk.Stack) -> ecs.ContainerImage:
     """AWS's Envoy image in the stack's region; importing the repository grants pulls on it only."""
     account = RegionInfo.get(stack.region).app_mesh_repository_account
@@ -182,6 +191,7 @@ def _service(
         essential=True,
         port_mappings=[ecs.PortMapping(container_port=PORT, name=name, app_protocol=HTTP)],
         logging=ecs.LogDrivers.aws_logs(stream_prefix="app", log_group=log_group),
+        linux_parameters=linux_parameters(scope, "AppLinuxParameters", *APP_DROPPED_CAPABILITIES),
     )
     security_group = ec2.SecurityGroup(
         scope,
@@ -250,6 +260,7 @@ def _service(
         environment={"APPMESH_RESOURCE_ARN": virtual_node.virtual_node_arn},
         health_check=ENVOY_HEALTH_CHECK,
         logging=ecs.LogDrivers.aws_logs(stream_prefix="envoy", log_group=log_group),
+        linux_parameters=linux_parameters(scope, "EnvoyLinuxParameters", "ALL"),
     )
     envoy.add_ulimits(ecs.Ulimit(name=ecs.UlimitName.NOFILE, soft_limit=15000, hard_limit=15000))
     app_container.add_container_dependencies(

@@ -4,14 +4,17 @@ It declares the same resources as ``library_app.build_service_connect``: the pla
 ``handwritten`` without a mesh, and N Fargate services on ECS Service Connect, 25 per stack, each
 with its log group, a security group open outbound on 443 only, and per call an egress rule on
 the caller's group and an ingress rule on the callee's; a caller's ECS service starts after its
-callee's. Stacks then deploy after the stacks they call, so a call graph with calls both ways
+callee's, with the library's start-order marker, and containers drop the capabilities the library
+drops. Stacks then deploy after the stacks they call, so a call graph with calls both ways
 between two stacks would need what the library does for it (a restart of the caller): this app
 takes the chain graph only.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from typing import cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -19,7 +22,19 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 from graphs import Edge
-from handwritten import DESIRED_COUNT, ENV, HTTP, HTTPS, NAMESPACE, PORT, SERVICES_PER_STACK, Platform, _platform
+from handwritten import (
+    APP_DROPPED_CAPABILITIES,
+    DESIRED_COUNT,
+    ENV,
+    HTTP,
+    HTTPS,
+    NAMESPACE,
+    PORT,
+    SERVICES_PER_STACK,
+    Platform,
+    _platform,
+    linux_parameters,
+)
 
 IDLE_TIMEOUT = cdk.Duration.minutes(5)  # Service Connect's default for HTTP
 PER_REQUEST_TIMEOUT = cdk.Duration.seconds(15)
@@ -64,6 +79,7 @@ def _service(stack: cdk.Stack, id: str, name: str, platform: Platform, image: ec
         essential=True,
         port_mappings=[ecs.PortMapping(container_port=PORT, name=name, app_protocol=HTTP)],
         logging=ecs.LogDrivers.aws_logs(stream_prefix="app", log_group=log_group),
+        linux_parameters=linux_parameters(scope, "AppLinuxParameters", *APP_DROPPED_CAPABILITIES),
     )
     security_group = ec2.SecurityGroup(
         scope,
@@ -109,3 +125,9 @@ def _connect(caller: Service, callee: Service) -> None:
         callee.security_group, ec2.Port.tcp(PORT), f"{caller.name} calls {callee.name}"
     )
     caller.service.node.add_dependency(callee.service)
+    # As the library: a marker that replaces the caller's tasks when the callees it starts after change.
+    digest = hashlib.sha256(callee.name.encode()).hexdigest()[:16]
+    resource = cast(ecs.CfnService, caller.service.node.default_child)
+    resource.force_new_deployment = ecs.CfnService.ForceNewDeploymentProperty(
+        enable_force_new_deployment=True, force_new_deployment_nonce=f"callees-{digest}"
+    )
