@@ -2,7 +2,7 @@
 
 It declares the same resources as ``library_app``: a platform stack (VPC with flow logs, ECS
 cluster, Cloud Map namespace, App Mesh mesh) and N Envoy-meshed Fargate services, 25 per stack,
-with one ingress rule per call. It is the baseline the library's synthesis time is compared to.
+with an ingress and an egress rule per call. It is the baseline the library's synthesis time is compared to.
 """
 
 from __future__ import annotations
@@ -26,10 +26,13 @@ NAMESPACE = "bench.local"
 IMAGE = "public.ecr.aws/nginx/nginx:1.27"
 SERVICES_PER_STACK = 25
 PORT = 8080
+HTTPS = 443
 DESIRED_COUNT = 2
 ENVOY_TAG = "v1.39.1.0-prod"
 ENVOY_REPOSITORY = "aws-appmesh-envoy"
 HTTP = cast(ecs.AppProtocol, ecs.AppProtocol.http)  # a jsii class property, typed as a method
+# The capabilities the library drops from an application container (Envoy drops them all).
+APP_DROPPED_CAPABILITIES = ("NET_RAW", "MKNOD", "SYS_CHROOT", "SETFCAP", "SETPCAP", "AUDIT_WRITE")
 ENVOY_HEALTH_CHECK = ecs.HealthCheck(
     command=["CMD-SHELL", "curl -s http://localhost:9901/server_info | grep state | grep -q LIVE"],
     interval=cdk.Duration.seconds(5),
@@ -47,7 +50,7 @@ class Platform:
     vpc: ec2.Vpc
     cluster: ecs.Cluster
     namespace: servicediscovery.PrivateDnsNamespace
-    mesh: appmesh.Mesh
+    mesh: appmesh.Mesh | None  # None on Service Connect (handwritten_connect)
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,7 @@ def build(app: cdk.App, n: int, edges: list[Edge]) -> None:
         _connect(graph, services[caller], services[callee])
 
 
-def _platform(stack: cdk.Stack) -> Platform:
+def _platform(stack: cdk.Stack, *, mesh: bool = True) -> Platform:
     vpc = ec2.Vpc(
         stack,
         "Vpc",
@@ -127,9 +130,18 @@ def _platform(stack: cdk.Stack) -> Platform:
     cluster = ecs.Cluster(stack, "Cluster", vpc=vpc, container_insights_v2=ecs.ContainerInsights.ENABLED)
     namespace = servicediscovery.PrivateDnsNamespace(stack, "Namespace", name=NAMESPACE, vpc=vpc)
     namespace.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
-    mesh = appmesh.Mesh(stack, "Mesh", egress_filter=appmesh.MeshFilterType.DROP_ALL)
-    mesh.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
-    return Platform(stack, vpc, cluster, namespace, mesh)
+    if not mesh:
+        return Platform(stack, vpc, cluster, namespace, None)
+    app_mesh = appmesh.Mesh(stack, "Mesh", egress_filter=appmesh.MeshFilterType.DROP_ALL)
+    app_mesh.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+    return Platform(stack, vpc, cluster, namespace, app_mesh)
+
+
+def linux_parameters(scope: Construct, id: str, *capabilities: str) -> ecs.LinuxParameters:
+    """Linux parameters that drop ``capabilities`` from a container, as the library's containers do."""
+    parameters = ecs.LinuxParameters(scope, id)
+    parameters.drop_capabilities(*(ecs.Capability(c) for c in capabilities))
+    return parameters
 
 
 def _envoy_image(stack: cdk.Stack) -> ecs.ContainerImage:
@@ -150,6 +162,8 @@ def _service(
     stack: cdk.Stack, id: str, name: str, platform: Platform, image: ecs.ContainerImage, envoy_image: ecs.ContainerImage
 ) -> Service:
     scope = Construct(stack, id)  # logical ids then carry the service's id, as in the library
+    mesh = platform.mesh
+    assert mesh is not None
     node_name = f"{name}_{NAMESPACE}"
     log_group = logs.LogGroup(
         scope, "Logs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=cdk.RemovalPolicy.RETAIN
@@ -177,10 +191,16 @@ def _service(
         essential=True,
         port_mappings=[ecs.PortMapping(container_port=PORT, name=name, app_protocol=HTTP)],
         logging=ecs.LogDrivers.aws_logs(stream_prefix="app", log_group=log_group),
+        linux_parameters=linux_parameters(scope, "AppLinuxParameters", *APP_DROPPED_CAPABILITIES),
     )
     security_group = ec2.SecurityGroup(
-        scope, "SecurityGroup", vpc=platform.vpc, description=f"{name}: reachable from declared callers only"
+        scope,
+        "SecurityGroup",
+        vpc=platform.vpc,
+        description=f"{name}: reachable from declared callers only",
+        allow_all_outbound=False,  # as the library: AWS APIs on 443 and the declared callees only
     )
+    security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(HTTPS), "AWS APIs and the App Mesh control plane")
     service = ecs.FargateService(
         scope,
         "Service",
@@ -204,13 +224,13 @@ def _service(
     virtual_node = appmesh.VirtualNode(
         scope,
         "VirtualNode",
-        mesh=platform.mesh,
+        mesh=mesh,
         virtual_node_name=node_name,
         service_discovery=appmesh.ServiceDiscovery.cloud_map(service.cloud_map_service),
         listeners=[appmesh.VirtualNodeListener.http(port=PORT, health_check=appmesh.HealthCheck.http(path="/"))],
     )
     router = appmesh.VirtualRouter(
-        scope, "VirtualRouter", mesh=platform.mesh, listeners=[appmesh.VirtualRouterListener.http(PORT)]
+        scope, "VirtualRouter", mesh=mesh, listeners=[appmesh.VirtualRouterListener.http(PORT)]
     )
     router.add_route(
         "Route",
@@ -240,6 +260,7 @@ def _service(
         environment={"APPMESH_RESOURCE_ARN": virtual_node.virtual_node_arn},
         health_check=ENVOY_HEALTH_CHECK,
         logging=ecs.LogDrivers.aws_logs(stream_prefix="envoy", log_group=log_group),
+        linux_parameters=linux_parameters(scope, "EnvoyLinuxParameters", "ALL"),
     )
     envoy.add_ulimits(ecs.Ulimit(name=ecs.UlimitName.NOFILE, soft_limit=15000, hard_limit=15000))
     app_container.add_container_dependencies(
@@ -247,13 +268,13 @@ def _service(
     )
     # By name: a reference to the node itself would close a cycle role -> node -> Cloud Map -> service -> role.
     appmesh.VirtualNode.from_virtual_node_attributes(
-        scope, "VirtualNodeByName", mesh=platform.mesh, virtual_node_name=node_name
+        scope, "VirtualNodeByName", mesh=mesh, virtual_node_name=node_name
     ).grant_stream_aggregated_resources(task_definition.task_role)
     return Service(name, stack, security_group, virtual_node, virtual_service)
 
 
 def _connect(graph: StackGraph, caller: Service, callee: Service) -> None:
-    """Declare the mesh backend and open callee's port to caller, without a stack reference loop."""
+    """Declare the mesh backend and open callee's port to caller (both groups), without a stack reference loop."""
     caller.virtual_node.add_backend(appmesh.Backend.virtual_service(callee.virtual_service))
     if caller.stack is callee.stack:
         caller.virtual_node.node.add_dependency(callee.virtual_service)  # the backend is named literally
@@ -265,9 +286,16 @@ def _connect(graph: StackGraph, caller: Service, callee: Service) -> None:
             owner = callee.stack
         else:
             graph.deploy_after(caller.stack, callee.stack)
+    description = f"{caller.name} calls {callee.name}"
     callee.security_group.add_ingress_rule(
         caller.security_group,
         ec2.Port.tcp(PORT),
-        f"{caller.name} calls {callee.name}",
+        description,
         remote_rule=owner is not callee.stack,  # CDK then puts the rule in the caller's stack
+    )
+    caller.security_group.add_egress_rule(
+        callee.security_group,
+        ec2.Port.tcp(PORT),
+        description,
+        remote_rule=owner is not caller.stack,  # CDK then puts the rule in the callee's stack
     )

@@ -30,6 +30,13 @@ def build(app: cdk.App, n: int, edges: list[Edge]) -> None:
     _build(app, n, edges, data_plane=data_plane, services_per_stack=SERVICES_PER_STACK)
 
 
+def build_service_connect(app: cdk.App, n: int, edges: list[Edge]) -> None:
+    """The hand-written Service Connect app's features: no access logs or alarms."""
+    observability = mm.Observability(access_logs=False, alarms=False)
+    data_plane = mm.DataPlane.service_connect(observability=observability)
+    _build(app, n, edges, data_plane=data_plane, services_per_stack=SERVICES_PER_STACK)
+
+
 def build_with_defaults(app: cdk.App, n: int, edges: list[Edge]) -> None:
     """Every library default, as a user who passes no options gets."""
     _build(app, n, edges)

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Protocol
 
 import aws_cdk as cdk
+from aws_cdk import cx_api
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES_DIR = ROOT / "examples"
@@ -136,16 +137,12 @@ class Comparison:
     notes: list[str] = field(default_factory=list)
 
 
-def record_of(assembly_directory: Path) -> Record:
-    """The logical ids and types of every stack in a synthesized cloud assembly."""
-    manifest = json.loads((assembly_directory / "manifest.json").read_text())
+def record_of(assembly: cx_api.CloudAssembly) -> Record:
+    """The logical ids and types of every stack in a synthesized cloud assembly (not its stages')."""
     record: Record = {}
-    for artifact_id, artifact in manifest["artifacts"].items():
-        if artifact["type"] != "aws:cloudformation:stack":
-            continue
-        template = json.loads((assembly_directory / artifact["properties"]["templateFile"]).read_text())
-        resources = template.get("Resources", {})
-        record[artifact_id] = {logical_id: resources[logical_id]["Type"] for logical_id in sorted(resources)}
+    for stack in assembly.stacks:
+        resources = stack.template.get("Resources", {})
+        record[stack.id] = {logical_id: resources[logical_id]["Type"] for logical_id in sorted(resources)}
     return dict(sorted(record.items()))
 
 
@@ -182,8 +179,7 @@ def build_record(example: Example, workdir: Path) -> Record:
     outdir = workdir / example.name
     app = cdk.App(outdir=str(outdir))
     example.build(app, account=None)
-    app.synth()
-    return record_of(outdir)
+    return record_of(app.synth())
 
 
 def record_path(example: Example) -> Path:

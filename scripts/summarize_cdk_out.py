@@ -3,27 +3,26 @@
 
 Usage: summarize_cdk_out.py [--require-type TYPE] CDK_OUT_DIR [CDK_OUT_DIR ...]
 
-Reads each assembly's manifest.json, follows nested assemblies (the
+Reads each assembly with aws-cdk-lib's cx_api, follows nested assemblies (the
 ``assembly-*`` folders of CDK stages) and counts the resources of every stack
 template. Every ECS service in this library is a meshed service, so the
 AWS::ECS::Service resources are counted as such.
 
 With --require-type, exits 1 unless every assembly has at least one resource
-of that type (the wheel consumer test uses it). Standard library only.
+of that type (the wheel consumer test uses it).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-STACK_ARTIFACT = "aws:cloudformation:stack"
-NESTED_ASSEMBLY_ARTIFACT = "cdk:cloud-assembly"
+from aws_cdk import cx_api
+
 SERVICE_TYPE = "AWS::ECS::Service"
 
 
@@ -40,32 +39,22 @@ class StackSummary:
         return self.types.get(SERVICE_TYPE, 0)
 
 
-def _load_json(path: Path) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as handle:
-        data = json.load(handle)
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a JSON object")
-    return data
-
-
-def iter_stacks(assembly_dir: Path) -> Iterator[StackSummary]:
-    """Yields the stacks of an assembly and of its nested (stage) assemblies."""
-    manifest = _load_json(assembly_dir / "manifest.json")
-    artifacts: dict[str, dict[str, Any]] = manifest.get("artifacts", {})
-    for artifact_id, artifact in sorted(artifacts.items()):
-        kind = artifact.get("type")
-        properties: dict[str, Any] = artifact.get("properties", {})
-        if kind == STACK_ARTIFACT:
-            template = _load_json(assembly_dir / properties["templateFile"])
-            resources: dict[str, dict[str, Any]] = template.get("Resources", {})
-            types: dict[str, int] = {}
-            for resource in resources.values():
-                resource_type = str(resource.get("Type", "?"))
-                types[resource_type] = types.get(resource_type, 0) + 1
-            name = artifact.get("displayName") or properties.get("stackName") or artifact_id
-            yield StackSummary(name=str(name), resources=len(resources), types=types)
-        elif kind == NESTED_ASSEMBLY_ARTIFACT:
-            yield from iter_stacks(assembly_dir / properties["directoryName"])
+def iter_stacks(assembly: cx_api.CloudAssembly) -> Iterator[StackSummary]:
+    """Yields the stacks of an assembly and of its nested (stage) assemblies, by artifact id."""
+    artifacts: list[cx_api.CloudFormationStackArtifact | cx_api.NestedCloudAssemblyArtifact] = [
+        *assembly.stacks,
+        *assembly.nested_assemblies,
+    ]
+    for artifact in sorted(artifacts, key=lambda a: a.id):
+        if isinstance(artifact, cx_api.NestedCloudAssemblyArtifact):
+            yield from iter_stacks(artifact.nested_assembly)
+            continue
+        resources: dict[str, dict[str, Any]] = artifact.template.get("Resources", {})
+        types: dict[str, int] = {}
+        for resource in resources.values():
+            resource_type = str(resource.get("Type", "?"))
+            types[resource_type] = types.get(resource_type, 0) + 1
+        yield StackSummary(name=artifact.display_name, resources=len(resources), types=types)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,8 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     for assembly_dir in args.assemblies:
         print(f"{assembly_dir}:")
         try:
-            stacks = list(iter_stacks(assembly_dir))
-        except (OSError, ValueError, KeyError) as error:
+            stacks = list(iter_stacks(cx_api.CloudAssembly(str(assembly_dir))))
+        except RuntimeError as error:  # jsii's, for an assembly it cannot read
             print(f"  cannot read the cloud assembly: {error}")
             status = 1
             continue

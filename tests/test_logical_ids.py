@@ -37,7 +37,7 @@ def test_no_stateful_resource_of_the_example_would_be_replaced(
     name = example.name
     recorded = read_record(record_path(example))
     assert recorded is not None, f"examples/{name} has no record: run scripts/record_logical_ids.py and commit it"
-    comparison = compare(recorded, record_of(Path(example_apps[name].assembly.directory)))
+    comparison = compare(recorded, record_of(example_apps[name].assembly))
     if comparison.notes:  # one warning per example, shown in pytest's warnings summary
         shown = "\n  ".join(comparison.notes[:20]) + ("\n  ..." if len(comparison.notes) > 20 else "")
         warnings.warn(
@@ -118,6 +118,6 @@ def test_a_0x_app_mesh_shop_that_names_its_plane_keeps_every_logical_id(mesh_sho
     recorded = read_record(Path(__file__).parent / "records" / "shop-0.1.0-app-mesh.json")
     assert recorded is not None
     (before,) = recorded.values()
-    (after,) = record_of(Path(mesh_shop_app.assembly.directory)).values()
+    (after,) = record_of(mesh_shop_app.assembly).values()
     assert {logical_id: after.get(logical_id) for logical_id in before} == before
     assert {after[logical_id] for logical_id in after.keys() - before.keys()} == {"AWS::EC2::SecurityGroupEgress"}

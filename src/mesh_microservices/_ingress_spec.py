@@ -204,7 +204,7 @@ def _check_certificate(
 
 def _check_cluster_stack(problems: ValidationProblems, cluster: MeshedCluster, stack: Stack) -> None:
     cluster_stack = stack_of(cluster)
-    check_same_environment(problems, "scope", stack, cluster_stack, what=f"cluster {cluster.node.path!r}")
+    check_same_environment(problems, "scope", stack, cluster_stack, what=lambda: f"cluster {cluster.node.path!r}")
     if cluster_stack is not stack and depends_on(cluster_stack, stack):
         problems.add(
             f"cluster={cluster.node.path!r} lives in stack {cluster_stack.stack_name!r}, which deploys after the "

@@ -14,6 +14,7 @@ after earlier decisions: every public entry point (a service, a call, an ingress
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 
 from aws_cdk import Stack
 from constructs import IConstruct
@@ -89,16 +90,18 @@ def environment_of(stack: Stack) -> str:
 
 
 def check_same_environment(
-    problems: ValidationProblems, parameter: str, stack: Stack, home: Stack, *, what: str
+    problems: ValidationProblems, parameter: str, stack: Stack, home: Stack, *, what: str | Callable[[], str]
 ) -> None:
     """Record a problem unless ``stack`` deploys to the account and region of ``home``, the stack of ``what``.
 
     aws-cdk-lib refuses references between stacks of different environments (an explicit and an
     unknown account or region included) at synthesis, with a RuntimeError naming neither input;
-    and an ECS service runs in its cluster's account and region anyway.
+    and an ECS service runs in its cluster's account and region anyway. ``what`` may be a function
+    that names it, called only for the message: a construct path costs jsii round trips.
     """
     if stack is home or environment_of(stack) == environment_of(home):
         return
+    what = what if isinstance(what, str) else what()
     problems.add(
         f"{parameter}: stack {stack.node.path!r} deploys to {environment_of(stack)}, but {what} is in stack "
         f"{home.node.path!r}, which deploys to {environment_of(home)}; a cluster's services and ingress run in its "

@@ -216,7 +216,9 @@ def _check_placement(problems: ValidationProblems, scope: Construct, inputs: Ser
             f"(construct {taken.node.path!r}); give each service its own name."
         )
     check_port(problems, "port", inputs.port, reserved=cluster._binding.reserved_ports())
-    check_same_environment(problems, "scope", stack_of(scope), stack_of(cluster), what=f"cluster {cluster.node.path!r}")
+    check_same_environment(
+        problems, "scope", stack_of(scope), stack_of(cluster), what=lambda: f"cluster {cluster.node.path!r}"
+    )
 
 
 def _check_container(problems: ValidationProblems, inputs: ServiceInputs) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .._contract import ServiceSpec
+from .._durations import milliseconds
 from .._validate import ValidationProblems
 from ..options import DiscoveryMode, ListenerProtocol, RoutePolicy
 from ..traffic import ConnectionPool, RouteRule
@@ -78,10 +79,10 @@ def _check_per_retry_timeouts(problems: ValidationProblems, spec: ServiceSpec) -
     """A per-retry timeout longer than the request's never fires: the request times out first."""
     if spec.protocol is ListenerProtocol.TCP:
         return  # TCP policies keep their retry defaults, which no TCP route uses
-    default = RoutePolicy().per_retry_timeout.to_milliseconds()
+    default = milliseconds(RoutePolicy().per_retry_timeout)
     for parameter, policy in _policies(spec):
         per_retry, request = policy.per_retry_timeout, policy.request_timeout
-        if per_retry.to_milliseconds() != default and per_retry.to_milliseconds() > request.to_milliseconds():
+        if milliseconds(per_retry) != default and milliseconds(per_retry) > milliseconds(request):
             problems.add(
                 f"{parameter}.per_retry_timeout={per_retry.to_human_string()} is longer than "
                 f"{parameter}.request_timeout={request.to_human_string()}: no attempt can outlast the request, "

@@ -12,6 +12,7 @@ from constructs import Construct
 from typing_extensions import override
 
 from .._contract import ServiceMeshing, ServiceSpec, Workload
+from .._durations import idle_timeout, longer, longest
 from .._placement import stack_of
 from ..observability import ServiceAlarms
 from ..options import DEFAULT_IDLE_TIMEOUT, DEFAULT_TCP_IDLE_TIMEOUT, DiscoveryMode, ListenerProtocol, RoutePolicy
@@ -263,21 +264,13 @@ def _listener_timeouts(spec: ServiceSpec) -> tuple[Duration | None, Duration | N
     defaults, so that setting one never shortens the other. TCP has no per-request timeout.
     """
     policies = [spec.route_policy, *(rule.policy or spec.route_policy for rule in spec.routes)]
-    idle = _longest(*(policy.effective_idle_timeout(spec.protocol) for policy in policies))
+    idle = longest(*(idle_timeout(policy, spec.protocol) for policy in policies))
     if spec.protocol is ListenerProtocol.TCP:
-        return (None, idle) if _longer(idle, DEFAULT_TCP_IDLE_TIMEOUT) else (None, None)
-    per_request = _longest(*(policy.request_timeout for policy in policies))
-    if not (_longer(per_request, LISTENER_DEFAULT_PER_REQUEST) or _longer(idle, DEFAULT_IDLE_TIMEOUT)):
+        return (None, idle) if longer(idle, DEFAULT_TCP_IDLE_TIMEOUT) else (None, None)
+    per_request = longest(*(policy.request_timeout for policy in policies))
+    if not (longer(per_request, LISTENER_DEFAULT_PER_REQUEST) or longer(idle, DEFAULT_IDLE_TIMEOUT)):
         return None, None
-    return _longest(per_request, LISTENER_DEFAULT_PER_REQUEST), _longest(idle, DEFAULT_IDLE_TIMEOUT)
-
-
-def _longer(duration: Duration, than: Duration) -> bool:
-    return duration.to_milliseconds() > than.to_milliseconds()
-
-
-def _longest(*durations: Duration) -> Duration:
-    return max(durations, key=lambda duration: duration.to_milliseconds())
+    return longest(per_request, LISTENER_DEFAULT_PER_REQUEST), longest(idle, DEFAULT_IDLE_TIMEOUT)
 
 
 # Listener parts hold configuration only (their bind() renders it), so services share them:
@@ -352,7 +345,7 @@ def _route_spec(
     http_match: appmesh.HttpRouteMatch | None = None,
 ) -> appmesh.RouteSpec:
     attempts, per_try, timeout = policy.retry_attempts, policy.per_retry_timeout, policy.request_timeout
-    idle = policy.effective_idle_timeout(protocol)
+    idle = idle_timeout(policy, protocol)
     match protocol:
         case ListenerProtocol.HTTP:
             return appmesh.RouteSpec.http(

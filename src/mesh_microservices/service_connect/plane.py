@@ -14,14 +14,17 @@ loop restarts its caller's tasks once it exists (``restart.py``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import weakref
 from typing import cast
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
-from constructs import Construct
+from aws_cdk import aws_servicediscovery as servicediscovery
+from constructs import Construct, Node
 from typing_extensions import override
 
 from .._acknowledgments import acknowledge_aws_managed_policy
@@ -38,6 +41,7 @@ from .._contract import (
     ServiceSpec,
     Workload,
 )
+from .._durations import idle_timeout, milliseconds
 from .._placement import deploy_after, stack_of
 from .._validate import ValidationProblems
 from ..observability import Observability, ServiceAlarms
@@ -117,9 +121,9 @@ class ServiceConnectPlane(DataPlaneBinding):
                 "through Cloud Map. Remove discovery= (callers keep the same DNS name)."
             )
         default, policy = RoutePolicy(), spec.route_policy
-        if (policy.retry_attempts, policy.per_retry_timeout.to_milliseconds()) != (
+        if (policy.retry_attempts, milliseconds(policy.per_retry_timeout)) != (
             default.retry_attempts,
-            default.per_retry_timeout.to_milliseconds(),
+            milliseconds(default.per_retry_timeout),
         ):
             problems.add(
                 "route_policy retries cannot be set on Service Connect, whose proxy retries failed "
@@ -128,7 +132,7 @@ class ServiceConnectPlane(DataPlaneBinding):
             )
         given = {"request_timeout": policy.request_timeout, "idle_timeout": policy.idle_timeout}
         for field_name, timeout in given.items():
-            if timeout is not None and timeout.to_milliseconds() % 1000:
+            if timeout is not None and milliseconds(timeout) % 1000:
                 problems.add(
                     f"route_policy.{field_name}={timeout.to_human_string()}: Service Connect takes timeouts in "
                     "whole seconds; round it, e.g. Duration.seconds(...)."
@@ -165,7 +169,7 @@ class ServiceConnectPlane(DataPlaneBinding):
         )
         return Registration(
             service_connect=ecs.ServiceConnectProps(
-                namespace=spec.namespace.namespace_arn,
+                namespace=_namespace_arn(spec.namespace),
                 services=[service],
                 log_driver=ecs.LogDrivers.aws_logs(stream_prefix=ACCESS_LOG_STREAM_PREFIX, log_group=log_group),
                 access_log_configuration=access_log_configuration(self.observability),
@@ -248,10 +252,22 @@ def discovery_name(spec: ServiceSpec) -> str:
     return spec.name
 
 
+def _namespace_arn(namespace: servicediscovery.INamespace) -> str:
+    """The namespace's ARN, asked of jsii once for all the services of a cluster."""
+    arn = _NAMESPACE_ARNS.get(namespace)
+    if arn is None:
+        arn = _NAMESPACE_ARNS[namespace] = namespace.namespace_arn
+    return arn
+
+
+# jsii hands out one Python object per namespace, so identity is equality.
+_NAMESPACE_ARNS: weakref.WeakKeyDictionary[servicediscovery.INamespace, str] = weakref.WeakKeyDictionary()
+
+
 def _timeouts(spec: ServiceSpec) -> dict[str, Duration]:
     """The Service Connect timeouts of a service, by RoutePolicy field: no per-request one for TCP."""
     policy = spec.route_policy
-    timeouts = {"idle_timeout": policy.effective_idle_timeout(spec.protocol)}
+    timeouts = {"idle_timeout": idle_timeout(policy, spec.protocol)}
     if spec.protocol is not ListenerProtocol.TCP:  # TCP has no requests
         timeouts["request_timeout"] = policy.request_timeout
     return timeouts
@@ -324,17 +340,14 @@ class ServiceConnectMeshing(ServiceMeshing):
         # edges declared first keep theirs.
         if callee._is_deployed_after(self):
             return False
-        resource = self.service.node.default_child
-        assert resource is not None
-        resource.node.add_dependency(callee.service)
+        self._resource_node.add_dependency(callee.service)
         self._deployed_after.append(callee)
         return True
 
     def _mark_start_order(self) -> None:
         """Set the marker that replaces this service's tasks when the callees it deploys after change."""
         digest = hashlib.sha256("\n".join(sorted(self._ordered_callee_names)).encode()).hexdigest()
-        resource = cast(ecs.CfnService, self.service.node.default_child)
-        resource.force_new_deployment = ecs.CfnService.ForceNewDeploymentProperty(
+        self._resource.force_new_deployment = ecs.CfnService.ForceNewDeploymentProperty(
             enable_force_new_deployment=True,
             force_new_deployment_nonce=f"{START_ORDER_MARKER_PREFIX}{digest[:START_ORDER_DIGEST_LENGTH]}",
         )
@@ -353,6 +366,15 @@ class ServiceConnectMeshing(ServiceMeshing):
             callee=callee.service,
             callee_dns_name=callee.dns_name,
         )
+
+    @functools.cached_property
+    def _resource(self) -> ecs.CfnService:
+        """The ECS service's CloudFormation resource, asked of jsii once (a caller may have many callees)."""
+        return cast(ecs.CfnService, self.service.node.default_child)
+
+    @functools.cached_property
+    def _resource_node(self) -> Node:
+        return self._resource.node
 
     def _is_deployed_after(self, other: ServiceConnectMeshing) -> bool:
         """Whether this service's deployment waits for ``other``'s, directly or through others."""
