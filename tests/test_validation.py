@@ -270,10 +270,15 @@ def test_a_cluster_finds_its_services_by_name(world: World) -> None:
 
 
 def test_app_mesh_parts_of_a_service_come_from_its_data_plane(world: World) -> None:
-    meshing = world.orders.meshing
+    meshing = world.orders._meshing
     assert world.orders.app_mesh is meshing
     for part in ("virtual_node", "virtual_router", "virtual_service", "envoy_container"):
         assert getattr(world.orders, part) is getattr(meshing, part)
+
+
+def test_meshing_is_deprecated_and_still_answers(world: World) -> None:
+    with pytest.warns(DeprecationWarning, match="MeshedService.meshing is deprecated and removed in 2.0"):
+        assert world.orders.meshing is world.orders._meshing
 
 
 def test_memory_under_both_names_is_refused(world: World) -> None:

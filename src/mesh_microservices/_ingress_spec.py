@@ -169,7 +169,7 @@ def _route_spec(index: int, route: IngressRoute) -> IngressRouteSpec:
             stack=stack_of(service),
             service=service.service,
             container_name=APP_CONTAINER_NAME,
-            meshing=service.meshing,
+            meshing=service._meshing,
             add_target_group=service._add_target_group,
             rollout=service.rollout,
         ),

@@ -143,7 +143,7 @@ class RoutePolicy:
         for field_name, value in durations.items():
             if not check_type(problems, f"{where}.{field_name}", value, Duration):
                 durations_ok = False
-            elif value.is_unresolved():
+            elif _unresolved(value):
                 problems.add(
                     f"{where}.{field_name} must be a literal Duration, not a token: the listener and idle "
                     "timeouts are derived from it at synthesis. Pass e.g. Duration.seconds(15)."
@@ -191,6 +191,12 @@ class RoutePolicy:
         if self.request_timeout.to_milliseconds() > DEFAULT_IDLE_TIMEOUT.to_milliseconds():
             return self.request_timeout
         return DEFAULT_IDLE_TIMEOUT
+
+
+@functools.cache
+def _unresolved(duration: Duration) -> bool:
+    """``duration.is_unresolved()``, asked of jsii once per Duration (every default policy shares its own)."""
+    return duration.is_unresolved()
 
 
 def _millis(duration: Duration) -> float:

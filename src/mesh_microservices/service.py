@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, cast
 
@@ -87,7 +88,6 @@ class MeshedService(Construct):
             cluster's ``log_encryption_key`` when it has one.
         cloud_map_service: The Cloud Map service the ECS service registers its tasks in through
             Cloud Map options (App Mesh); None on Service Connect, which registers the tasks itself.
-        meshing: The data plane's parts of this service.
     """
 
     def __init__(
@@ -238,7 +238,7 @@ class MeshedService(Construct):
         self.log_group = self._log_group(inputs)
         self.security_group = self._security_group(spec)
         self._deploy_versions(inputs, spec)
-        self.meshing: ServiceMeshing = cluster._binding.attach(
+        self._meshing: ServiceMeshing = cluster._binding.attach(
             Workload(spec=spec, deployments=tuple(self.deployments.values()), log_group=self.log_group)
         )
         self._acknowledge_task_findings(id, scope)
@@ -327,6 +327,7 @@ class MeshedService(Construct):
             task_role=task_role,
         )
         app_container = self._app_container(scope, spec, version, task_definition, image, environment)
+        registration = plane.registration(spec, version, task_definition, self.log_group)
         service = fargate_service(
             scope,
             "Resource",
@@ -334,7 +335,7 @@ class MeshedService(Construct):
             task_definition=task_definition,
             desired_count=desired_count,
             security_group=self.security_group,
-            registration=plane.registration(spec, version, task_definition, self.log_group),
+            registration=registration,
             # The rollout releases the primary version; App Mesh's further versions roll as before.
             release=plane.deployment_options(spec) if scope is self else None,
         )
@@ -345,7 +346,8 @@ class MeshedService(Construct):
             task_definition=task_definition,
             app_container=app_container,
             service=service,
-            cloud_map_service=service.cloud_map_service,
+            # Only Cloud Map options make one: spare the jsii round trip otherwise (Service Connect).
+            cloud_map_service=service.cloud_map_service if registration.cloud_map_options is not None else None,
             task_count=self._scale(service),
         )
 
@@ -453,8 +455,23 @@ class MeshedService(Construct):
         )
         if not self.allow_all_outbound:
             for port, reason in _outbound((AWS_API_EGRESS, *self.cluster._binding.egress(spec))).items():
-                group.add_egress_rule(ec2.Peer.any_ipv4(), _tcp_port(port), reason)
+                group.add_egress_rule(_any_ipv4(), _tcp_port(port), reason)
         return group
+
+    @property
+    def meshing(self) -> object:
+        """Deprecated, removed in 2.0: the data plane's internal parts of this service.
+
+        Use the data plane's attributes instead: ``service``, ``alarms``, and on App Mesh
+        ``virtual_node``, ``virtual_router``, ``virtual_service`` and ``envoy_container``.
+        """
+        warnings.warn(
+            "MeshedService.meshing is deprecated and removed in 2.0: use service.service, service.alarms, or on "
+            "App Mesh service.virtual_node, virtual_router, virtual_service and envoy_container.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self._meshing
 
     @property
     def dns_name(self) -> str:
@@ -479,7 +496,7 @@ class MeshedService(Construct):
         and response time (HTTP, HTTP/2). What each plane makes, and when, is the cluster's
         ``Observability``'s; add actions to each, e.g. ``for alarm in service.alarms.all: ...``.
         """
-        return self.meshing.alarms
+        return self._meshing.alarms
 
     @property
     def app_mesh(self) -> AppMeshService:
@@ -509,7 +526,7 @@ class MeshedService(Construct):
     def _part(self, name: str) -> object:
         """A part only the data plane has: raises AttributeError naming the plane when it has none."""
         try:
-            return self.meshing.part(name)
+            return self._meshing.part(name)
         except AttributeError as error:
             raise AttributeError(f"MeshedService {self.name!r}: {error}") from None
 
@@ -541,7 +558,7 @@ class MeshedService(Construct):
         if resolved in self._callees:
             return
         begin_round()  # the application may have added stack dependencies since the last decision
-        self.meshing.add_backend(resolved.meshing)
+        self._meshing.add_backend(resolved._meshing)
         caller_stack, callee_stack = self._stack, resolved._stack
         owner = rule_owner(caller_stack, callee_stack)
         deploy_after(owner, callee_stack if owner is caller_stack else caller_stack)
@@ -583,6 +600,12 @@ class MeshedService(Construct):
         else:
             self.security_group.connections.allow_from(peer, port, reason)
         self._exposed_to.append(peer.node.path if isinstance(peer, Construct) else description)
+
+
+@functools.cache
+def _any_ipv4() -> ec2.IPeer:
+    """Every IPv4 address, asked of jsii once: a peer holds no state of a service."""
+    return ec2.Peer.any_ipv4()
 
 
 @functools.cache

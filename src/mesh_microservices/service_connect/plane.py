@@ -318,7 +318,8 @@ class ServiceConnectMeshing(ServiceMeshing):
     def part(self, name: str) -> object:
         raise AttributeError(
             f"on DataPlane.service_connect() the service has no {name!r}: it runs on Service Connect, not App Mesh; "
-            "its data plane's parts are service.meshing, or create its cluster with data_plane=DataPlane.app_mesh()."
+            "its ECS service is service.service and its alarms service.alarms; or create its cluster with "
+            "data_plane=DataPlane.app_mesh()."
         )
 
     @override
