@@ -30,11 +30,17 @@ neither gets alarms on Service Connect.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 from aws_cdk import Duration
 from constructs import Construct
 
 from ..observability import Observability, ServiceAlarms
 from ..options import ListenerProtocol
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_cloudwatch as cloudwatch
 
 NAMESPACE = "AWS/ECS"
 SERVER_ERRORS_METRIC = "HTTPCode_Target_5XX_Count"
@@ -74,56 +80,87 @@ def add_alarms(
     """
     if not observability.alarms or protocol not in ALARMED_PROTOCOLS:
         return None
-    # Imported when used: every aws_cdk module loaded delays each synth's start.
-    from aws_cdk import aws_cloudwatch as cloudwatch
-
     scope = Construct(scope, "Alarms")
-    period, periods = observability.alarm_period, observability.alarm_evaluation_periods
-    window = f"for {periods} periods of {period.to_human_string()}"
+    about = _Subject(observability, service_name, discovery_name, _window(observability))
+    return ServiceAlarms(
+        server_errors=_server_errors_alarm(scope, about), response_time=_response_time_alarm(scope, about)
+    )
 
-    def metric(name: str, statistic: str) -> cloudwatch.Metric:
+
+@dataclass(frozen=True)
+class _Subject:
+    """What a service's alarms watch and say: its thresholds, names and the window of a verdict."""
+
+    observability: Observability
+    service_name: str
+    discovery_name: str
+    window: str
+
+    def metric(self, name: str, statistic: str) -> cloudwatch.Metric:
+        """One of the service's Service Connect metrics, over the alarms' period."""
+        from aws_cdk import aws_cloudwatch as cloudwatch
+
         return cloudwatch.Metric(
             namespace=NAMESPACE,
             metric_name=name,
-            dimensions_map={TARGET_DISCOVERY_NAME_DIMENSION: discovery_name},
+            dimensions_map={TARGET_DISCOVERY_NAME_DIMENSION: self.discovery_name},
             statistic=statistic,
-            period=period,
+            period=self.observability.alarm_period,
         )
 
+
+def _window(observability: Observability) -> str:
+    """How long a threshold must be crossed, for the alarms' descriptions."""
+    periods = observability.alarm_evaluation_periods
+    return f"for {periods} periods of {observability.alarm_period.to_human_string()}"
+
+
+def _server_errors_alarm(scope: Construct, about: _Subject) -> cloudwatch.Alarm:
+    """The share of the service's requests answered with 5xx, as its Service Connect callers see them."""
+    # Imported when used: every aws_cdk module loaded delays each synth's start.
+    from aws_cdk import aws_cloudwatch as cloudwatch
+
+    observability = about.observability
     percent = observability.server_error_percent_threshold
-    server_errors = cloudwatch.Alarm(
+    return cloudwatch.Alarm(
         scope,
         "ServerErrors",
         metric=cloudwatch.MathExpression(
             expression="IF(FILL(requests, 0) > 0, 100 * FILL(errors, 0) / FILL(requests, 0), 0)",
             using_metrics={
-                "errors": metric(SERVER_ERRORS_METRIC, COUNT_STATISTIC),
-                "requests": metric(REQUESTS_METRIC, COUNT_STATISTIC),
+                "errors": about.metric(SERVER_ERRORS_METRIC, COUNT_STATISTIC),
+                "requests": about.metric(REQUESTS_METRIC, COUNT_STATISTIC),
             },
-            period=period,
+            period=observability.alarm_period,
             label="5xx responses (%)",
         ),
         threshold=percent,
         comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluation_periods=periods,
+        evaluation_periods=observability.alarm_evaluation_periods,
         treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         alarm_description=(
-            f"{service_name}: more than {percent:g}% of its Service Connect callers' requests answered "
-            f"with 5xx, {window}."
+            f"{about.service_name}: more than {percent:g}% of its Service Connect callers' requests answered "
+            f"with 5xx, {about.window}."
         ),
     )
+
+
+def _response_time_alarm(scope: Construct, about: _Subject) -> cloudwatch.Alarm:
+    """The service's average response time to its Service Connect callers."""
+    from aws_cdk import aws_cloudwatch as cloudwatch
+
+    observability = about.observability
     threshold = response_time_threshold(observability)
-    response_time = cloudwatch.Alarm(
+    return cloudwatch.Alarm(
         scope,
         "ResponseTime",
-        metric=metric(RESPONSE_TIME_METRIC, RESPONSE_TIME_STATISTIC),
+        metric=about.metric(RESPONSE_TIME_METRIC, RESPONSE_TIME_STATISTIC),
         threshold=threshold.to_milliseconds(integral=False),
         comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluation_periods=periods,
+        evaluation_periods=observability.alarm_evaluation_periods,
         treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         alarm_description=(
-            f"{service_name}: its responses to Service Connect callers took more than "
-            f"{threshold.to_human_string()} on average, {window}."
+            f"{about.service_name}: its responses to Service Connect callers took more than "
+            f"{threshold.to_human_string()} on average, {about.window}."
         ),
     )
-    return ServiceAlarms(server_errors=server_errors, response_time=response_time)
