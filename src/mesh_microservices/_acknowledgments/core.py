@@ -8,7 +8,6 @@ template metadata.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Sequence
 
 from aws_cdk import Acknowledgment, CfnResource, Validations
@@ -19,12 +18,6 @@ AWS_SOLUTIONS_PLUGIN = "AwsSolutions"
 CHECKOV_METADATA = "checkov"
 # cfn-lint reads the checks to ignore for a resource from this key of its template metadata.
 CFN_LINT_METADATA = "cfn-lint"
-
-# The checkov skips this library wrote, by resource: kept in Python so that a second acknowledgment
-# of one resource merges with the first without reading the metadata back (a jsii round trip per
-# resource). The library acknowledges its resources as it creates them, before an application
-# could write checkov metadata of its own to them.
-_CHECKOV_SKIPS: weakref.WeakKeyDictionary[CfnResource, dict[str, str]] = weakref.WeakKeyDictionary()
 
 
 def aws_solutions_rule(rule: str) -> str:
@@ -49,11 +42,10 @@ def acknowledge(
     if cdk_nag:
         Validations.of(resource).acknowledge(*(Acknowledgment(id=rule, reason=reason) for rule in cdk_nag))
     if checkov:
-        skips = _CHECKOV_SKIPS.setdefault(resource, {})
-        skips.update(dict.fromkeys(checkov, reason))
-        resource.add_metadata(
-            CHECKOV_METADATA, {"skip": [{"id": check, "comment": comment} for check, comment in skips.items()]}
-        )
+        held = resource.get_metadata(CHECKOV_METADATA) or {}
+        skips = [skip for skip in held.get("skip", []) if skip.get("id") not in checkov]
+        skips += [{"id": check, "comment": reason} for check in checkov]
+        resource.add_metadata(CHECKOV_METADATA, {**held, "skip": skips})
 
 
 def ignore_cfn_lint(construct: IConstruct, *checks: str) -> None:
