@@ -26,6 +26,7 @@ from aws_cdk import aws_servicediscovery as servicediscovery
 
 from cfn_lint_check import BackgroundLint
 from checked_apps import CheckedApp, check_app
+from checkov_check import BackgroundCheckov, checkov_templates
 from gate_counts import report_gate_counts as pytest_terminal_summary  # noqa: F401 (the counts the gates record)
 from mesh_microservices import (
     ConnectionPool,
@@ -631,17 +632,19 @@ def encrypted_logs_app(tmp_path_factory: pytest.TempPathFactory) -> CheckedApp:
     return check_app("encrypted logs", _encrypted_logs, tmp_path_factory.mktemp("encrypted-logs"))
 
 
-# The gates that read cfn-lint's results: they run last, so that linting overlaps the tests before them.
+# The gates that read cfn-lint's and checkov's results: they run last, so that both tools overlap the
+# tests before them.
 LINT_GATES = (
     "test_cfn_lint.py::test_every_template_passes_cfn_lint",
     "test_properties_valid_graphs.py::test_random_graph_templates_pass_cfn_lint",
 )
+CHECKOV_GATES = "test_checkov.py::"
 CHECKED_APPS_LINT = "checked apps"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Runs the cfn-lint gates last (a stable sort keeps every other test in place)."""
-    items.sort(key=lambda item: item.nodeid.endswith(LINT_GATES))
+    """Runs the checkov gates, then the cfn-lint gates, last (a stable sort keeps every other test in place)."""
+    items.sort(key=lambda item: (item.nodeid.endswith(LINT_GATES), CHECKOV_GATES in item.nodeid))
 
 
 @pytest.fixture(scope="session")
@@ -650,6 +653,14 @@ def background_lint() -> Iterator[BackgroundLint]:
     lint = BackgroundLint()
     yield lint
     lint.shutdown()
+
+
+@pytest.fixture(scope="session")
+def background_checkov() -> Iterator[BackgroundCheckov]:
+    """checkov beside the tests: started once the checked apps are synthesized, read by the checkov gates."""
+    checkov = BackgroundCheckov()
+    yield checkov
+    checkov.stop()
 
 
 @pytest.fixture(scope="session")
@@ -663,7 +674,8 @@ def checked_apps(
 ) -> list[CheckedApp]:
     """Every app the gates check: the examples, the shop on App Mesh, the variants, the Service Connect ingresses.
 
-    When the session runs the cfn-lint gate, linting their templates starts here.
+    When the session runs the cfn-lint gate, linting their templates starts here; when it runs the
+    checkov gates, checkov starts here on them and on the encrypted-logs app.
     """
     apps = [*example_apps.values(), mesh_shop_app, variants_app, service_connect_ingress_app]
     if any(item.nodeid.endswith(LINT_GATES[0]) for item in request.session.items):
@@ -671,4 +683,10 @@ def checked_apps(
             f"{app.label}: {name}": (stack.json, app.region(name)) for app in apps for name, stack in app.stacks()
         }
         background_lint.submit(CHECKED_APPS_LINT, templates)
+    if any(CHECKOV_GATES in item.nodeid for item in request.session.items):
+        checkov_apps = [*apps, request.getfixturevalue("encrypted_logs_app")]
+        templates_by_app = checkov_templates(checkov_apps)
+        request.getfixturevalue("background_checkov").start(
+            [path for stacks in templates_by_app.values() for path in stacks.values()]
+        )
     return apps

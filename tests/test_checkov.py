@@ -7,13 +7,10 @@ acknowledgment, from one call (``mesh_microservices._acknowledgments.acknowledge
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
-
 import pytest
 
 from checked_apps import CheckedApp
-from checkov_check import CheckovResult, run_checkov
+from checkov_check import BackgroundCheckov, CheckovResult, checkov_templates
 from gate_counts import count
 from record_logical_ids import discover as discover_examples
 
@@ -23,24 +20,16 @@ BUCKET_VERSIONING = "CKV_AWS_21"
 SAME_FINDINGS = {"AwsSolutions-S1": "CKV_AWS_18", "AwsSolutions-EC23": "CKV_AWS_260"}
 
 
-def _templates(app: CheckedApp) -> dict[str, Path]:
-    return {
-        artifact.stack_name: Path(artifact.template_full_path).resolve() for artifact in app.assembly.stacks_recursively
-    }
-
-
 @pytest.fixture(scope="session")
 def checkov_results(
-    checked_apps: list[CheckedApp], encrypted_logs_app: CheckedApp
+    checked_apps: list[CheckedApp], encrypted_logs_app: CheckedApp, background_checkov: BackgroundCheckov
 ) -> dict[str, dict[str, CheckovResult]]:
     """checkov's results by app label and stack name, for every checked app and the encrypted-logs app.
 
-    One checkov process for all templates (20-30 s for 28 templates on 2 cores; each start costs seconds).
+    ``checked_apps`` started checkov on these templates, in one process beside the tests.
     """
-    templates = {app.label: _templates(app) for app in [*checked_apps, encrypted_logs_app]}
-    started = time.monotonic()
-    results = run_checkov([path for stacks in templates.values() for path in stacks.values()])
-    count("checkov seconds (one process)", round(time.monotonic() - started))
+    templates = checkov_templates([*checked_apps, encrypted_logs_app])
+    results = background_checkov.results()
     count("templates scanned by checkov", sum(len(stacks) for stacks in templates.values()))
     return {label: {name: results[path] for name, path in stacks.items()} for label, stacks in templates.items()}
 
