@@ -42,7 +42,7 @@ class BackgroundCheckov:
     """
 
     def __init__(self) -> None:
-        self._process: subprocess.Popen[str] | None = None
+        self._process: subprocess.Popen[bytes] | None = None
         self._templates: list[Path] = []
         # Files, not pipes: a pipe nobody reads until the end would fill up and stop checkov. Closed in stop().
         self._output = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115
