@@ -186,7 +186,7 @@ def _service(**options: Any) -> None:
             "container_security.writable_paths='/tmp' is not a list",
         ),
         (ContainerSecurity(user="app user"), ValueError, "container_security.user='app user' is not a user ECS"),
-        (ContainerSecurity(user=1000), TypeError, "container_security.user=1000 is a int; pass a str"),  # type: ignore[arg-type]
+        (ContainerSecurity(user=1000), TypeError, "container_security.user=1000 is an int; pass a str"),  # type: ignore[arg-type]
         (
             ContainerSecurity(drop_capabilities=["NET_RAW"]),  # type: ignore[list-item]
             TypeError,

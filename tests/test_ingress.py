@@ -1028,7 +1028,9 @@ def refusals() -> dict[str, Any]:
     }
 
 
-def _refused_ingress(refusals: dict[str, Any], error: type[Exception], fragments: list[str], **overrides: Any) -> None:
+def _assert_ingress_refused(
+    refusals: dict[str, Any], error: type[Exception], fragments: list[str], **overrides: Any
+) -> None:
     """An ingress with ``overrides`` (default: a plain-HTTP route to the App Mesh web service) must be refused."""
     stack = refusals["stack"]
     arguments = {
@@ -1041,7 +1043,7 @@ def _refused_ingress(refusals: dict[str, Any], error: type[Exception], fragments
 
 
 def test_a_path_prefix_must_start_with_a_slash(refusals: dict[str, Any]) -> None:
-    _refused_ingress(
+    _assert_ingress_refused(
         refusals,
         ValueError,
         ["routes[0].path_prefix='api'", "must start with '/'", "e.g. '/api/'"],
@@ -1050,7 +1052,7 @@ def test_a_path_prefix_must_start_with_a_slash(refusals: dict[str, Any]) -> None
 
 
 def test_a_host_name_must_be_a_lower_case_dns_name(refusals: dict[str, Any]) -> None:
-    _refused_ingress(
+    _assert_ingress_refused(
         refusals,
         ValueError,
         ["routes[0].hostname='Shop Example'", "e.g. 'shop.example.com'"],
@@ -1059,7 +1061,7 @@ def test_a_host_name_must_be_a_lower_case_dns_name(refusals: dict[str, Any]) -> 
 
 
 def test_a_route_to_a_service_of_another_cluster_is_refused(refusals: dict[str, Any]) -> None:
-    _refused_ingress(
+    _assert_ingress_refused(
         refusals,
         ValueError,
         ["routes[0].service 'stranger'", "'Refusals/Other'", "'Refusals/Cluster'", "ingress of its own"],
@@ -1068,11 +1070,11 @@ def test_a_route_to_a_service_of_another_cluster_is_refused(refusals: dict[str, 
 
 
 def test_an_ingress_needs_a_route(refusals: dict[str, Any]) -> None:
-    _refused_ingress(refusals, ValueError, ["routes is empty", "[IngressRoute(service=web)]"], routes=[])
+    _assert_ingress_refused(refusals, ValueError, ["routes is empty", "[IngressRoute(service=web)]"], routes=[])
 
 
 def test_a_route_needs_a_meshed_service(refusals: dict[str, Any]) -> None:
-    _refused_ingress(
+    _assert_ingress_refused(
         refusals,
         TypeError,
         ["routes[0].service='web'", "is a str", "pass a MeshedService"],
@@ -1081,7 +1083,7 @@ def test_a_route_needs_a_meshed_service(refusals: dict[str, Any]) -> None:
 
 
 def test_routes_must_be_ingress_routes(refusals: dict[str, Any]) -> None:
-    _refused_ingress(refusals, TypeError, ["routes[0]=", "pass a IngressRoute"], routes=[refusals["web"]])
+    _assert_ingress_refused(refusals, TypeError, ["routes[0]=", "pass an IngressRoute"], routes=[refusals["web"]])
 
 
 def test_gateway_validates_the_services_certificates_in_a_tls_mesh() -> None:
@@ -1108,7 +1110,7 @@ def test_gateway_validates_the_services_certificates_in_a_tls_mesh() -> None:
 
 
 def test_only_http_services_can_be_routed_to(refusals: dict[str, Any]) -> None:
-    _refused_ingress(
+    _assert_ingress_refused(
         refusals,
         ValueError,
         ["routes[0].service 'db' listens with tcp", "expose_to(load_balancer)"],
@@ -1118,7 +1120,7 @@ def test_only_http_services_can_be_routed_to(refusals: dict[str, Any]) -> None:
 
 def test_route_names_are_unique(refusals: dict[str, Any]) -> None:
     web = refusals["web"]
-    _refused_ingress(
+    _assert_ingress_refused(
         refusals,
         ValueError,
         ["routes[1] is named 'web' like routes[0]", "IngressRoute(name=...)"],
@@ -1128,7 +1130,7 @@ def test_route_names_are_unique(refusals: dict[str, Any]) -> None:
 
 def test_a_route_that_an_earlier_one_hides_is_refused(refusals: dict[str, Any]) -> None:
     web = refusals["web"]
-    _refused_ingress(
+    _assert_ingress_refused(
         refusals,
         ValueError,
         ["routes[1] (shop.example.com/api) is never reached", "routes[0] (/)", "List the more specific route first"],
@@ -1140,21 +1142,21 @@ def test_a_route_that_an_earlier_one_hides_is_refused(refusals: dict[str, Any]) 
 
 
 def test_the_listener_port_must_not_be_one_envoy_uses(refusals: dict[str, Any]) -> None:
-    _refused_ingress(refusals, ValueError, ["port=9901 is reserved"], port=9901)  # Envoy's admin port
+    _assert_ingress_refused(refusals, ValueError, ["port=9901 is reserved"], port=9901)  # Envoy's admin port
 
 
 def test_load_balancer_and_certificate_types_are_checked(refusals: dict[str, Any]) -> None:
-    _refused_ingress(
+    _assert_ingress_refused(
         refusals,
         TypeError,
-        ["load_balancer='alb'", "pass a IngressLoadBalancer", "certificate='arn:aws:acm:x'", "pass an ICertificate"],
+        ["load_balancer='alb'", "pass an IngressLoadBalancer", "certificate='arn:aws:acm:x'", "pass an ICertificate"],
         load_balancer="alb",
         certificate="arn:aws:acm:x",
     )
 
 
 def test_every_problem_is_reported_at_once(refusals: dict[str, Any]) -> None:
-    _refused_ingress(
+    _assert_ingress_refused(
         refusals,
         ValueError,
         ["routes[0].path_prefix='x'", "routes[1].hostname='-bad-'", "memory_limit_mib=100", "desired_count=0"],
@@ -1168,7 +1170,7 @@ def test_every_problem_is_reported_at_once(refusals: dict[str, Any]) -> None:
 
 
 def test_gateway_memory_under_both_names_is_refused(refusals: dict[str, Any]) -> None:
-    _refused_ingress(
+    _assert_ingress_refused(
         refusals,
         ValueError,
         ["memory_mib=1024 and memory_limit_mib=2048 are both given", "Pass memory_limit_mib only."],
@@ -1225,7 +1227,7 @@ def test_without_a_certificate_plain_http_must_be_allowed_on_purpose(
         if plane == "app_mesh"
         else (refusals["connect_cluster"], refusals["connected"])
     )
-    _refused_ingress(
+    _assert_ingress_refused(
         refusals,
         ValueError,
         [
@@ -1242,7 +1244,7 @@ def test_without_a_certificate_plain_http_must_be_allowed_on_purpose(
 
 def test_allow_plain_http_with_a_certificate_is_refused(refusals: dict[str, Any]) -> None:
     certificate = acm.Certificate.from_certificate_arn(refusals["stack"], "Certificate", CERTIFICATE_ARN)
-    _refused_ingress(
+    _assert_ingress_refused(
         refusals,
         ValueError,
         ["allow_plain_http=True is given with a certificate", "drop allow_plain_http"],
@@ -1251,7 +1253,9 @@ def test_allow_plain_http_with_a_certificate_is_refused(refusals: dict[str, Any]
 
 
 def test_allow_plain_http_must_be_a_bool(refusals: dict[str, Any]) -> None:
-    _refused_ingress(refusals, TypeError, ["allow_plain_http='yes' is a str; pass a bool."], allow_plain_http="yes")
+    _assert_ingress_refused(
+        refusals, TypeError, ["allow_plain_http='yes' is a str; pass a bool."], allow_plain_http="yes"
+    )
 
 
 # What a load balancer forwarding straight to the services cannot do (Service Connect).
@@ -1265,7 +1269,7 @@ def _connect_route(refusals: dict[str, Any], **route: Any) -> dict[str, Any]:
 
 
 def test_connect_refuses_to_strip_the_prefix(refusals: dict[str, Any]) -> None:
-    _refused_ingress(
+    _assert_ingress_refused(
         refusals,
         ValueError,
         [
@@ -1280,7 +1284,7 @@ def test_connect_refuses_to_strip_the_prefix(refusals: dict[str, Any]) -> None:
 
 
 def test_strip_prefix_must_be_a_bool(refusals: dict[str, Any]) -> None:
-    _refused_ingress(
+    _assert_ingress_refused(
         refusals,
         TypeError,
         ["routes[0].strip_prefix='no' is a str; pass a bool."],
@@ -1297,7 +1301,7 @@ def test_connect_refuses_every_gateway_option_by_name(refusals: dict[str, Any]) 
         "log_retention": logs.RetentionDays.ONE_WEEK,
         "removal_policy": cdk.RemovalPolicy.DESTROY,
     }
-    _refused_ingress(
+    _assert_ingress_refused(
         refusals,
         ValueError,
         [f"{name} is given, and on DataPlane.service_connect() no gateway stands" for name in options]
@@ -1308,7 +1312,7 @@ def test_connect_refuses_every_gateway_option_by_name(refusals: dict[str, Any]) 
 
 
 def test_connect_path_prefix_must_not_hold_a_wildcard(refusals: dict[str, Any]) -> None:
-    _refused_ingress(
+    _assert_ingress_refused(
         refusals,
         ValueError,
         ["routes[0].path_prefix='/a*b'", "reads as a wildcard", "e.g. '/api/'"],
@@ -1318,7 +1322,7 @@ def test_connect_path_prefix_must_not_hold_a_wildcard(refusals: dict[str, Any]) 
 
 def test_connect_path_pattern_and_host_name_fit_an_alb_condition(refusals: dict[str, Any]) -> None:
     long_host = ".".join(["a" * 60, "b" * 60, "example"])  # 129 characters, a valid DNS name
-    _refused_ingress(
+    _assert_ingress_refused(
         refusals,
         ValueError,
         [
@@ -1345,7 +1349,7 @@ def test_connect_nlb_takes_exactly_one_route_for_every_path_and_host(refusals: d
             "(got routes[0] (/a), routes[1] (/))",
         ),
     ):
-        _refused_ingress(
+        _assert_ingress_refused(
             refusals,
             ValueError,
             [*fragments, got],
@@ -1471,7 +1475,7 @@ def test_exports_are_public() -> None:
 
 
 def test_connect_refuses_a_test_phase_without_a_test_header_behind_the_ingress(refusals: dict[str, Any]) -> None:
-    _refused_ingress(
+    _assert_ingress_refused(
         refusals,
         ValueError,
         [
@@ -1487,7 +1491,7 @@ def test_connect_refuses_a_test_phase_without_a_test_header_behind_the_ingress(r
 
 
 def test_connect_refuses_a_test_header_value_an_alb_reads_as_a_wildcard(refusals: dict[str, Any]) -> None:
-    _refused_ingress(
+    _assert_ingress_refused(
         refusals,
         ValueError,
         [
@@ -1501,7 +1505,7 @@ def test_connect_refuses_a_test_header_value_an_alb_reads_as_a_wildcard(refusals
 
 def test_connect_refuses_two_routes_to_a_shifted_service(refusals: dict[str, Any]) -> None:
     released = refusals["released"]
-    _refused_ingress(
+    _assert_ingress_refused(
         refusals,
         ValueError,
         [
@@ -1515,7 +1519,7 @@ def test_connect_refuses_two_routes_to_a_shifted_service(refusals: dict[str, Any
 
 
 def test_connect_refuses_a_shifted_service_behind_an_nlb(refusals: dict[str, Any]) -> None:
-    _refused_ingress(
+    _assert_ingress_refused(
         refusals,
         ValueError,
         [
@@ -1535,7 +1539,7 @@ def test_the_alb_test_rule_takes_the_priority_just_before_its_route() -> None:
 
 def test_connect_refuses_a_test_header_longer_than_an_alb_condition_takes(refusals: dict[str, Any]) -> None:
     assert ingress_rollout.MAX_HEADER_NAME_LENGTH == 40  # ALB's HttpHeaderName limit
-    _refused_ingress(
+    _assert_ingress_refused(
         refusals,
         ValueError,
         [

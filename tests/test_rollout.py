@@ -287,7 +287,7 @@ def test_a_linear_rollout_of_exactly_33_hours_is_accepted() -> None:
     ("rollout", "fragment"),
     [
         (Rollout.canary(percent="10"), "rollout.percent='10' is a str; pass a number"),  # type: ignore[arg-type]
-        (Rollout.canary(bake=30), "rollout.bake=30 is a int; pass a Duration"),  # type: ignore[arg-type]
+        (Rollout.canary(bake=30), "rollout.bake=30 is an int; pass a Duration"),  # type: ignore[arg-type]
         (Rollout.canary(alarms=[object()]), "rollout.alarms[0]=<object"),  # type: ignore[list-item]
         (Rollout.canary(alarms=None), "rollout.alarms=None is a NoneType; pass a list"),  # type: ignore[arg-type]
         (Rollout.linear(lifecycle_hooks=["hook"]), "rollout.lifecycle_hooks[0]='hook' is a str"),  # type: ignore[list-item]

@@ -205,7 +205,7 @@ def test_requests_per_target_without_an_alb_fails_synthesis() -> None:
         ({"max_tasks": 4, "memory_percent": 150}, ValueError, ["memory_percent=150 is not a percentage"]),
         ({"max_tasks": 4, "requests_per_target": 0}, ValueError, ["requests_per_target=0 is too small"]),
         ({"min_tasks": 0, "max_tasks": 4, "cpu_percent": 50}, ValueError, ["min_tasks=0 is too small; use 1"]),
-        ({"max_tasks": "4", "cpu_percent": 50}, TypeError, ["max_tasks='4' is a str; pass a int"]),
+        ({"max_tasks": "4", "cpu_percent": 50}, TypeError, ["max_tasks='4' is a str; pass an int"]),
         ({"max_tasks": 4, "cpu_percent": True}, TypeError, ["cpu_percent=True is a bool"]),
         # Every problem of one Scaling at once.
         ({"min_tasks": 0, "max_tasks": 0}, ValueError, ["min_tasks=0", "max_tasks=0", "no target is given"]),

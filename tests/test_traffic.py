@@ -133,7 +133,7 @@ def test_the_versions_envoys_may_stream_only_the_services_own_nodes(variants: Va
     assert len(streaming) == 2 and all(any(r.endswith(f"/virtualNode/{n}']]}}") for r in streaming) for n in nodes)
 
 
-def _refused_service(error: type[Exception], fragment: str, **overrides: Any) -> None:
+def _assert_service_refused(error: type[Exception], fragment: str, **overrides: Any) -> None:
     """A service with ``overrides``, in a cluster of its own, must be refused."""
     stack = cdk.Stack(cdk.App(), "Refusals", env=ENV)
     data_plane = overrides.pop("data_plane", None)
@@ -165,11 +165,11 @@ IMAGE = ecs.ContainerImage.from_registry(NGINX)
     ],
 )
 def test_bad_traffic_options_are_refused(overrides: dict[str, Any], fragment: str) -> None:
-    _refused_service(ValueError, fragment, **overrides)
+    _assert_service_refused(ValueError, fragment, **overrides)
 
 
 def test_versions_must_be_service_versions() -> None:
-    _refused_service(TypeError, "versions[0]='v2' is a str; pass a ServiceVersion", versions=["v2"])
+    _assert_service_refused(TypeError, "versions[0]='v2' is a str; pass a ServiceVersion", versions=["v2"])
 
 
 @pytest.mark.parametrize(
@@ -194,7 +194,7 @@ def test_versions_must_be_service_versions() -> None:
     ],
 )
 def test_service_connect_refuses_what_it_cannot_do(overrides: dict[str, Any], fragment: str) -> None:
-    _refused_service(ValueError, fragment, data_plane=DataPlane.service_connect(), **overrides)
+    _assert_service_refused(ValueError, fragment, data_plane=DataPlane.service_connect(), **overrides)
 
 
 APP_MESH = DataPlane.app_mesh
@@ -233,7 +233,7 @@ TCP = ListenerProtocol.TCP
     ],
 )
 def test_options_either_plane_would_not_apply_are_refused(plane: Any, overrides: dict[str, Any], fragment: str) -> None:
-    _refused_service(ValueError, fragment, data_plane=plane(), **overrides)
+    _assert_service_refused(ValueError, fragment, data_plane=plane(), **overrides)
 
 
 def test_tcp_with_an_idle_timeout_only_is_accepted() -> None:
@@ -305,7 +305,7 @@ def test_tcp_with_an_idle_timeout_only_is_accepted() -> None:
     ],
 )
 def test_options_app_mesh_would_not_apply_are_refused(overrides: dict[str, Any], fragment: str) -> None:
-    _refused_service(ValueError, fragment, data_plane=APP_MESH(), **overrides)
+    _assert_service_refused(ValueError, fragment, data_plane=APP_MESH(), **overrides)
 
 
 def test_rules_that_narrow_earlier_ones_by_headers_are_accepted() -> None:

@@ -198,7 +198,7 @@ def test_invalid_namespace(world: World, namespace: str) -> None:
     ("overrides", "fragment"),
     [
         ({"image": "nginx:latest"}, "image='nginx:latest' is a str; pass a ContainerImage"),
-        ({"port": "8080"}, "port='8080' is a str; pass a int"),
+        ({"port": "8080"}, "port='8080' is a str; pass an int"),
         ({"port": True}, "port=True is a bool"),
         ({"protocol": "http"}, "protocol='http' is a str; pass a ListenerProtocol"),
         ({"cluster": "shop"}, "cluster='shop' is a str; pass a MeshedCluster"),

@@ -31,6 +31,7 @@ from ._validate import (
     check_task_size,
     check_type,
     is_token,
+    with_article,
 )
 from .cluster import MeshedCluster
 from .options import PATH_PROTOCOLS, Discovery, ListenerProtocol, RoutePolicy
@@ -320,11 +321,14 @@ def _check_string_map(problems: ValidationProblems, parameter: str, values: obje
         return
     wanted = f"dict of str to {value_type.__name__}"
     if not isinstance(values, Mapping):
-        problems.add(f"{parameter}={values!r} is a {type(values).__name__}; pass a {wanted}.", kind=TypeError)
+        problems.add(
+            f"{parameter}={values!r} is {with_article(type(values).__name__)}; pass {with_article(wanted)}.",
+            kind=TypeError,
+        )
         return
     for key, value in values.items():
         if not isinstance(key, str) or not isinstance(value, value_type):
-            problems.add(f"{parameter}[{key!r}]={value!r}: pass a {wanted}.", kind=TypeError)
+            problems.add(f"{parameter}[{key!r}]={value!r}: pass {with_article(wanted)}.", kind=TypeError)
 
 
 def resolve_backends(
@@ -354,7 +358,7 @@ def resolve_backends(
                 resolved.append(found)
         elif not isinstance(backend, MeshedService):
             problems.add(
-                f"{parameter} holds {backend!r}, a {type(backend).__name__}; pass MeshedService objects or names.",
+                f"{parameter} holds {backend!r}, {with_article(type(backend).__name__)}; pass MeshedService objects or names.",
                 kind=TypeError,
             )
         elif backend.cluster is not cluster:

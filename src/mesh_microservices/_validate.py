@@ -101,6 +101,11 @@ def is_number_token(value: object) -> bool:
     return isinstance(value, float) and is_token(value)
 
 
+def with_article(name: str) -> str:
+    """``name`` after its indefinite article, for messages: ``an int``, ``a str``, ``an IngressRoute``."""
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+
+
 def check_type(problems: ValidationProblems, parameter: str, value: object, expected: type | tuple[type, ...]) -> bool:
     """Record a TypeError unless ``value`` is an instance of ``expected``; return whether it is.
 
@@ -114,7 +119,10 @@ def check_type(problems: ValidationProblems, parameter: str, value: object, expe
     ok = not (isinstance(value, bool) and wants_int) and isinstance(value, expected)
     if not ok:
         names = expected.__name__ if isinstance(expected, type) else " or ".join(t.__name__ for t in expected)
-        problems.add(f"{parameter}={value!r} is a {type(value).__name__}; pass a {names}.", kind=TypeError)
+        problems.add(
+            f"{parameter}={value!r} is {with_article(type(value).__name__)}; pass {with_article(names)}.",
+            kind=TypeError,
+        )
     return ok
 
 
@@ -458,7 +466,10 @@ def check_interface(problems: ValidationProblems, parameter: str, value: object,
     """Record a TypeError unless ``value`` implements the jsii ``interface``; return whether it does."""
     if implements(value, interface):
         return True
-    problems.add(f"{parameter}={value!r} is a {type(value).__name__}; pass an {interface.__name__}.", kind=TypeError)
+    problems.add(
+        f"{parameter}={value!r} is {with_article(type(value).__name__)}; pass {with_article(interface.__name__)}.",
+        kind=TypeError,
+    )
     return False
 
 

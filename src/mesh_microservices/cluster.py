@@ -15,7 +15,15 @@ from constructs import Construct, IConstruct
 
 from ._contract import DataPlaneBinding
 from ._log_groups import allow_cloudwatch_logs, new_log_group
-from ._validate import ValidationProblems, check_interface, check_namespace_name, check_type, implements, is_token
+from ._validate import (
+    ValidationProblems,
+    check_interface,
+    check_namespace_name,
+    check_type,
+    implements,
+    is_token,
+    with_article,
+)
 from .data_plane import DataPlane
 
 if TYPE_CHECKING:
@@ -275,7 +283,7 @@ def _check_namespace(problems: ValidationProblems, namespace: object) -> None:
             )
     else:
         problems.add(
-            f"namespace={namespace!r} is a {type(namespace).__name__}; pass a DNS name such as 'shop.local' "
-            "or an IPrivateDnsNamespace.",
+            f"namespace={namespace!r} is {with_article(type(namespace).__name__)}; pass a DNS name such as "
+            "'shop.local' or an IPrivateDnsNamespace.",
             kind=TypeError,
         )
