@@ -358,7 +358,8 @@ def resolve_backends(
                 resolved.append(found)
         elif not isinstance(backend, MeshedService):
             problems.add(
-                f"{parameter} holds {backend!r}, {with_article(type(backend).__name__)}; pass MeshedService objects or names.",
+                f"{parameter} holds {backend!r}, {with_article(type(backend).__name__)}; "
+                "pass MeshedService objects or names.",
                 kind=TypeError,
             )
         elif backend.cluster is not cluster:
