@@ -2,8 +2,9 @@
 
 It declares the same resources as ``library_app.build_service_connect``: the platform stack of
 ``handwritten`` without a mesh, and N Fargate services on ECS Service Connect, 25 per stack, each
-with its log group, a security group open outbound on 443 only, and per call an egress rule on
-the caller's group and an ingress rule on the callee's; a caller's ECS service starts after its
+with its log group (acknowledged for checkov, as in ``handwritten``), a security group open
+outbound on 443 only, and per call an egress rule on the caller's group and an ingress rule on
+the callee's; a caller's ECS service starts after its
 callee's, with the library's start-order marker, and containers drop the capabilities the library
 drops. Stacks then deploy after the stacks they call, so a call graph with calls both ways
 between two stacks would need what the library does for it (a restart of the caller): this app
@@ -33,11 +34,13 @@ from handwritten import (
     SERVICES_PER_STACK,
     Platform,
     _platform,
+    acknowledge_default_encryption,
     linux_parameters,
 )
 
 IDLE_TIMEOUT = cdk.Duration.minutes(5)  # Service Connect's default for HTTP
 PER_REQUEST_TIMEOUT = cdk.Duration.seconds(15)
+AWS_API_EGRESS = "AWS APIs: ECR image pulls, logs, secrets; ECS Service Connect (agent endpoints)"  # as the library
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ def _service(stack: cdk.Stack, id: str, name: str, platform: Platform, image: ec
     log_group = logs.LogGroup(
         scope, "Logs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=cdk.RemovalPolicy.RETAIN
     )
+    acknowledge_default_encryption(log_group)
     task_definition = ecs.FargateTaskDefinition(scope, "TaskDefinition", cpu=256, memory_limit_mib=512)
     task_definition.add_container(
         "App",
@@ -88,7 +92,7 @@ def _service(stack: cdk.Stack, id: str, name: str, platform: Platform, image: ec
         description=f"{name}: reachable from declared callers only",
         allow_all_outbound=False,
     )
-    security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(HTTPS), "AWS APIs and Service Connect")
+    security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(HTTPS), AWS_API_EGRESS)
     service = ecs.FargateService(
         scope,
         "Service",

@@ -7,7 +7,8 @@ are compiled to bytecode first, as pip does when it installs a package, so no pr
 its time compiling them. Wall time is the whole process; CPU time is user + system of python
 and its node child (which jsii waits for), steadier than wall time when other work shares the
 machine; peak memory is the largest sum of VmRSS over the process tree, sampled every 50 ms.
-The apps of a comparison run alternately, so a change in load hits both.
+The apps of a comparison run alternately, in turn first and second (A B, B A, ...), so a change in
+load and any cost of running first hit both.
 
 Usage: python benchmarks/run.py [--sizes 10,50,200] [--graphs chain,random] [--planes app-mesh,service-connect]
        [--repeat 3] [--src DIR]
@@ -69,12 +70,13 @@ MAX_SLOPE_SPREAD = 1.5
 
 @dataclass(frozen=True)
 class Run:
-    """One process: its wall and CPU time, peak memory and the resources it synthesized, by type."""
+    """One process: its wall and CPU time, peak memory, and the resources (by type) and template bytes it wrote."""
 
     seconds: float
     cpu_seconds: float
     peak_mib: float
     types: Counter[str]
+    template_bytes: int
 
 
 def child(impl: str, n: int, graph: str, outdir: str) -> None:
@@ -152,17 +154,20 @@ def measure(impl: str, n: int, graph: str, src: Path) -> Run:
             output.seek(0)
             sys.exit(f"{impl} N={n} {graph} failed ({code}):\n{output.read().decode()[-4000:]}")
     types: Counter[str] = Counter()
+    template_bytes = 0
     for template in Path(outdir).glob("*.template.json"):
-        types.update(r["Type"] for r in json.loads(template.read_text()).get("Resources", {}).values())
+        text = template.read_text()
+        template_bytes += len(text.encode())
+        types.update(r["Type"] for r in json.loads(text).get("Resources", {}).values())
     shutil.rmtree(outdir)
-    return Run(seconds, usage.ru_utime + usage.ru_stime, peak / MIB, types)
+    return Run(seconds, usage.ru_utime + usage.ru_stime, peak / MIB, types, template_bytes)
 
 
 def median_runs(impls: list[str], n: int, graph: str, repeat: int, src: Path) -> dict[str, Run]:
-    """Per app, the medians of ``repeat`` processes, the apps taking turns."""
+    """Per app, the medians of ``repeat`` processes, the apps taking turns (first in every other round)."""
     runs: dict[str, list[Run]] = {impl: [] for impl in impls}
-    for _ in range(repeat):
-        for impl in impls:
+    for round_number in range(repeat):
+        for impl in impls if round_number % 2 == 0 else reversed(impls):
             runs[impl].append(measure(impl, n, graph, src))
     for impl, rs in runs.items():
         EACH_RUN[n, graph, impl] = rs
@@ -172,6 +177,7 @@ def median_runs(impls: list[str], n: int, graph: str, repeat: int, src: Path) ->
             cpu_seconds=statistics.median(r.cpu_seconds for r in rs),
             peak_mib=statistics.median(r.peak_mib for r in rs),
             types=rs[0].types,  # the same templates every time
+            template_bytes=rs[0].template_bytes,
         )
         for impl, rs in runs.items()
     }
@@ -248,7 +254,8 @@ def main() -> None:
     )
     print(
         f"{'N':>5} {'graph':<7} {'plane':<16} {'lib CPU s':>9} {'hand CPU s':>10} {'CPU ratio':>9}"
-        f" {'lib wall s':>10} {'hand wall s':>11} {'peak MiB lib/hand':>17} {'res/svc':>7}",
+        f" {'lib wall s':>10} {'hand wall s':>11} {'peak MiB lib/hand':>17} {'res/svc':>7}"
+        f" {'template KB lib/hand':>20}",
         flush=True,
     )
     results: dict[tuple[int, str, str], tuple[Run, Run]] = {}
@@ -264,11 +271,12 @@ def main() -> None:
         print(
             f"{n:>5} {graph:<7} {plane:<16} {lib.cpu_seconds:>9.2f} {hand.cpu_seconds:>10.2f}"
             f" {lib.cpu_seconds / hand.cpu_seconds:>9.3f} {lib.seconds:>10.2f} {hand.seconds:>11.2f}"
-            f" {f'{lib.peak_mib:.0f} / {hand.peak_mib:.0f}':>17} {sum(lib.types.values()) / n:>7.2f}",
+            f" {f'{lib.peak_mib:.0f} / {hand.peak_mib:.0f}':>17} {sum(lib.types.values()) / n:>7.2f}"
+            f" {f'{lib.template_bytes / 1024:.0f} / {hand.template_bytes / 1024:.0f}':>20}",
             flush=True,
         )
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
-    print("\npaired CPU ratios (each library run over the hand-written run after it), and their median:")
+    print("\npaired CPU ratios (each library run over the hand-written run of its round), and their median:")
     for n, graph, plane in cases:
         library, handwritten = PAIRS[plane]
         pairs = zip(EACH_RUN[n, graph, library], EACH_RUN[n, graph, handwritten], strict=True)

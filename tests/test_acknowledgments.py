@@ -115,7 +115,8 @@ def stack() -> tuple[Template, cdk.Stack]:
     s3.Bucket(stack, "ApplicationBucket")
     log_group = logs.LogGroup(stack, "Logs")
     acknowledge(log_group, "first", checkov=["CKV_AWS_66", "CKV_AWS_158"])
-    acknowledge_default_log_encryption(log_group)
+    acknowledge(log_group, "second", checkov=["CKV_AWS_158"])
+    acknowledge_default_log_encryption(logs.LogGroup(stack, "Fresh"))
     ignore_cfn_lint(logs.LogGroup(stack, "Linted"), "W3005")
     return Template.from_stack(stack), stack
 
@@ -162,7 +163,14 @@ def test_a_later_acknowledgment_keeps_the_other_checkov_skips(stack: tuple[Templ
     skips = {s["id"]: s["comment"] for s in _metadata(template, "AWS::Logs::LogGroup", "Logs")["checkov"]["skip"]}
     assert skips.keys() == {"CKV_AWS_66", "CKV_AWS_158"}
     assert skips["CKV_AWS_66"] == "first"
-    assert "MeshedCluster(log_encryption_key=...)" in skips["CKV_AWS_158"]
+    assert skips["CKV_AWS_158"] == "second"
+
+
+def test_a_new_log_group_is_acknowledged_with_the_way_to_a_customer_key(stack: tuple[Template, cdk.Stack]) -> None:
+    template, _ = stack
+    (skip,) = _metadata(template, "AWS::Logs::LogGroup", "Fresh")["checkov"]["skip"]
+    assert skip["id"] == "CKV_AWS_158"
+    assert "MeshedCluster(log_encryption_key=...)" in skip["comment"]
 
 
 def test_cfn_lint_reads_its_ignored_checks_from_the_resource_metadata(stack: tuple[Template, cdk.Stack]) -> None:

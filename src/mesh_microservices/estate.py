@@ -6,8 +6,7 @@ import math
 import re
 
 import aws_cdk as cdk
-import jsii
-from constructs import Construct, IValidation
+from constructs import Construct
 
 from ._validate import ValidationProblems, check_positive, check_type, refuse_token
 
@@ -36,7 +35,9 @@ class ServiceStacks:
     ``resources_per_stack`` resources (counted, so that services with many versions fill a stack
     sooner). Calls between services of different stacks never make their stacks import from each
     other in a loop. A stack that still ends up over CloudFormation's 500 resources (many calls
-    placed in it after it was filled) fails synthesis with its name and count.
+    placed in it after it was filled) fails synthesis with aws-cdk-lib's error naming it, its
+    count and its resources by type; lower ``services_per_stack`` or ``resources_per_stack`` to
+    leave room for those calls.
 
     Attributes:
         stacks: The stacks opened so far.
@@ -109,34 +110,12 @@ class ServiceStacks:
         return counted + self._footprint > self._resources_per_stack
 
     def _open(self, number: int) -> cdk.Stack:
-        stack = cdk.Stack(self._scope, f"{self._prefix}{number}", env=self._env)
-        stack.node.add_validation(_UnderResourceLimit(stack, self._services_per_stack, self._resources_per_stack))
-        return stack
+        return cdk.Stack(self._scope, f"{self._prefix}{number}", env=self._env)
 
 
 def resource_count(stack: cdk.Stack) -> int:
     """The CloudFormation resources ``stack`` holds so far."""
     return sum(1 for construct in stack.node.find_all() if isinstance(construct, cdk.CfnResource))
-
-
-@jsii.implements(IValidation)
-class _UnderResourceLimit:
-    """Fails synthesis, naming the stack and its count, when a stack holds more than 500 resources."""
-
-    def __init__(self, stack: cdk.Stack, services_per_stack: int, resources_per_stack: int) -> None:
-        self._stack = stack
-        self._services_per_stack = services_per_stack
-        self._resources_per_stack = resources_per_stack
-
-    def validate(self) -> list[str]:
-        count = resource_count(self._stack)
-        if count <= CLOUDFORMATION_RESOURCE_LIMIT:
-            return []
-        return [
-            f"ServiceStacks: stack {self._stack.node.path!r} holds {count} resources; CloudFormation allows "
-            f"{CLOUDFORMATION_RESOURCE_LIMIT}. Lower services_per_stack (now {self._services_per_stack}) or "
-            f"resources_per_stack (now {self._resources_per_stack}) to leave room for the calls placed in it."
-        ]
 
 
 def _check_prefix(problems: ValidationProblems, prefix: object) -> None:

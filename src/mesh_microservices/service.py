@@ -74,20 +74,20 @@ class MeshedService(Construct):
         app_container: The primary version's application container.
         service: The primary version's ECS Fargate service.
         route_rules: The route rules tried before the default route.
-        rollout: How ECS releases a new revision of the service (read-only).
         deployments: Every version's deployment (task definition, container, ECS service), by
             version name, the primary version first.
         security_group: The service's security group; only declared callers may reach ``port``, and
             unless ``allow_all_outbound`` it reaches only its callees' ports and HTTPS.
         container_security: How every version's application container runs.
         allow_all_outbound: Whether the tasks may connect anywhere (False: callees and HTTPS only).
-        task_role: The IAM role every version's tasks run with (the primary task definition's),
-            which ``grant_principal`` is.
         scaling: How the task count scales, or None when it stays at ``desired_count``.
         log_group: The log group of the application and sidecar containers, encrypted with the
             cluster's ``log_encryption_key`` when it has one.
         cloud_map_service: The Cloud Map service the ECS service registers its tasks in through
             Cloud Map options (App Mesh); None on Service Connect, which registers the tasks itself.
+        rollout: How ECS releases a new revision of the service (read-only).
+        task_role: The IAM role every version's tasks run with (the primary task definition's),
+            which ``grant_principal`` is.
     """
 
     def __init__(
@@ -284,7 +284,6 @@ class MeshedService(Construct):
             self, spec, inputs.version, inputs.weight, inputs.image, inputs.desired_count, inputs.environment
         )
         self.task_definition = primary.task_definition
-        self.task_role: iam.IRole = primary.task_definition.task_role
         self.app_container = primary.app_container
         self.service = primary.service
         self.cloud_map_service: servicediscovery.IService | None = primary.cloud_map_service
@@ -421,6 +420,11 @@ class MeshedService(Construct):
         count.scale_on_request_count(
             policy_id, requests_per_target=self.scaling.requests_per_target, target_group=target_group
         )
+
+    @functools.cached_property
+    def task_role(self) -> iam.IRole:
+        """The IAM role every version's tasks run with (the primary task definition's), read when first asked."""
+        return self.task_definition.task_role
 
     @property
     def grant_principal(self) -> iam.IPrincipal:

@@ -26,7 +26,12 @@ def aws_solutions_rule(rule: str) -> str:
 
 
 def acknowledge(
-    construct: IConstruct, reason: str, *, cdk_nag: Sequence[str] = (), checkov: Sequence[str] = ()
+    construct: IConstruct,
+    reason: str,
+    *,
+    cdk_nag: Sequence[str] = (),
+    checkov: Sequence[str] = (),
+    just_created: bool = False,
 ) -> None:
     """Acknowledge findings on ``construct``'s resource, in cdk-nag and in checkov, with one reason.
 
@@ -37,12 +42,15 @@ def acknowledge(
             Default: none.
         checkov: checkov check ids (e.g. ``CKV_AWS_18``), written to the resource's template metadata.
             Default: none.
+        just_created: Whether the library has only just created the resource, so that it holds no
+            checkov acknowledgment to keep and none is read back (a jsii round trip per resource).
+            Default: False.
     """
     resource = _resource(construct)
     if cdk_nag:
         Validations.of(resource).acknowledge(*(Acknowledgment(id=rule, reason=reason) for rule in cdk_nag))
     if checkov:
-        held = resource.get_metadata(CHECKOV_METADATA) or {}
+        held = {} if just_created else resource.get_metadata(CHECKOV_METADATA) or {}
         skips = [skip for skip in held.get("skip", []) if skip.get("id") not in checkov]
         skips += [{"id": check, "comment": reason} for check in checkov]
         resource.add_metadata(CHECKOV_METADATA, {**held, "skip": skips})
