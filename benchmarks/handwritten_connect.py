@@ -4,11 +4,10 @@ It declares the same resources as ``library_app.build_service_connect``: the pla
 ``handwritten`` without a mesh, and N Fargate services on ECS Service Connect, 25 per stack, each
 with its log group (acknowledged for checkov, as in ``handwritten``), a security group open
 outbound on 443 only, and per call an egress rule on the caller's group and an ingress rule on
-the callee's; a caller's ECS service starts after its
-callee's, with the library's start-order marker, and containers drop the capabilities the library
-drops. Stacks then deploy after the stacks they call, so a call graph with calls both ways
-between two stacks would need what the library does for it (a restart of the caller): this app
-takes the chain graph only.
+the callee's; a caller's ECS service starts after its callee's, with the library's start-order
+marker, and containers drop the capabilities the library drops. Stacks then deploy after the
+stacks they call, so a call graph with calls both ways between two stacks would need what the
+library does for it (a restart of the caller): this app takes the chain graph only.
 """
 
 from __future__ import annotations
