@@ -251,7 +251,7 @@ def test_stacks_fill_by_resources_so_services_with_versions_stay_under_the_budge
 
 
 def test_a_stack_over_cloudformations_limit_fails_synthesis_naming_it_and_its_count() -> None:
-    # aws-cdk-lib makes this check at synthesis (the library no longer repeats it).
+    # aws-cdk-lib makes this check at synthesis, naming the stack and its count.
     app = cdk.App()
     stacks = ServiceStacks(app, "Big", env=ENV)
     stack = stacks.next()

@@ -22,7 +22,7 @@ from ._validate import (
     check_path,
     check_service_name,
     check_type,
-    with_article,
+    kind_of,
 )
 from .cluster import MeshedCluster
 from .options import IngressLoadBalancer, ListenerProtocol
@@ -259,8 +259,7 @@ def _check_routes(problems: ValidationProblems, routes: object, cluster: object)
 def _check_route_service(problems: ValidationProblems, where: str, service: object, cluster: object) -> bool:
     if not isinstance(service, MeshedService):
         problems.add(
-            f"{where}.service={service!r} is {with_article(type(service).__name__)}; "
-            "pass a MeshedService of the cluster.",
+            f"{where}.service={service!r} is {kind_of(service)}; pass a MeshedService of the cluster.",
             kind=TypeError,
         )
         return False

@@ -9,8 +9,8 @@ each later decision sees them.
 Each decision reads the stacks' dependencies as they are, including those the application added
 after earlier decisions: every public entry point (a service, a call, an ingress) calls
 ``begin_round()``, and within a round each stack's dependencies are read from jsii at most once.
-A dependency once seen is remembered across rounds (aws-cdk-lib has no way to remove one), so a
-stack that already waits for another is not asked again.
+A dependency once seen stays known across rounds (aws-cdk-lib has no way to remove one), so a
+stack already known to wait for another is not asked again.
 """
 
 from __future__ import annotations
@@ -45,13 +45,13 @@ def stack_of(construct: IConstruct, *, parent: IConstruct | None = None) -> Stac
 
 
 def begin_round() -> None:
-    """Forget the dependencies read so far: the application may have added some since."""
-    _ROUND.clear()
+    """Read each stack's dependencies again when next needed: the application may have added some since."""
+    _READ_THIS_ROUND.clear()
 
 
 def depends_on(stack: Stack, other: Stack) -> bool:
     """Whether ``stack`` depends on ``other``, directly or through other stacks."""
-    if other in _SEEN.get(stack, ()):
+    if other in _KNOWN.get(stack, ()):
         return True
     seen: set[Stack] = set()
     pending = list(_dependencies(stack))
@@ -76,13 +76,12 @@ def rule_owner(caller: Stack, callee: Stack) -> Stack:
 
 def deploy_after(later: Stack, earlier: Stack) -> bool:
     """Make ``later`` deploy after ``earlier`` unless that would be a loop; return whether it does."""
-    if later is earlier or earlier in _SEEN.get(later, ()) or earlier in _dependencies(later):
+    if later is earlier or earlier in _KNOWN.get(later, ()) or earlier in _dependencies(later):
         return True
     if depends_on(earlier, later):
         return False
     later.add_stack_dependency(earlier, "mesh-microservices: callees and their clusters deploy first")
     _dependencies(later).add(earlier)
-    _SEEN.setdefault(later, set()).add(earlier)
     return True
 
 
@@ -116,19 +115,20 @@ def check_same_environment(
     )
 
 
-# Each stack's dependencies read in this round, plus those added here: walking them in Python spares a
-# jsii round trip per stack visited, which made placement grow with the square of the services.
-# jsii hands out one Python object per stack, so identity is equality.
-_ROUND: weakref.WeakKeyDictionary[Stack, set[Stack]] = weakref.WeakKeyDictionary()
-# Each stack's dependencies seen in any round: they stay (aws-cdk-lib removes none).
-_SEEN: weakref.WeakKeyDictionary[Stack, set[Stack]] = weakref.WeakKeyDictionary()
+# Each stack's dependencies as far as known: read from jsii, plus those added here; they stay
+# (aws-cdk-lib removes none). Walking them in Python spares a jsii round trip per stack visited,
+# which made placement grow with the square of the services. jsii hands out one Python object per
+# stack, so identity is equality.
+_KNOWN: weakref.WeakKeyDictionary[Stack, set[Stack]] = weakref.WeakKeyDictionary()
+# The stacks whose dependencies were read from jsii in this round.
+_READ_THIS_ROUND: weakref.WeakSet[Stack] = weakref.WeakSet()
 _STACKS: weakref.WeakKeyDictionary[IConstruct, Stack] = weakref.WeakKeyDictionary()
 _ENVIRONMENTS: weakref.WeakKeyDictionary[Stack, str] = weakref.WeakKeyDictionary()
 
 
 def _dependencies(stack: Stack) -> set[Stack]:
-    known = _ROUND.get(stack)
-    if known is None:
-        known = _ROUND[stack] = set(stack.dependencies)
-        _SEEN.setdefault(stack, set()).update(known)
+    known = _KNOWN.setdefault(stack, set())
+    if stack not in _READ_THIS_ROUND:
+        known.update(stack.dependencies)
+        _READ_THIS_ROUND.add(stack)
     return known

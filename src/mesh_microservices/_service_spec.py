@@ -31,6 +31,7 @@ from ._validate import (
     check_task_size,
     check_type,
     is_token,
+    kind_of,
     with_article,
 )
 from .cluster import MeshedCluster
@@ -322,7 +323,7 @@ def _check_string_map(problems: ValidationProblems, parameter: str, values: obje
     wanted = f"dict of str to {value_type.__name__}"
     if not isinstance(values, Mapping):
         problems.add(
-            f"{parameter}={values!r} is {with_article(type(values).__name__)}; pass {with_article(wanted)}.",
+            f"{parameter}={values!r} is {kind_of(values)}; pass {with_article(wanted)}.",
             kind=TypeError,
         )
         return
@@ -358,8 +359,7 @@ def resolve_backends(
                 resolved.append(found)
         elif not isinstance(backend, MeshedService):
             problems.add(
-                f"{parameter} holds {backend!r}, {with_article(type(backend).__name__)}; "
-                "pass MeshedService objects or names.",
+                f"{parameter} holds {backend!r}, {kind_of(backend)}; pass MeshedService objects or names.",
                 kind=TypeError,
             )
         elif backend.cluster is not cluster:

@@ -106,6 +106,11 @@ def with_article(name: str) -> str:
     return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
 
 
+def kind_of(value: object) -> str:
+    """``value``'s type after its article, for messages: ``an int``, ``a dict``."""
+    return with_article(type(value).__name__)
+
+
 def check_type(problems: ValidationProblems, parameter: str, value: object, expected: type | tuple[type, ...]) -> bool:
     """Record a TypeError unless ``value`` is an instance of ``expected``; return whether it is.
 
@@ -120,7 +125,7 @@ def check_type(problems: ValidationProblems, parameter: str, value: object, expe
     if not ok:
         names = expected.__name__ if isinstance(expected, type) else " or ".join(t.__name__ for t in expected)
         problems.add(
-            f"{parameter}={value!r} is {with_article(type(value).__name__)}; pass {with_article(names)}.",
+            f"{parameter}={value!r} is {kind_of(value)}; pass {with_article(names)}.",
             kind=TypeError,
         )
     return ok
@@ -467,7 +472,7 @@ def check_interface(problems: ValidationProblems, parameter: str, value: object,
     if implements(value, interface):
         return True
     problems.add(
-        f"{parameter}={value!r} is {with_article(type(value).__name__)}; pass {with_article(interface.__name__)}.",
+        f"{parameter}={value!r} is {kind_of(value)}; pass {with_article(interface.__name__)}.",
         kind=TypeError,
     )
     return False

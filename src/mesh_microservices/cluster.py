@@ -22,7 +22,7 @@ from ._validate import (
     check_type,
     implements,
     is_token,
-    with_article,
+    kind_of,
 )
 from .data_plane import DataPlane
 
@@ -283,7 +283,7 @@ def _check_namespace(problems: ValidationProblems, namespace: object) -> None:
             )
     else:
         problems.add(
-            f"namespace={namespace!r} is {with_article(type(namespace).__name__)}; pass a DNS name such as "
+            f"namespace={namespace!r} is {kind_of(namespace)}; pass a DNS name such as "
             "'shop.local' or an IPrivateDnsNamespace.",
             kind=TypeError,
         )

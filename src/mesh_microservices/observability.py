@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from aws_cdk import Duration
 from aws_cdk import aws_ecs as ecs
 
-from ._validate import ValidationProblems, check_option, check_type, is_token, refuse_token, with_article
+from ._validate import ValidationProblems, check_option, check_type, is_token, kind_of, refuse_token
 
 if TYPE_CHECKING:
     from aws_cdk import aws_cloudwatch as cloudwatch
@@ -178,9 +178,7 @@ def _check_namespace(problems: ValidationProblems, parameter: str, namespace: ob
 
 def _check_percent(problems: ValidationProblems, parameter: str, percent: object) -> None:
     if isinstance(percent, bool) or not isinstance(percent, (int, float)):
-        problems.add(
-            f"{parameter}={percent!r} is {with_article(type(percent).__name__)}; pass a number.", kind=TypeError
-        )
+        problems.add(f"{parameter}={percent!r} is {kind_of(percent)}; pass a number.", kind=TypeError)
     elif not (is_token(percent) or 0 <= percent < 100):
         problems.add(
             f"{parameter}={percent} is not a percentage from 0 to 100 (exclusive); "

@@ -31,7 +31,7 @@ from ._validate import (
     check_type,
     implements,
     is_token,
-    with_article,
+    kind_of,
 )
 from .options import ListenerProtocol
 
@@ -479,9 +479,7 @@ class _Shifting(Rollout):
 
     def _check_percent(self, problems: ValidationProblems, parameter: str, percent: object) -> bool:
         if isinstance(percent, bool) or not isinstance(percent, (int, float)):
-            problems.add(
-                f"{parameter}={percent!r} is {with_article(type(percent).__name__)}; pass a number.", kind=TypeError
-            )
+            problems.add(f"{parameter}={percent!r} is {kind_of(percent)}; pass a number.", kind=TypeError)
             return False
         if is_token(percent):
             return False
@@ -583,8 +581,7 @@ def _check_test_header(problems: ValidationProblems, parameter: str, rollout: Ro
         isinstance(header, tuple) and len(header) == 2 and isinstance(header[0], str) and isinstance(header[1], str)
     ):
         problems.add(
-            f"{parameter}={header!r} is {with_article(type(header).__name__)}; "
-            "pass (name, value), e.g. ('x-canary', 'true').",
+            f"{parameter}={header!r} is {kind_of(header)}; pass (name, value), e.g. ('x-canary', 'true').",
             kind=TypeError,
         )
         return
@@ -612,7 +609,7 @@ def _check_alarms(problems: ValidationProblems, parameter: str, alarms: object) 
     for index, alarm in enumerate(alarms):
         if not implements(alarm, cloudwatch.IAlarm):
             problems.add(
-                f"{parameter}[{index}]={alarm!r} is {with_article(type(alarm).__name__)}; pass a CloudWatch alarm "
+                f"{parameter}[{index}]={alarm!r} is {kind_of(alarm)}; pass a CloudWatch alarm "
                 "(cloudwatch.IAlarm), e.g. cloudwatch.Alarm(...) or cloudwatch.Alarm.from_alarm_name(...).",
                 kind=TypeError,
             )
@@ -621,9 +618,7 @@ def _check_alarms(problems: ValidationProblems, parameter: str, alarms: object) 
 def _check_sequence(problems: ValidationProblems, parameter: str, value: object, item: str) -> bool:
     if isinstance(value, (list, tuple)):
         return True
-    problems.add(
-        f"{parameter}={value!r} is {with_article(type(value).__name__)}; pass a list of {item}.", kind=TypeError
-    )
+    problems.add(f"{parameter}={value!r} is {kind_of(value)}; pass a list of {item}.", kind=TypeError)
     return False
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from aws_cdk import aws_ecs as ecs
 from constructs import Construct
 
-from ._validate import ValidationProblems, check_option, check_type, is_token, with_article
+from ._validate import ValidationProblems, check_option, check_type, is_token, kind_of
 
 # Capabilities a container keeps only if it must: raw sockets (forging packets inside the VPC,
 # ping), device nodes, chroot, file capabilities and capability hand-over, audit records. Images
@@ -97,7 +97,7 @@ def _check_capabilities(problems: ValidationProblems, parameter: str, capabiliti
     for index, capability in enumerate(capabilities):
         if not isinstance(capability, ecs.Capability):
             problems.add(
-                f"{parameter}[{index}]={capability!r} is {with_article(type(capability).__name__)}; "
+                f"{parameter}[{index}]={capability!r} is {kind_of(capability)}; "
                 "pass an ecs.Capability, e.g. ecs.Capability.NET_RAW.",
                 kind=TypeError,
             )
