@@ -17,6 +17,8 @@ from cfnlint.runner import Runner, run_template_by_data
 
 # W3696: App Mesh resources are past AWS's end of life; the library says so once per cluster.
 ALLOWED_RULES = frozenset({"W3696"})
+# A background process's niceness: the lowest CPU priority Linux gives.
+BACKGROUND_NICENESS = 19
 # Env-agnostic stacks are linted in CloudFormation's primary region.
 DEFAULT_REGION = "us-east-1"
 
@@ -51,7 +53,10 @@ class BackgroundLint:
     def __init__(self) -> None:
         # spawn: the workers need none of this process's state (its jsii runtime least of all).
         context = multiprocessing.get_context("spawn")
-        self._pool = ProcessPoolExecutor(max_workers=os.cpu_count() or 2, mp_context=context)
+        # Lowest priority: the workers take the cores the tests leave idle, never the tests' own.
+        self._pool = ProcessPoolExecutor(
+            max_workers=os.cpu_count() or 2, mp_context=context, initializer=os.nice, initargs=(BACKGROUND_NICENESS,)
+        )
         self._futures: dict[str, dict[str, Future[list[str]]]] = {}
 
     def submit(self, group: str, templates: Mapping[str, tuple[dict[str, Any], str | None]]) -> None:

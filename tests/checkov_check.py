@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cfn_lint_check import BACKGROUND_NICENESS
 from checked_apps import CheckedApp
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +61,8 @@ class BackgroundCheckov:
         environment = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"}
         self._templates = [t.resolve() for t in templates]
         self._process = subprocess.Popen(arguments, stdout=self._output, stderr=self._errors, env=environment)
+        # The cores the tests leave idle (set after the start: preexec_fn is unsafe beside threads).
+        os.setpriority(os.PRIO_PROCESS, self._process.pid, BACKGROUND_NICENESS)
 
     def results(self) -> dict[Path, CheckovResult]:
         """checkov's verdicts by template path, once it has finished."""

@@ -64,14 +64,47 @@ NGINX_NEXT = "public.ecr.aws/nginx/nginx:1.28"
 AUTHORITY_ARN = f"arn:aws:acm-pca:{REGION}:{ACCOUNT}:certificate-authority/0123abcd-0123-4567-89ab-0123456789ab"
 CERTIFICATE_ARN = f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/0123abcd-0123-4567-89ab-0123456789ab"
 
+# The gates that read cfn-lint's and checkov's results: they run last, and the tests that synthesize the
+# apps those tools check run first, so that both tools overlap the whole session.
+LINT_GATES = (
+    "test_cfn_lint.py::test_every_template_passes_cfn_lint",
+    "test_cfn_lint.py::test_the_linter_reports_what_it_finds",
+    "test_properties_valid_graphs.py::test_random_graph_templates_pass_cfn_lint",
+)
+CHECKOV_GATES = "test_checkov.py::"
+CHECKED_APPS_LINT = "checked apps"
+
 
 def new_app() -> cdk.App:
     """An app that records construct paths in templates, as the CDK CLI does."""
     return cdk.App(context={"aws:cdk:enable-path-metadata": True})
 
 
+CheckApp = Callable[[str, Callable[[cdk.App], None], str], CheckedApp]
+
+
 @pytest.fixture(scope="session")
-def example_apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CheckedApp]:
+def check(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, background_lint: BackgroundLint
+) -> CheckApp:
+    """``check_app`` into a fresh folder; when the session runs the cfn-lint gate, linting starts at once.
+
+    Called as ``check(label, build, folder name)`` by the fixtures of the apps the gates check.
+    """
+    lint = any(item.nodeid.endswith(LINT_GATES[0]) for item in request.session.items)
+
+    def check_and_lint(label: str, build: Callable[[cdk.App], None], folder: str) -> CheckedApp:
+        checked = check_app(label, build, tmp_path_factory.mktemp(folder))
+        if lint:
+            templates = {f"{label}: {name}": (stack.json, checked.region(name)) for name, stack in checked.stacks()}
+            background_lint.submit(CHECKED_APPS_LINT, templates)
+        return checked
+
+    return check_and_lint
+
+
+@pytest.fixture(scope="session")
+def example_apps(check: CheckApp) -> dict[str, CheckedApp]:
     """Every app of examples/, built by its own build() as its app.py does, with cdk-nag attached."""
     apps: dict[str, CheckedApp] = {}
     for example in discover_examples():
@@ -79,19 +112,19 @@ def example_apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CheckedA
         def build(app: cdk.App, example_build: BuildApp = example.build) -> None:
             example_build(app, account=ACCOUNT)
 
-        apps[example.name] = check_app(f"examples/{example.name}", build, tmp_path_factory.mktemp(example.name))
+        apps[example.name] = check(f"examples/{example.name}", build, example.name)
     return apps
 
 
 @pytest.fixture(scope="session")
-def mesh_shop_app(tmp_path_factory: pytest.TempPathFactory) -> CheckedApp:
+def mesh_shop_app(check: CheckApp) -> CheckedApp:
     """The shop example's declarations on App Mesh, as a 0.x estate deployed them, with cdk-nag attached."""
     from shop_stack import ShopStack
 
     def build(app: cdk.App) -> None:
         ShopStack(app, "Shop", env=ENV, data_plane=DataPlane.app_mesh())
 
-    return check_app("examples/shop on App Mesh", build, tmp_path_factory.mktemp("mesh-shop"))
+    return check("examples/shop on App Mesh", build, "mesh-shop")
 
 
 @pytest.fixture(scope="session")
@@ -491,9 +524,9 @@ def _timeouts(app: cdk.App) -> None:
 
 
 @pytest.fixture(scope="session")
-def variants_app(tmp_path_factory: pytest.TempPathFactory) -> CheckedApp:
+def variants_app(check: CheckApp) -> CheckedApp:
     """The variant stacks in one app, with cdk-nag attached."""
-    return check_app("variants", _variants, tmp_path_factory.mktemp("variants"))
+    return check("variants", _variants, "variants")
 
 
 @pytest.fixture(scope="session")
@@ -590,11 +623,9 @@ def _connect_rollouts(app: cdk.App, image: ecs.ContainerImage) -> None:
 
 
 @pytest.fixture(scope="session")
-def service_connect_ingress_app(tmp_path_factory: pytest.TempPathFactory) -> CheckedApp:
+def service_connect_ingress_app(check: CheckApp) -> CheckedApp:
     """MeshIngress on Service Connect, in one app with cdk-nag attached."""
-    return check_app(
-        "service connect ingress", _service_connect_ingresses, tmp_path_factory.mktemp("service-connect-ingress")
-    )
+    return check("service connect ingress", _service_connect_ingresses, "service-connect-ingress")
 
 
 def _encrypted_logs(app: cdk.App) -> None:
@@ -632,19 +663,18 @@ def encrypted_logs_app(tmp_path_factory: pytest.TempPathFactory) -> CheckedApp:
     return check_app("encrypted logs", _encrypted_logs, tmp_path_factory.mktemp("encrypted-logs"))
 
 
-# The gates that read cfn-lint's and checkov's results: they run last, so that both tools overlap the
-# tests before them.
-LINT_GATES = (
-    "test_cfn_lint.py::test_every_template_passes_cfn_lint",
-    "test_properties_valid_graphs.py::test_random_graph_templates_pass_cfn_lint",
-)
-CHECKOV_GATES = "test_checkov.py::"
-CHECKED_APPS_LINT = "checked apps"
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Runs the checkov gates, then the cfn-lint gates, last (a stable sort keeps every other test in place)."""
-    items.sort(key=lambda item: (item.nodeid.endswith(LINT_GATES), CHECKOV_GATES in item.nodeid))
+    """Runs the tests of the checked apps first, the checkov gates, then the cfn-lint gates, last.
+
+    A stable sort keeps every other test in place.
+    """
+    items.sort(
+        key=lambda item: (
+            item.nodeid.endswith(LINT_GATES),
+            CHECKOV_GATES in item.nodeid,
+            "checked_apps" not in getattr(item, "fixturenames", ()),
+        )
+    )
 
 
 @pytest.fixture(scope="session")
@@ -666,7 +696,6 @@ def background_checkov() -> Iterator[BackgroundCheckov]:
 @pytest.fixture(scope="session")
 def checked_apps(
     request: pytest.FixtureRequest,
-    background_lint: BackgroundLint,
     example_apps: dict[str, CheckedApp],
     mesh_shop_app: CheckedApp,
     variants_app: CheckedApp,
@@ -674,15 +703,10 @@ def checked_apps(
 ) -> list[CheckedApp]:
     """Every app the gates check: the examples, the shop on App Mesh, the variants, the Service Connect ingresses.
 
-    When the session runs the cfn-lint gate, linting their templates starts here; when it runs the
-    checkov gates, checkov starts here on them and on the encrypted-logs app.
+    Each is handed to cfn-lint as it is synthesized (``check``); when the session runs the checkov
+    gates, checkov starts here on them all and on the encrypted-logs app.
     """
     apps = [*example_apps.values(), mesh_shop_app, variants_app, service_connect_ingress_app]
-    if any(item.nodeid.endswith(LINT_GATES[0]) for item in request.session.items):
-        templates = {
-            f"{app.label}: {name}": (stack.json, app.region(name)) for app in apps for name, stack in app.stacks()
-        }
-        background_lint.submit(CHECKED_APPS_LINT, templates)
     if any(CHECKOV_GATES in item.nodeid for item in request.session.items):
         checkov_apps = [*apps, request.getfixturevalue("encrypted_logs_app")]
         templates_by_app = checkov_templates(checkov_apps)

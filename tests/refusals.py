@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+import aws_cdk as cdk
 import pytest
 from constructs import IConstruct
 
@@ -60,7 +61,7 @@ def _roots(within: IConstruct | Iterable[IConstruct] | None) -> list[IConstruct]
     constructs = [within] if hasattr(within, "node") else list(within)  # type: ignore[arg-type]
     roots: list[IConstruct] = []
     for construct in constructs:
-        root = construct.node.root
+        root = construct if isinstance(construct, cdk.App) else construct.node.root  # an app is a root: no jsii call
         if all(root is not seen for seen in roots):
             roots.append(root)
     return roots

@@ -3,7 +3,9 @@
 Hypothesis draws one to three bad arguments at a time from each parameter's own strategy (bad
 DNS names, ports, task sizes, image tags, counts, wrong types). Whatever it draws, the
 construct must refuse it before any jsii call: no jsii RuntimeError, no construct left behind
-in the tree, no service registered in the cluster. The examples are derandomized, so every run
+in the tree, no service registered in the cluster. The worlds the refusals are tried in are
+locked (``node.lock()``), so a refusal that built any construct fails with jsii's "Cannot add
+children" error, at no cost per example. The examples are derandomized, so every run
 tries the same inputs; how many ran is printed in the "gate counts" summary.
 """
 
@@ -16,6 +18,7 @@ from functools import cache
 from typing import Any
 
 import aws_cdk as cdk
+import pytest
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_logs as logs
@@ -372,19 +375,21 @@ class World:
     repository: ServiceRepository
     image: ecs.ContainerImage
 
-    def construct_count(self) -> int:
-        return len(self.app.node.find_all())
+    def locked(self) -> World:
+        """This world, where adding any construct raises (constructs' own lock, as during synthesis)."""
+        self.app.node.lock()
+        return self
 
 
 @cache
 def world() -> World:
-    return new_world()
+    return new_world().locked()
 
 
 @cache
 def connect_world() -> World:
     """The same world on Service Connect, where rollouts apply."""
-    return new_world(DataPlane.service_connect())
+    return new_world(DataPlane.service_connect()).locked()
 
 
 def new_world(data_plane: DataPlane | None = None) -> World:
@@ -400,14 +405,13 @@ def new_world(data_plane: DataPlane | None = None) -> World:
 def assert_refuses(label: str, build: Callable[[], object], bad: list[Bad], world_of: Any = world) -> None:
     """``build`` must raise the error ``bad`` calls for, naming each parameter, and create nothing.
 
-    ``world_of`` is the cached world ``build`` uses (``world`` or ``connect_world``).
+    ``world_of`` is the cached world ``build`` uses (``world`` or ``connect_world``): locked, so
+    creating any construct fails the refusal.
     """
     w = world_of()
     expected = TypeError if any(b.error is TypeError for b in bad) else ValueError
     try:
-        message = assert_refused(
-            build, error=expected, within=w.app, unchanged=lambda: list(w.cluster.services), label=label
-        )
+        message = assert_refused(build, error=expected, unchanged=lambda: list(w.cluster.services), label=label)
     except BaseException:
         world_of.cache_clear()  # the next example gets an untouched world
         raise
@@ -552,6 +556,18 @@ def test_invalid_service_stacks_arguments_are_refused(bad: list[Bad]) -> None:
     count("invalid inputs tried: ServiceStacks")
     label = f"ServiceStacks {arguments['prefix']!r}"
     assert_refuses(label, lambda: ServiceStacks(world().app, **arguments), bad)
+
+
+def test_a_refusal_that_builds_a_construct_first_fails_in_the_locked_world() -> None:
+    # What makes "builds nothing" hold above without counting constructs per example.
+    w = world()
+
+    def refuse_too_late() -> None:
+        cdk.CfnResource(w.stack, "HalfBuilt", type="Custom::HalfBuilt")
+        raise ValueError("payments: refused after building")
+
+    with pytest.raises(pytest.fail.Exception, match="Cannot add children"):
+        assert_refused(refuse_too_late)
 
 
 def test_the_world_accepts_valid_input() -> None:
