@@ -11,7 +11,12 @@ The apps of a comparison run alternately, in turn first and second (A B, B A, ..
 load and any cost of running first hit both.
 
 Usage: python benchmarks/run.py [--sizes 10,50,200] [--graphs chain,random] [--planes app-mesh,service-connect]
-       [--repeat 3] [--src DIR]
+       [--repeat 3] [--src DIR] [--no-template-validation]
+
+``--no-template-validation`` runs both apps as ``cdk synth --no-validation`` does: aws-cdk-lib's
+own CloudFormation validation of the templates (a WebAssembly engine whose start costs several
+seconds of CPU whichever app it validates, and varies most) is left out, to compare what the
+apps themselves cost.
 """
 
 from __future__ import annotations
@@ -120,14 +125,18 @@ def tree_rss_bytes(root: int) -> int:
     return total
 
 
-def measure(impl: str, n: int, graph: str, src: Path) -> Run:
-    """Run one measured process and return its figures; exit with its output if it fails."""
+def measure(impl: str, n: int, graph: str, src: Path, *, validation: bool = True) -> Run:
+    """Run one measured process and return its figures; exit with its output if it fails.
+
+    ``validation=False`` runs it as ``cdk synth --no-validation`` does (CDK_VALIDATION=false).
+    """
     outdir = tempfile.mkdtemp(prefix="bench-cdk-out-")
     # PYTHONPATH comes before site-packages: ``src`` wins over an installed mesh_microservices.
     env = {
         **os.environ,
         "JSII_DEPRECATED": "fail",
         "PYTHONPATH": os.pathsep.join(p for p in (str(src), os.environ.get("PYTHONPATH")) if p),
+        **({} if validation else {"CDK_VALIDATION": "false"}),
     }
     command = [sys.executable, str(HERE / "run.py"), "--child", impl, str(n), graph, outdir]
     peak = 0
@@ -163,12 +172,14 @@ def measure(impl: str, n: int, graph: str, src: Path) -> Run:
     return Run(seconds, usage.ru_utime + usage.ru_stime, peak / MIB, types, template_bytes)
 
 
-def median_runs(impls: list[str], n: int, graph: str, repeat: int, src: Path) -> dict[str, Run]:
+def median_runs(
+    impls: list[str], n: int, graph: str, repeat: int, src: Path, *, validation: bool = True
+) -> dict[str, Run]:
     """Per app, the medians of ``repeat`` processes, the apps taking turns (first in every other round)."""
     runs: dict[str, list[Run]] = {impl: [] for impl in impls}
     for round_number in range(repeat):
         for impl in impls if round_number % 2 == 0 else reversed(impls):
-            runs[impl].append(measure(impl, n, graph, src))
+            runs[impl].append(measure(impl, n, graph, src, validation=validation))
     for impl, rs in runs.items():
         EACH_RUN[n, graph, impl] = rs
     return {
@@ -227,6 +238,11 @@ def main() -> None:
         default=HERE.parent / "src",
         help="folder holding the mesh_microservices package to measure (default: this checkout's src)",
     )
+    parser.add_argument(
+        "--no-template-validation",
+        action="store_true",
+        help="run both apps as `cdk synth --no-validation` does, without aws-cdk-lib's CloudFormation validation",
+    )
     parser.add_argument("--child", nargs=4, metavar=("IMPL", "N", "GRAPH", "OUTDIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -241,12 +257,15 @@ def main() -> None:
         for plane in args.planes.split(",")
         if graph in PLANE_GRAPHS[plane]
     ]
+    validation = not args.no_template_validation
     print(f"library: {args.src.resolve() / 'mesh_microservices'}")
+    if not validation:
+        print("aws-cdk-lib's CloudFormation validation of the templates: off (CDK_VALIDATION=false)")
     # Bytecode for both apps, as pip writes it at install: no process compiles its sources.
     for folder in (args.src, HERE):
         compileall.compile_dir(folder, quiet=1)
     print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs (other work skews wall time)")
-    fixed = median_runs(["none"], 0, "chain", args.repeat, args.src)["none"]
+    fixed = median_runs(["none"], 0, "chain", args.repeat, args.src, validation=validation)["none"]
     print(
         f"fixed cost (start jsii, import aws_cdk): {fixed.seconds:.2f} s wall, {fixed.cpu_seconds:.2f} s CPU,"
         f" {fixed.peak_mib:.0f} MiB\n",
@@ -261,7 +280,7 @@ def main() -> None:
     results: dict[tuple[int, str, str], tuple[Run, Run]] = {}
     for n, graph, plane in cases:
         library, handwritten = PAIRS[plane]
-        runs = median_runs([library, handwritten], n, graph, args.repeat, args.src)
+        runs = median_runs([library, handwritten], n, graph, args.repeat, args.src, validation=validation)
         lib, hand = results[n, graph, plane] = runs[library], runs[handwritten]
         if lib.types != hand.types:  # the comparison only holds for the same resources
             diff = {
