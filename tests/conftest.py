@@ -66,13 +66,19 @@ CERTIFICATE_ARN = f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/0123abcd-0123-456
 
 # The gates that read cfn-lint's and checkov's results: they run last, and the tests that synthesize the
 # apps those tools check run first, so that both tools overlap the whole session.
+CHECKED_APPS_LINT_GATE = "test_cfn_lint.py::test_every_template_passes_cfn_lint"
 LINT_GATES = (
-    "test_cfn_lint.py::test_every_template_passes_cfn_lint",
+    CHECKED_APPS_LINT_GATE,
     "test_cfn_lint.py::test_the_linter_reports_what_it_finds",
     "test_properties_valid_graphs.py::test_random_graph_templates_pass_cfn_lint",
 )
 CHECKOV_GATES = "test_checkov.py::"
 CHECKED_APPS_LINT = "checked apps"
+
+
+def _session_runs(request: pytest.FixtureRequest, test: str) -> bool:
+    """Whether the session runs a test whose node id holds ``test`` (a file, or a file and a test)."""
+    return any(test in item.nodeid for item in request.session.items)
 
 
 def new_app() -> cdk.App:
@@ -91,7 +97,7 @@ def check(
 
     Called as ``check(label, build, folder name)`` by the fixtures of the apps the gates check.
     """
-    lint = any(item.nodeid.endswith(LINT_GATES[0]) for item in request.session.items)
+    lint = _session_runs(request, CHECKED_APPS_LINT_GATE)
 
     def check_and_lint(label: str, build: Callable[[cdk.App], None], folder: str) -> CheckedApp:
         checked = check_app(label, build, tmp_path_factory.mktemp(folder))
@@ -707,7 +713,7 @@ def checked_apps(
     gates, checkov starts here on them all and on the encrypted-logs app.
     """
     apps = [*example_apps.values(), mesh_shop_app, variants_app, service_connect_ingress_app]
-    if any(CHECKOV_GATES in item.nodeid for item in request.session.items):
+    if _session_runs(request, CHECKOV_GATES):
         checkov_apps = [*apps, request.getfixturevalue("encrypted_logs_app")]
         templates_by_app = checkov_templates(checkov_apps)
         request.getfixturevalue("background_checkov").start(
