@@ -7,6 +7,8 @@ gates (test_aws_solutions_checks.py, test_checkov.py, test_cfn_lint.py) check th
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -26,6 +28,7 @@ from mesh_microservices._acknowledgments.public_load_balancer import (
     acknowledge_public_load_balancer,
     open_port_checks,
 )
+from mesh_microservices._acknowledgments.task_findings import _templates_with_findings
 from mesh_microservices._acknowledgments.wildcard_resources import only_unscopable, wildcard_actions
 
 SIDECARS = {"envoy": ["the virtual node's ARN"]}
@@ -71,6 +74,20 @@ def test_actions_without_resource_level_permissions_on_star_are_acknowledged() -
 def test_an_application_action_on_star_or_an_unreadable_policy_stays_reported() -> None:
     assert not only_unscopable(wildcard_actions(_policy(["ecr:GetAuthorizationToken", "s3:GetObject"])))
     assert not only_unscopable(wildcard_actions({"Statement": ["rendered by an intrinsic function"]}))
+
+
+def test_only_templates_with_a_grant_on_star_are_read_for_it_without_sidecars(tmp_path: Path) -> None:
+    def template(name: str, resource: object) -> str:
+        document = _policy(["logs:PutLogEvents"], resource)
+        policy = {"Type": "AWS::IAM::Policy", "Properties": {"PolicyDocument": document}}
+        path = tmp_path / f"{name}.template.json"
+        path.write_text(json.dumps({"Resources": {"Policy": policy}}, indent=1))  # as aws-cdk-lib writes it
+        return str(path)
+
+    on_star = template("OnStar", ["arn:aws:logs:eu-west-1:123456789012:log-group:app:*", "*"])
+    scoped = template("Scoped", "arn:aws:logs:eu-west-1:123456789012:log-group:app:*")
+    assert set(_templates_with_findings([on_star, scoped], sidecars=False)) == {Path(on_star)}
+    assert set(_templates_with_findings([on_star, scoped], sidecars=True)) == {Path(on_star), Path(scoped)}
 
 
 # AwsSolutions-IAM4: AWS managed policies.

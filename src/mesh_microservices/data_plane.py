@@ -19,9 +19,7 @@ from ._validate import (
     check_name_length,
     check_type,
 )
-from .app_mesh import ENVOY_IMAGE_TAG, AppMeshPlane
-from .app_mesh.envoy import ENVOY_PUBLIC_IMAGE, envoy_registry_account
-from .app_mesh.observability import AppMeshObservability, check_app_mesh_observability
+from .app_mesh.envoy import ENVOY_IMAGE_TAG, ENVOY_PUBLIC_IMAGE, envoy_registry_account
 from .app_mesh.tls import MeshTls
 from .observability import Observability, check_observability
 from .service_connect import ServiceConnectPlane
@@ -74,6 +72,8 @@ class DataPlane(FactoryOnly):
         """
 
         def check(problems: ValidationProblems, scope: Construct) -> None:
+            from .app_mesh.observability import check_app_mesh_observability  # App Mesh apps only
+
             check_image_tag(problems, "envoy_image_tag", envoy_image_tag)
             if mesh is not None:
                 check_interface(problems, "mesh", mesh, appmesh.IMesh)
@@ -97,6 +97,9 @@ class DataPlane(FactoryOnly):
                 )
 
         def bind(scope: Construct, removal_policy: RemovalPolicy) -> DataPlaneBinding:
+            from .app_mesh.observability import AppMeshObservability  # App Mesh apps only
+            from .app_mesh.plane import AppMeshPlane
+
             return AppMeshPlane(
                 scope,
                 mesh=mesh,

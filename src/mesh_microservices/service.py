@@ -42,7 +42,7 @@ from .traffic import ConnectionPool, Deployment, OutlierDetection, RouteRule, Se
 if TYPE_CHECKING:
     from aws_cdk import aws_appmesh as appmesh
 
-    from .app_mesh import AppMeshService
+    from .app_mesh.service_meshing import AppMeshService
 
 __all__ = ["APP_CONTAINER_NAME", "DEFAULT_HEALTH_CHECK_PATH", "MeshedService"]
 

@@ -40,6 +40,8 @@ PATH_METADATA = "aws:cdk:path"
 TASK_CHECKS_PLUGIN = "mesh-microservices-task-checks"
 # The resource of a task definition's own (its default child); any other below it is the application's.
 OWN_RESOURCE = "Resource"
+# "*" as a JSON string, as every grant on all resources is written (JSON escapes no "*").
+WILDCARD_RESOURCE_TEXT = '"*"'
 
 
 def acknowledge_task_findings(
@@ -95,16 +97,26 @@ class _TaskFindingChecks:
 
     def validate(self, context: IPolicyValidationContext) -> PolicyValidationPluginReport:
         """Acknowledge, on each task definition or resource, what the library caused there."""
+        templates = _templates_with_findings(context.template_paths, sidecars=self._any_sidecar_variables())
+        if templates:
+            by_path = self._by_path()
+            below = _resources_below(templates, by_path.keys())
+            for path, task_definition in by_path.items():
+                _TaskResources(task_definition, below.get(path, {})).acknowledge()
+        return PolicyValidationPluginReport(success=True, violations=[])
+
+    def _any_sidecar_variables(self) -> bool:
+        return any(sidecar_variables(task_definition) for task_definition, _, _ in self.task_definitions)
+
+    def _by_path(self) -> dict[str, ecs.TaskDefinition]:
+        """Each task definition by its construct path."""
         parent_paths: dict[IConstruct, str] = {}  # one path per parent, a stack for most tasks
         by_path: dict[str, ecs.TaskDefinition] = {}
         for task_definition, parent, path in self.task_definitions:
             if parent not in parent_paths:
                 parent_paths[parent] = parent.node.path
             by_path["/".join(p for p in (parent_paths[parent], path) if p)] = task_definition
-        below = _resources_below(context.template_paths, by_path.keys())
-        for path, task_definition in by_path.items():
-            _TaskResources(task_definition, below.get(path, {})).acknowledge()
-        return PolicyValidationPluginReport(success=True, violations=[])
+        return by_path
 
 
 @dataclass(frozen=True)
@@ -168,12 +180,22 @@ class _TaskResources:
         Validations.of(construct).acknowledge(acknowledgment)
 
 
-def _resources_below(template_paths: list[str], owners: Collection[str]) -> dict[str, dict[str, Mapping[str, Any]]]:
+def _templates_with_findings(template_paths: list[str], *, sidecars: bool) -> dict[Path, str]:
+    """The templates that may hold a finding to acknowledge, with their text.
+
+    Without sidecar variables, only a grant on "*" can be acknowledged, and a template without
+    the JSON string "*" holds none: it is not parsed (most Service Connect apps).
+    """
+    texts = {Path(template_path): Path(template_path).read_text() for template_path in template_paths}
+    return {path: text for path, text in texts.items() if sidecars or WILDCARD_RESOURCE_TEXT in text}
+
+
+def _resources_below(templates: Mapping[Path, str], owners: Collection[str]) -> dict[str, dict[str, Mapping[str, Any]]]:
     """The templates' resources below each owner's construct path, by path relative to that owner."""
     below: dict[str, dict[str, Mapping[str, Any]]] = {}
-    for template_path in template_paths:
-        resources = json.loads(Path(template_path).read_text()).get("Resources", {})
-        for path, logical_id in _construct_paths(Path(template_path), resources).items():
+    for template_path, text in templates.items():
+        resources = json.loads(text).get("Resources", {})
+        for path, logical_id in _construct_paths(template_path, resources).items():
             parts = path.strip("/").split("/")
             # The closest owner above it (the library's task definitions do not nest).
             for depth in range(len(parts) - 1, 0, -1):

@@ -45,13 +45,6 @@ ENVOY_HEALTH_CHECK_COMMAND = (
     "CMD-SHELL",
     f"curl -s http://localhost:{ENVOY_ADMIN_PORT}/server_info | grep state | grep -q LIVE",
 )
-ENVOY_HEALTH_CHECK = ecs.HealthCheck(
-    command=list(ENVOY_HEALTH_CHECK_COMMAND),
-    interval=Duration.seconds(5),
-    timeout=Duration.seconds(2),
-    retries=3,
-    start_period=Duration.seconds(10),
-)
 # Envoy 1.15+ finds its virtual node or gateway through this variable (APPMESH_VIRTUAL_NODE_NAME is gone).
 ENVOY_RESOURCE_ARN_VARIABLE = "APPMESH_RESOURCE_ARN"
 # Envoy's admin interface answers 200 here once it is LIVE (its configuration received), 503 before:
@@ -70,6 +63,18 @@ def envoy_registry_account(region: str) -> str | None:
     """The account of the App Mesh Envoy registry in ``region``, or None if none is known."""
     known = RegionInfo.get(region).app_mesh_repository_account
     return known or _ENVOY_ACCOUNTS_MISSING_FROM_REGION_INFO.get(region)
+
+
+@functools.cache
+def envoy_health_check() -> ecs.HealthCheck:
+    """Envoy's container health check: LIVE on its admin interface (made when first used, not at import)."""
+    return ecs.HealthCheck(
+        command=list(ENVOY_HEALTH_CHECK_COMMAND),
+        interval=Duration.seconds(5),
+        timeout=Duration.seconds(2),
+        retries=3,
+        start_period=Duration.seconds(10),
+    )
 
 
 def reserved_ports() -> frozenset[int]:
@@ -195,7 +200,7 @@ def add_envoy_container(
             task_definition, SIDECAR_ENVOY_SECURITY if sidecar else GATEWAY_ENVOY_SECURITY, id="EnvoyLinuxParameters"
         ),
         environment={ENVOY_RESOURCE_ARN_VARIABLE: resource_arn},
-        health_check=ENVOY_HEALTH_CHECK,
+        health_check=envoy_health_check(),
         logging=logging,
         port_mappings=list(port_mappings) or None,
     )
