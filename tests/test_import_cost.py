@@ -55,4 +55,4 @@ def test_only_an_app_mesh_cluster_loads_the_app_mesh_plane() -> None:
     run = subprocess.run([sys.executable, "-c", build], check=True, capture_output=True)
     on_service_connect, with_app_mesh = json.loads(run.stdout)
     assert APP_MESH_PLANE_MODULES.isdisjoint(on_service_connect)
-    assert APP_MESH_PLANE_MODULES <= set(with_app_mesh)
+    assert APP_MESH_PLANE_MODULES.issubset(with_app_mesh)
