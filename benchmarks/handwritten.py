@@ -10,8 +10,8 @@ compare the cost of templates of the same size.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_appmesh as appmesh
@@ -23,31 +23,24 @@ from aws_cdk import aws_servicediscovery as servicediscovery
 from aws_cdk.region_info import RegionInfo
 from constructs import Construct
 from graphs import Edge
+from handwritten_platform import (
+    APP_DROPPED_CAPABILITIES,
+    DESIRED_COUNT,
+    ENV,
+    HTTP,
+    HTTPS,
+    IMAGE,
+    NAMESPACE,
+    PORT,
+    SERVICES_PER_STACK,
+    Platform,
+    acknowledge_default_encryption,
+    build_platform,
+    linux_parameters,
+)
 
-ENV = cdk.Environment(account="123456789012", region="eu-west-1")
-NAMESPACE = "bench.local"
-IMAGE = "public.ecr.aws/nginx/nginx:1.27"
-SERVICES_PER_STACK = 25
-PORT = 8080
-HTTPS = 443
-DESIRED_COUNT = 2
 ENVOY_TAG = "v1.39.1.0-prod"
 ENVOY_REPOSITORY = "aws-appmesh-envoy"
-HTTP = cast(ecs.AppProtocol, ecs.AppProtocol.http)  # a jsii class property, typed as a method
-# The capabilities the library drops from an application container (Envoy drops them all).
-APP_DROPPED_CAPABILITIES = ("NET_RAW", "MKNOD", "SYS_CHROOT", "SETFCAP", "SETPCAP", "AUDIT_WRITE")
-# The examples pass checkov, so a log group without a customer managed key carries an
-# acknowledgment of CKV_AWS_158; the library's text, so that both apps write templates of the
-# same size. Likewise the outbound rule's description below.
-LOG_GROUP_CHECKOV = {
-    "skip": [
-        {
-            "id": "CKV_AWS_158",
-            "comment": "Encrypted at rest by CloudWatch Logs; for a customer managed key: "
-            "MeshedCluster(log_encryption_key=...).",
-        }
-    ]
-}
 AWS_API_EGRESS = "AWS APIs: ECR image pulls, logs, secrets; App Mesh control plane (Envoy configuration)"
 ENVOY_HEALTH_CHECK = ecs.HealthCheck(
     command=["CMD-SHELL", "curl -s http://localhost:9901/server_info | grep state | grep -q LIVE"],
@@ -56,17 +49,6 @@ ENVOY_HEALTH_CHECK = ecs.HealthCheck(
     retries=3,
     start_period=cdk.Duration.seconds(10),
 )
-
-
-@dataclass(frozen=True)
-class Platform:
-    """What every service shares."""
-
-    stack: cdk.Stack
-    vpc: ec2.Vpc
-    cluster: ecs.Cluster
-    namespace: servicediscovery.PrivateDnsNamespace
-    mesh: appmesh.Mesh | None  # None on Service Connect (handwritten_connect)
 
 
 @dataclass(frozen=True)
@@ -128,42 +110,12 @@ def build(app: cdk.App, n: int, edges: list[Edge]) -> None:
         _connect(graph, services[caller], services[callee])
 
 
-def _platform(stack: cdk.Stack, *, mesh: bool = True) -> Platform:
-    vpc = ec2.Vpc(
-        stack,
-        "Vpc",
-        max_azs=2,
-        subnet_configuration=[
-            ec2.SubnetConfiguration(name="Public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24),
-            ec2.SubnetConfiguration(name="Private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=20),
-        ],
-        restrict_default_security_group=False,  # as the library: no custom-resource Lambda
-    )
-    flow_logs = logs.LogGroup(
-        stack, "FlowLogs", retention=logs.RetentionDays.ONE_YEAR, removal_policy=cdk.RemovalPolicy.RETAIN
-    )
-    acknowledge_default_encryption(flow_logs)
-    vpc.add_flow_log("FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs))
-    cluster = ecs.Cluster(stack, "Cluster", vpc=vpc, container_insights_v2=ecs.ContainerInsights.ENABLED)
-    namespace = servicediscovery.PrivateDnsNamespace(stack, "Namespace", name=NAMESPACE, vpc=vpc)
-    namespace.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
-    if not mesh:
-        return Platform(stack, vpc, cluster, namespace, None)
-    app_mesh = appmesh.Mesh(stack, "Mesh", egress_filter=appmesh.MeshFilterType.DROP_ALL)
-    app_mesh.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
-    return Platform(stack, vpc, cluster, namespace, app_mesh)
-
-
-def acknowledge_default_encryption(log_group: logs.LogGroup) -> None:
-    """Acknowledge checkov's CKV_AWS_158 on ``log_group``, as the library does."""
-    cast(cdk.CfnResource, log_group.node.default_child).add_metadata("checkov", LOG_GROUP_CHECKOV)
-
-
-def linux_parameters(scope: Construct, id: str, *capabilities: str) -> ecs.LinuxParameters:
-    """Linux parameters that drop ``capabilities`` from a container, as the library's containers do."""
-    parameters = ecs.LinuxParameters(scope, id)
-    parameters.drop_capabilities(*(ecs.Capability(c) for c in capabilities))
-    return parameters
+def _platform(stack: cdk.Stack) -> Platform:
+    """The shared platform and, on it, the mesh."""
+    shared = build_platform(stack)
+    mesh = appmesh.Mesh(stack, "Mesh", egress_filter=appmesh.MeshFilterType.DROP_ALL)
+    mesh.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+    return dataclasses.replace(shared, mesh=mesh)
 
 
 def _envoy_image(stack: cdk.Stack) -> ecs.ContainerImage:

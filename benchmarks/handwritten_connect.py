@@ -1,7 +1,7 @@
 """The Service Connect benchmark app written directly against aws-cdk-lib L2 constructs.
 
 It declares the same resources as ``library_app.build_service_connect``: the platform stack of
-``handwritten`` without a mesh, and N Fargate services on ECS Service Connect, 25 per stack, each
+``handwritten_platform`` (no mesh), and N Fargate services on ECS Service Connect, 25 per stack, each
 with its log group (acknowledged for checkov, as in ``handwritten``), a security group open
 outbound on 443 only, and per call an egress rule on the caller's group and an ingress rule on
 the callee's; a caller's ECS service starts after its callee's, with the library's start-order
@@ -22,7 +22,7 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 from graphs import Edge
-from handwritten import (
+from handwritten_platform import (
     APP_DROPPED_CAPABILITIES,
     DESIRED_COUNT,
     ENV,
@@ -32,8 +32,8 @@ from handwritten import (
     PORT,
     SERVICES_PER_STACK,
     Platform,
-    _platform,
     acknowledge_default_encryption,
+    build_platform,
     linux_parameters,
 )
 
@@ -55,7 +55,7 @@ def build(app: cdk.App, n: int, edges: list[Edge]) -> None:
     """Declare the platform, ``n`` services in stacks of 25 and the rules of each call."""
     if any(callee < caller for caller, callee in edges):
         raise ValueError("handwritten_connect takes call graphs whose calls go to later services (chain) only")
-    platform = _platform(cdk.Stack(app, "Platform", env=ENV), mesh=False)
+    platform = build_platform(cdk.Stack(app, "Platform", env=ENV))
     image = ecs.ContainerImage.from_registry("public.ecr.aws/nginx/nginx:1.27")
     stack: cdk.Stack | None = None
     services: list[Service] = []

@@ -6,7 +6,6 @@ import weakref
 from typing import TYPE_CHECKING, cast
 
 from aws_cdk import RemovalPolicy, Stack
-from aws_cdk import aws_appmesh as appmesh
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_logs as logs
@@ -27,6 +26,7 @@ from ._validate import (
 from .data_plane import DataPlane
 
 if TYPE_CHECKING:
+    from aws_cdk import aws_appmesh as appmesh
     from aws_cdk import aws_kms as kms
 
     from .service import MeshedService
@@ -138,7 +138,7 @@ class MeshedCluster(Construct):
             AttributeError: The cluster's data plane is not App Mesh; the message names it.
         """
         try:
-            return cast(appmesh.IMesh, self._plane.part("mesh"))
+            return cast("appmesh.IMesh", self._plane.part("mesh"))
         except AttributeError as error:
             raise AttributeError(f"MeshedCluster {self.node.id!r}: {error}") from None
 

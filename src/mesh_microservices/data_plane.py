@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from aws_cdk import RemovalPolicy, Stack, Token
-from aws_cdk import aws_appmesh as appmesh
 from aws_cdk import aws_ecs as ecs
 from constructs import Construct
 
@@ -24,6 +24,9 @@ from .app_mesh.tls import MeshTls
 from .observability import Observability, check_observability
 from .service_connect import ServiceConnectPlane
 from .service_connect.observability import check_service_connect_observability
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_appmesh as appmesh
 
 
 class DataPlane(FactoryOnly):
@@ -72,7 +75,9 @@ class DataPlane(FactoryOnly):
         """
 
         def check(problems: ValidationProblems, scope: Construct) -> None:
-            from .app_mesh.observability import check_app_mesh_observability  # App Mesh apps only
+            from aws_cdk import aws_appmesh as appmesh  # App Mesh apps only, as the modules below
+
+            from .app_mesh.observability import check_app_mesh_observability
 
             check_image_tag(problems, "envoy_image_tag", envoy_image_tag)
             if mesh is not None:

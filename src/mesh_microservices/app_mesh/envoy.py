@@ -9,10 +9,9 @@ from __future__ import annotations
 import functools
 import weakref
 from collections.abc import Sequence
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from aws_cdk import Aws, CfnMapping, Duration, Stack, Token
-from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
 from aws_cdk.region_info import FactName, RegionInfo
 from constructs import Construct
@@ -20,6 +19,9 @@ from constructs import Construct
 from .._acknowledgments import acknowledge_sidecar_environment
 from .._placement import stack_of
 from ..security import ALL_CAPABILITIES, DEFAULT_DROPPED_CAPABILITIES, ContainerSecurity, container_options
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_ecr as ecr
 
 # Newest App Mesh Envoy release (2026-09); override with ``DataPlane.app_mesh(envoy_image_tag=...)``.
 ENVOY_IMAGE_TAG = "v1.39.1.0-prod"
@@ -114,6 +116,9 @@ def _regional_repository(stack: Stack) -> ecr.IRepository:
     # One import per stack (it is no resource): services and clusters of the stack share it.
     repository = stack.node.try_find_child(_ENVOY_REPOSITORY_ID)
     if repository is None:
+        # Imported when used: this module loads with the library (ENVOY_IMAGE_TAG), aws_ecr costs 60 ms.
+        from aws_cdk import aws_ecr as ecr
+
         repository = ecr.Repository.from_repository_attributes(
             stack,
             _ENVOY_REPOSITORY_ID,
@@ -125,7 +130,7 @@ def _regional_repository(stack: Stack) -> ecr.IRepository:
                 resource_name=ENVOY_REPOSITORY_NAME,
             ),
         )
-    return cast(ecr.IRepository, repository)
+    return cast("ecr.IRepository", repository)
 
 
 def _registry_account_in(stack: Stack) -> str:

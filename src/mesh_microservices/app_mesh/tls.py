@@ -1,4 +1,9 @@
-"""TLS between the services of an App Mesh cluster: certificate sources, validation and grants."""
+"""TLS between the services of an App Mesh cluster: certificate sources, validation and grants.
+
+aws-cdk-lib's App Mesh module is imported where TLS is built, not with this module: ``MeshTls``
+is public, so this module loads with the library, and an app on Service Connect, the default,
+should not spend the import (about 17 ms at each synth) on a plane it does not use.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from aws_cdk import aws_appmesh as appmesh
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -14,6 +18,7 @@ from .._validate import FactoryOnly
 
 if TYPE_CHECKING:
     from aws_cdk import aws_acmpca as acmpca
+    from aws_cdk import aws_appmesh as appmesh
 
 # What Envoy calls to serve an ACM certificate and to trust an AWS Private CA
 # (App Mesh user guide, "Transport Layer Security", "AWS Certificate Manager Private CA").
@@ -84,6 +89,7 @@ class MeshTls(FactoryOnly):
 
         def build(scope: Construct, dns_name: str) -> ServiceTls:
             # Imported when used: every aws_cdk module loaded delays each synth's start.
+            from aws_cdk import aws_appmesh as appmesh
             from aws_cdk import aws_certificatemanager as acm
 
             certificate = acm.PrivateCertificate(
@@ -107,6 +113,8 @@ class MeshTls(FactoryOnly):
             )
 
         def build_client() -> ClientTls:
+            from aws_cdk import aws_appmesh as appmesh
+
             def grant(grantee: iam.IGrantable) -> None:
                 iam.Grant.add_to_principal(
                     grantee=grantee,
@@ -150,16 +158,16 @@ class MeshTls(FactoryOnly):
         """
         _require_text(certificate_chain=certificate_chain, private_key=private_key, trusted_chain=trusted_chain)
 
+        def sources() -> tuple[appmesh.MutualTlsCertificate, appmesh.MutualTlsValidationTrust]:
+            from aws_cdk import aws_appmesh as appmesh
+
+            certificate = appmesh.TlsCertificate.file(certificate_chain, private_key)
+            return certificate, appmesh.TlsValidationTrust.file(trusted_chain)
+
         def build(scope: Construct, dns_name: str) -> ServiceTls:
-            return _mutual_capable(certificate(), trust(), mutual=mutual, strict=strict)
+            return _mutual_capable(*sources(), mutual=mutual, strict=strict)
 
-        def certificate() -> appmesh.MutualTlsCertificate:
-            return appmesh.TlsCertificate.file(certificate_chain, private_key)
-
-        def trust() -> appmesh.MutualTlsValidationTrust:
-            return appmesh.TlsValidationTrust.file(trusted_chain)
-
-        return _MeshTls("MeshTls.files()", build, lambda: _local_client(certificate(), trust(), mutual), mutual=mutual)
+        return _MeshTls("MeshTls.files()", build, lambda: _local_client(*sources(), mutual), mutual=mutual)
 
     @classmethod
     def sds(cls, *, secret_name: str, trusted_secret_name: str, mutual: bool = False, strict: bool = True) -> MeshTls:
@@ -173,16 +181,15 @@ class MeshTls(FactoryOnly):
         """
         _require_text(secret_name=secret_name, trusted_secret_name=trusted_secret_name)
 
+        def sources() -> tuple[appmesh.MutualTlsCertificate, appmesh.MutualTlsValidationTrust]:
+            from aws_cdk import aws_appmesh as appmesh
+
+            return appmesh.TlsCertificate.sds(secret_name), appmesh.TlsValidationTrust.sds(trusted_secret_name)
+
         def build(scope: Construct, dns_name: str) -> ServiceTls:
-            return _mutual_capable(certificate(), trust(), mutual=mutual, strict=strict)
+            return _mutual_capable(*sources(), mutual=mutual, strict=strict)
 
-        def certificate() -> appmesh.MutualTlsCertificate:
-            return appmesh.TlsCertificate.sds(secret_name)
-
-        def trust() -> appmesh.MutualTlsValidationTrust:
-            return appmesh.TlsValidationTrust.sds(trusted_secret_name)
-
-        return _MeshTls("MeshTls.sds()", build, lambda: _local_client(certificate(), trust(), mutual), mutual=mutual)
+        return _MeshTls("MeshTls.sds()", build, lambda: _local_client(*sources(), mutual), mutual=mutual)
 
     def _for_service(self, scope: Construct, dns_name: str) -> ServiceTls:
         return self._build(scope, dns_name)
@@ -220,6 +227,8 @@ def _require_text(**sources: object) -> None:
 
 
 def _mode(strict: bool) -> appmesh.TlsMode:
+    from aws_cdk import aws_appmesh as appmesh
+
     return appmesh.TlsMode.STRICT if strict else appmesh.TlsMode.PERMISSIVE
 
 
@@ -232,6 +241,8 @@ def _local_client(
 def _mutual_capable(
     certificate: appmesh.MutualTlsCertificate, trust: appmesh.MutualTlsValidationTrust, *, mutual: bool, strict: bool
 ) -> ServiceTls:
+    from aws_cdk import aws_appmesh as appmesh
+
     return ServiceTls(
         listener=appmesh.ListenerTlsOptions(
             certificate=certificate,
