@@ -41,6 +41,7 @@ from handwritten_platform import (
 
 ENVOY_TAG = "v1.39.1.0-prod"
 ENVOY_REPOSITORY = "aws-appmesh-envoy"
+# The library's description of the outbound rule, so that both apps write templates of the same size.
 AWS_API_EGRESS = "AWS APIs: ECR image pulls, logs, secrets; App Mesh control plane (Envoy configuration)"
 ENVOY_HEALTH_CHECK = ecs.HealthCheck(
     command=["CMD-SHELL", "curl -s http://localhost:9901/server_info | grep state | grep -q LIVE"],
