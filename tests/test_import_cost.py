@@ -14,6 +14,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 OPTIONAL_FEATURE_MODULES = {
     "aws_cdk.aws_acmpca",
     "aws_cdk.aws_certificatemanager",
@@ -37,38 +39,45 @@ APP_MESH_PLANE_MODULES = {
 }
 
 
-def test_importing_the_library_loads_no_optional_feature_module() -> None:
-    # A fresh interpreter: the test session has imported everything already.
-    probe = "import json, sys, mesh_microservices; print(json.dumps(sorted(sys.modules)))"
-    loaded = json.loads(subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True).stdout)
-    assert "mesh_microservices" in loaded
-    assert OPTIONAL_FEATURE_MODULES.isdisjoint(loaded), sorted(OPTIONAL_FEATURE_MODULES & set(loaded))
-    assert APP_MESH_PLANE_MODULES.isdisjoint(loaded), sorted(APP_MESH_PLANE_MODULES & set(loaded))
+# One fresh interpreter (the test session has imported everything already) reports the modules
+# loaded at each step: importing the library, a Service Connect cluster and service of a public
+# image, then an App Mesh cluster.
+PROBE = """
+import json, sys
+import mesh_microservices as mm
+imported = sorted(sys.modules)
+import aws_cdk as cdk
+stack = cdk.Stack(cdk.App(), "S", env=cdk.Environment(account="123456789012", region="eu-west-1"))
+cluster = mm.MeshedCluster(stack, "C", namespace="a.local")
+image = cdk.aws_ecs.ContainerImage.from_registry("public.ecr.aws/nginx/nginx:1.27")
+mm.MeshedService(stack, "Svc", cluster=cluster, name="svc", image=image)
+on_service_connect = sorted(sys.modules)
+mm.MeshedCluster(stack, "M", namespace="b.local", data_plane=mm.DataPlane.app_mesh())
+with_app_mesh = sorted(sys.modules)
+print(json.dumps({"imported": imported, "on_service_connect": on_service_connect, "with_app_mesh": with_app_mesh}))
+"""
 
 
-def test_only_an_app_mesh_cluster_loads_the_app_mesh_plane() -> None:
-    build = (
-        "import json, sys, aws_cdk as cdk, mesh_microservices as mm; "
-        "stack = cdk.Stack(cdk.App(), 'S'); "
-        "mm.MeshedCluster(stack, 'C', namespace='a.local'); loaded = set(sys.modules); "
-        "mm.MeshedCluster(stack, 'M', namespace='b.local', data_plane=mm.DataPlane.app_mesh()); "
-        "print(json.dumps([sorted(loaded), sorted(sys.modules)]))"
-    )
-    run = subprocess.run([sys.executable, "-c", build], check=True, capture_output=True)
-    on_service_connect, with_app_mesh = json.loads(run.stdout)
-    assert APP_MESH_PLANE_MODULES.isdisjoint(on_service_connect)
-    assert APP_MESH_PLANE_MODULES.issubset(with_app_mesh)
+@pytest.fixture(scope="module")
+def loaded() -> dict[str, set[str]]:
+    run = subprocess.run([sys.executable, "-c", PROBE], check=True, capture_output=True)
+    return {step: set(modules) for step, modules in json.loads(run.stdout).items()}
 
 
-def test_a_service_connect_service_of_a_public_image_loads_no_ecr_or_app_mesh_module() -> None:
-    build = (
-        "import json, sys, aws_cdk as cdk, mesh_microservices as mm; "
-        "stack = cdk.Stack(cdk.App(), 'S', env=cdk.Environment(account='123456789012', region='eu-west-1')); "
-        "cluster = mm.MeshedCluster(stack, 'C', namespace='a.local'); "
-        "image = cdk.aws_ecs.ContainerImage.from_registry('public.ecr.aws/nginx/nginx:1.27'); "
-        "mm.MeshedService(stack, 'Svc', cluster=cluster, name='svc', image=image); "
-        "print(json.dumps(sorted(sys.modules)))"
-    )
-    loaded = set(json.loads(subprocess.run([sys.executable, "-c", build], check=True, capture_output=True).stdout))
-    assert "aws_cdk.aws_ecs" in loaded
-    assert {"aws_cdk.aws_ecr", *APP_MESH_PLANE_MODULES}.isdisjoint(loaded)
+def test_importing_the_library_loads_no_optional_feature_module(loaded: dict[str, set[str]]) -> None:
+    imported = loaded["imported"]
+    assert "mesh_microservices" in imported
+    assert OPTIONAL_FEATURE_MODULES.isdisjoint(imported), sorted(OPTIONAL_FEATURE_MODULES & imported)
+    assert APP_MESH_PLANE_MODULES.isdisjoint(imported), sorted(APP_MESH_PLANE_MODULES & imported)
+
+
+def test_only_an_app_mesh_cluster_loads_the_app_mesh_plane(loaded: dict[str, set[str]]) -> None:
+    assert APP_MESH_PLANE_MODULES.isdisjoint(loaded["on_service_connect"])
+    assert APP_MESH_PLANE_MODULES.issubset(loaded["with_app_mesh"])
+
+
+def test_a_service_connect_service_of_a_public_image_loads_no_ecr_or_app_mesh_module(
+    loaded: dict[str, set[str]],
+) -> None:
+    assert "aws_cdk.aws_ecs" in loaded["on_service_connect"]
+    assert {"aws_cdk.aws_ecr", *APP_MESH_PLANE_MODULES}.isdisjoint(loaded["on_service_connect"])
